@@ -1,0 +1,141 @@
+//! Opening a built catalog: every file read once and checked against the others (rows, dims,
+//! categories, paths) before a search may use it. The model check happens in `Catalog::check_models`.
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+
+use super::format::Matrix;
+use super::schema::*;
+use crate::error::{EngineError, Result};
+use crate::stages::color;
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub dir: PathBuf,
+    pub file: CatalogFile,
+    pub embeddings: Matrix,
+    pub texture: Matrix,
+    pub colors: Matrix,
+}
+
+/// A path from catalog.json must stay inside the catalog: relative, no `..`, no links out.
+pub fn safe_relative(dir: &Path, rel: &str) -> Result<PathBuf, String> {
+    let p = Path::new(rel);
+    if rel.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(format!("path `{rel}` must be relative and stay inside the catalog"));
+    }
+    let full = dir.join(p);
+    let meta = std::fs::symlink_metadata(&full).map_err(|e| format!("`{rel}`: {e}"))?;
+    if meta.file_type().is_symlink() {
+        return Err(format!("`{rel}` is a symbolic link (refused: it could point outside the catalog)"));
+    }
+    Ok(full)
+}
+
+impl Catalog {
+    pub fn open(dir: &Path) -> Result<Self> {
+        let err = |detail: String| EngineError::Catalog { path: dir.to_path_buf(), detail };
+        let json_path = dir.join(CATALOG_JSON);
+        let text = std::fs::read_to_string(&json_path).map_err(|e| {
+            err(format!("cannot read {CATALOG_JSON}: {e} (build one with `lookalike index`)"))
+        })?;
+        let file: CatalogFile =
+            serde_json::from_str(&text).map_err(|e| err(format!("{CATALOG_JSON} is not valid: {e}")))?;
+        if file.format != CATALOG_FORMAT || file.version != CATALOG_VERSION {
+            return Err(err(format!(
+                "{CATALOG_JSON} is format `{}` version {}, this build reads `{CATALOG_FORMAT}` version {CATALOG_VERSION}",
+                file.format, file.version
+            )));
+        }
+        validate(&file, dir).map_err(err)?;
+        let read = |name: &str, dims: usize| -> Result<Matrix> {
+            let bytes = std::fs::read(dir.join(name)).map_err(|e| err(format!("cannot read {name}: {e}")))?;
+            let m = Matrix::from_bytes(&bytes).map_err(|e| err(format!("{name}: {e}")))?;
+            if m.rows != file.products.len() || m.dims != dims {
+                return Err(err(format!(
+                    "{name} holds {} rows x {} dims, {CATALOG_JSON} expects {} rows x {dims} dims",
+                    m.rows,
+                    m.dims,
+                    file.products.len()
+                )));
+            }
+            Ok(m)
+        };
+        let embeddings = read(EMBEDDINGS_BIN, file.dims.embedding)?;
+        let texture = read(TEXTURE_BIN, file.dims.texture)?;
+        let colors = read(COLORS_BIN, file.dims.color)?;
+        Ok(Catalog { dir: dir.to_path_buf(), file, embeddings, texture, colors })
+    }
+
+    pub fn len(&self) -> usize {
+        self.file.products.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.file.products.is_empty()
+    }
+
+    pub fn category_index(&self, name: &str) -> Option<usize> {
+        self.file.categories.iter().position(|c| c.def.name == name)
+    }
+
+    pub fn category_names(&self) -> Vec<String> {
+        self.file.categories.iter().map(|c| c.def.name.clone()).collect()
+    }
+
+    pub fn product_by_id(&self, id: &str) -> Option<&CatalogProduct> {
+        self.file.products.iter().find(|p| p.id == id)
+    }
+
+    /// Looks a barcode up; GTIN-8/12/13/14 are compared as GTIN-14 (leading zeros ignored).
+    pub fn product_by_gtin(&self, code: &str) -> Option<&CatalogProduct> {
+        let norm = |s: &str| s.trim().trim_start_matches('0').to_string();
+        let want = norm(code);
+        if want.is_empty() || !want.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        self.file.products.iter().find(|p| p.gtin.as_deref().is_some_and(|g| norm(g) == want))
+    }
+
+    pub fn thumbnail_path(&self, product: &CatalogProduct) -> PathBuf {
+        self.dir.join(&product.thumbnail)
+    }
+}
+
+fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
+    if file.dims.color != color::DIMS {
+        return Err(format!("colour signatures have {} dims, this build uses {}", file.dims.color, color::DIMS));
+    }
+    file.blend.validate().map_err(|e| e.to_string())?;
+    let mut ids = HashSet::new();
+    for p in &file.products {
+        if !ids.insert(p.id.as_str()) {
+            return Err(format!("product id `{}` appears twice", p.id));
+        }
+        let thumb = safe_relative(dir, &p.thumbnail).map_err(|e| format!("product `{}` thumbnail: {e}", p.id))?;
+        if !thumb.is_file() {
+            return Err(format!("product `{}` thumbnail {} is missing", p.id, p.thumbnail));
+        }
+    }
+    // categories tile the rows in order, and every product sits in its category's range
+    let mut next = 0;
+    for c in &file.categories {
+        let [start, end] = c.rows;
+        if start != next || end < start || end > file.products.len() {
+            return Err(format!("category `{}` rows {start}..{end} do not follow on from row {next}", c.def.name));
+        }
+        if let Some(p) = file.products[start..end].iter().find(|p| p.category != c.def.name) {
+            return Err(format!("product `{}` is stored in category `{}`'s rows but says `{}`", p.id, c.def.name, p.category));
+        }
+        if let Some(proto) = &c.prototype
+            && proto.len() != file.dims.embedding
+        {
+            return Err(format!("category `{}` prototype has {} dims, embeddings have {}", c.def.name, proto.len(), file.dims.embedding));
+        }
+        next = end;
+    }
+    if next != file.products.len() {
+        return Err(format!("categories cover {next} rows, there are {} products", file.products.len()));
+    }
+    Ok(())
+}

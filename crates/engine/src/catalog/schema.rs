@@ -1,0 +1,151 @@
+//! The JSON files: the merchant's products file (input of `lookalike index`) and the built
+//! catalog's `catalog.json`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::models::manifest::RouterKind;
+use crate::stages::rerank::BlendWeights;
+use crate::stages::route::RouterConfig;
+
+pub const CATALOG_FORMAT: &str = "lookalike-catalog";
+pub const CATALOG_VERSION: u32 = 1;
+pub const CATALOG_JSON: &str = "catalog.json";
+pub const EMBEDDINGS_BIN: &str = "embeddings.bin";
+pub const TEXTURE_BIN: &str = "texture.bin";
+pub const COLORS_BIN: &str = "color_signatures.bin";
+pub const THUMBS_DIR: &str = "thumbs";
+
+// ---- products file ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductsFile {
+    pub name: String,
+    #[serde(default)]
+    pub router: RouterConfig,
+    #[serde(default)]
+    pub blend: Option<BlendWeights>,
+    pub categories: Vec<CategoryDef>,
+    pub products: Vec<ProductDef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryDef {
+    pub name: String,
+    /// Which of the profile's experts embeds this category ("fashion", "general").
+    pub expert: String,
+    /// ImageNet-1k class ids that mean this category (class-table router).
+    #[serde(default)]
+    pub imagenet_classes: Vec<u32>,
+    /// Text prompts averaged into the category's prototype (text-prototype router).
+    #[serde(default)]
+    pub prompts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProductDef {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    #[serde(default)]
+    pub price: Option<f64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub gtin: Option<String>,
+    /// File name inside the `--images` folder.
+    pub image: String,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+// ---- catalog.json ----------------------------------------------------------------------------
+
+/// A model the catalog's vectors came from; a search must load the very same file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelStamp {
+    pub model: String,
+    pub output: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogModels {
+    pub router: ModelStamp,
+    pub texture: ModelStamp,
+    pub experts: BTreeMap<String, ModelStamp>,
+    /// Segmenter used for catalog images without their own alpha (informational).
+    pub index_segmenter: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Dims {
+    pub embedding: usize,
+    pub texture: usize,
+    pub color: usize,
+}
+
+// (no deny_unknown_fields: serde does not support it together with `flatten`)
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouterData {
+    pub kind: RouterKind,
+    #[serde(flatten)]
+    pub config: RouterConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CatalogCategory {
+    #[serde(flatten)]
+    pub def: CategoryDef,
+    /// Normalised text prototype (text-prototype router only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prototype: Option<Vec<f32>>,
+    /// Half-open row range of this category's products (products are stored grouped by category).
+    pub rows: [usize; 2],
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogProduct {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub price: Option<f64>,
+    pub currency: Option<String>,
+    pub gtin: Option<String>,
+    pub brand: Option<String>,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    /// The original image's file name.
+    pub source_image: String,
+    /// Relative to the catalog folder.
+    pub thumbnail: String,
+    /// How the product was cut out at index time: "alpha", a model id, or "fallback".
+    pub segmentation: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    pub format: String,
+    pub version: u32,
+    pub name: String,
+    pub profile: String,
+    pub models: CatalogModels,
+    pub dims: Dims,
+    pub blend: BlendWeights,
+    pub router: RouterData,
+    pub categories: Vec<CatalogCategory>,
+    pub products: Vec<CatalogProduct>,
+}

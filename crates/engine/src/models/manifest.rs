@@ -1,0 +1,331 @@
+//! `models/manifest.toml`: which models exist, how each is fed (preprocessing as data), and which
+//! model plays which part in each profile. Parsed once and validated before any model loads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{EngineError, Result};
+
+pub const MANIFEST_FILE: &str = "manifest.toml";
+/// Written by the export tools for models whose checksum is not known yet.
+pub const PENDING_CHECKSUM: &str = "PENDING";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub version: u32,
+    pub models: BTreeMap<String, ModelSpec>,
+    pub profiles: BTreeMap<String, ProfileSpec>,
+    /// Folder the manifest was read from; model files are relative to it.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Weights {
+    Pretrained,
+    /// Architecture-faithful graph with random weights: proves the code path, searches nothing real.
+    RandomInit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub file: String,
+    pub sha256: String,
+    /// Upstream's published md5, kept for reference (the engine verifies sha256).
+    #[serde(default)]
+    pub md5: Option<String>,
+    pub source: String,
+    pub license: String,
+    pub weights: Weights,
+    pub input: InputSpec,
+    pub outputs: Vec<OutputSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ResizeMode {
+    /// Resize to exactly width x height, ignoring aspect ratio (rembg, SigLIP).
+    Stretch,
+    /// Resize the shorter side to `resize_shorter`, then crop the centre (DINOv2, timm eval).
+    ShorterSideThenCenterCrop,
+    /// Fit inside width x height keeping aspect ratio, pad with `background`.
+    Letterbox,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Interpolation {
+    Nearest,
+    Bilinear,
+    Bicubic,
+    Lanczos3,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scale {
+    /// x / 255
+    Unit,
+    /// x / max(x) over the whole resized image (rembg's U2Net preprocessing)
+    ImageMax,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub resize: ResizeMode,
+    #[serde(default)]
+    pub resize_shorter: Option<u32>,
+    pub interpolation: Interpolation,
+    pub scale: Scale,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    /// Colour that transparent pixels (the removed background) are composited onto.
+    pub background: [u8; 3],
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    Saliency,
+    Logits,
+    Embedding,
+    Texture,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalize {
+    MinMax,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub name: String,
+    pub kind: OutputKind,
+    /// Shape for a batch of one.
+    pub dims: Vec<usize>,
+    #[serde(default)]
+    pub normalize: Option<Normalize>,
+}
+
+impl OutputSpec {
+    /// Number of values per image.
+    pub fn len(&self) -> usize {
+        self.dims.iter().skip(1).product()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RouterKind {
+    /// ImageNet-style logits mapped to catalog categories by each category's class-id table.
+    ClassTable,
+    /// Image embedding compared with per-category text prototypes stored in the catalog.
+    TextPrototypes,
+}
+
+/// "Output `output` of model `model`".
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+pub struct OutputRef {
+    pub model: String,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    pub kind: RouterKind,
+    pub model: String,
+    pub output: String,
+}
+
+impl RouterSpec {
+    pub fn output_ref(&self) -> OutputRef {
+        OutputRef { model: self.model.clone(), output: self.output.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub description: String,
+    pub segmenter: String,
+    pub index_segmenters: Vec<String>,
+    pub router: RouterSpec,
+    pub texture: OutputRef,
+    /// Expert name (as used by catalog categories) -> embedding output.
+    pub experts: BTreeMap<String, OutputRef>,
+}
+
+impl ProfileSpec {
+    /// Every model a search with this profile runs (segmenter first), without duplicates.
+    pub fn query_models(&self) -> Vec<String> {
+        let mut ids = vec![self.segmenter.clone(), self.router.model.clone()];
+        ids.extend(self.experts.values().map(|e| e.model.clone()));
+        ids.push(self.texture.model.clone());
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
+        ids
+    }
+}
+
+impl Manifest {
+    /// Reads `<dir>/manifest.toml`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| EngineError::io(format!("reading model manifest {}", path.display()), e))?;
+        Self::parse(&text, dir)
+    }
+
+    pub fn parse(text: &str, dir: &Path) -> Result<Self> {
+        let path = dir.join(MANIFEST_FILE);
+        let mut manifest: Manifest = toml::from_str(text)
+            .map_err(|e| EngineError::Manifest { path: path.clone(), detail: e.to_string() })?;
+        manifest.dir = dir.to_path_buf();
+        manifest
+            .validate()
+            .map_err(|detail| EngineError::Manifest { path, detail })?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.version != 1 {
+            return Err(format!("unsupported manifest version {} (expected 1)", self.version));
+        }
+        for (id, m) in &self.models {
+            let i = &m.input;
+            if i.width == 0 || i.height == 0 {
+                return Err(format!("model `{id}`: input size must be positive"));
+            }
+            if i.std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+                return Err(format!("model `{id}`: std must be finite and non-zero"));
+            }
+            if i.resize == ResizeMode::ShorterSideThenCenterCrop
+                && i.resize_shorter.is_none_or(|s| s < i.width.max(i.height))
+            {
+                return Err(format!(
+                    "model `{id}`: resize `shorter_side_then_center_crop` needs resize_shorter >= the crop size"
+                ));
+            }
+            if m.outputs.is_empty() {
+                return Err(format!("model `{id}`: no outputs declared"));
+            }
+            if Path::new(&m.file).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+                return Err(format!("model `{id}`: file `{}` must be a plain relative path", m.file));
+            }
+        }
+        for (name, p) in &self.profiles {
+            let check = |r: &OutputRef, kinds: &[OutputKind], part: &str| -> Result<(), String> {
+                let out = self.output_spec(r).ok_or_else(|| {
+                    format!("profile `{name}`: {part} refers to `{}`.`{}`, which the manifest does not define", r.model, r.output)
+                })?;
+                if !kinds.contains(&out.kind) {
+                    return Err(format!("profile `{name}`: {part} `{}`.`{}` is a {:?} output", r.model, r.output, out.kind));
+                }
+                Ok(())
+            };
+            for seg in std::iter::once(&p.segmenter).chain(&p.index_segmenters) {
+                let m = self
+                    .models
+                    .get(seg)
+                    .ok_or_else(|| format!("profile `{name}`: unknown segmenter `{seg}`"))?;
+                if !m.outputs.iter().any(|o| o.kind == OutputKind::Saliency) {
+                    return Err(format!("profile `{name}`: segmenter `{seg}` has no saliency output"));
+                }
+            }
+            let router_kind = match p.router.kind {
+                RouterKind::ClassTable => OutputKind::Logits,
+                RouterKind::TextPrototypes => OutputKind::Embedding,
+            };
+            check(&p.router.output_ref(), &[router_kind], "router")?;
+            check(&p.texture, &[OutputKind::Texture, OutputKind::Embedding], "texture")?;
+            if p.experts.is_empty() {
+                return Err(format!("profile `{name}`: no experts"));
+            }
+            for (expert, r) in &p.experts {
+                check(r, &[OutputKind::Embedding], &format!("expert `{expert}`"))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn profile(&self, name: &str) -> Result<&ProfileSpec> {
+        self.profiles.get(name).ok_or_else(|| EngineError::UnknownProfile {
+            name: name.to_string(),
+            known: self.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    pub fn model(&self, id: &str) -> Result<&ModelSpec> {
+        self.models.get(id).ok_or_else(|| EngineError::Manifest {
+            path: self.dir.join(MANIFEST_FILE),
+            detail: format!("no model `{id}`"),
+        })
+    }
+
+    pub fn output_spec(&self, r: &OutputRef) -> Option<&OutputSpec> {
+        self.models.get(&r.model)?.outputs.iter().find(|o| o.name == r.output)
+    }
+
+    pub fn model_path(&self, id: &str) -> Result<PathBuf> {
+        Ok(self.dir.join(&self.model(id)?.file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_manifest() -> Manifest {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        Manifest::load(&dir).expect("the committed manifest parses and validates")
+    }
+
+    #[test]
+    fn committed_manifest_has_both_profiles() {
+        let m = repo_manifest();
+        let lite = m.profile("lite").unwrap();
+        assert_eq!(lite.segmenter, "u2netp");
+        assert_eq!(lite.query_models(), vec!["u2netp", "efficientnet_lite0"]);
+        let full = m.profile("full").unwrap();
+        assert_eq!(full.query_models(), vec!["u2netp", "siglip2", "fashion_siglip", "dinov2_small"]);
+        assert!(matches!(m.profile("nope"), Err(EngineError::UnknownProfile { .. })));
+    }
+
+    #[test]
+    fn dangling_output_reference_is_rejected() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).unwrap();
+        let broken = text.replace(
+            "texture = { model = \"efficientnet_lite0\", output = \"texture\" }",
+            "texture = { model = \"efficientnet_lite0\", output = \"nope\" }",
+        );
+        assert_ne!(broken, text);
+        let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
+        assert!(err.contains("`efficientnet_lite0`.`nope`"), "{err}");
+    }
+
+    #[test]
+    fn escaping_model_path_is_rejected() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).unwrap();
+        let broken = text.replace("file = \"u2netp.onnx\"", "file = \"../../etc/u2netp.onnx\"");
+        let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
+        assert!(err.contains("plain relative path"), "{err}");
+    }
+}

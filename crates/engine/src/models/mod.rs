@@ -1,0 +1,77 @@
+//! Models: the manifest (what each model is and how to feed it), preprocessing built from it, and
+//! the ONNX Runtime sessions, loaded lazily behind a lock and shared by every search.
+
+pub mod manifest;
+pub mod preprocess;
+pub mod runtime;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use manifest::{Manifest, ModelSpec, OutputRef, ProfileSpec, Weights};
+pub use runtime::{LoadedModel, ModelOutputs, OutputTensor, RuntimeOptions};
+
+use crate::error::{EngineError, Result};
+
+pub struct ModelRegistry {
+    manifest: Manifest,
+    options: RuntimeOptions,
+    allow_random_weights: bool,
+    loaded: Mutex<HashMap<String, Arc<LoadedModel>>>,
+}
+
+impl ModelRegistry {
+    pub fn new(manifest: Manifest, options: RuntimeOptions, allow_random_weights: bool) -> Self {
+        ModelRegistry { manifest, options, allow_random_weights, loaded: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The model, loading (and verifying) it on first use.
+    pub fn get(&self, id: &str) -> Result<Arc<LoadedModel>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(model) = loaded.get(id) {
+            return Ok(model.clone());
+        }
+        if self.manifest.model(id)?.weights == Weights::RandomInit && !self.allow_random_weights {
+            return Err(EngineError::RandomWeights { model: id.into() });
+        }
+        let model = Arc::new(LoadedModel::load(&self.manifest, id, &self.options)?);
+        loaded.insert(id.to_string(), model.clone());
+        Ok(model)
+    }
+
+    /// Whether the model's file is present (used to pick the best available index segmenter).
+    pub fn is_available(&self, id: &str) -> bool {
+        self.manifest.model_path(id).is_ok_and(|p| p.is_file())
+    }
+}
+
+/// Model outputs for one image, each model run at most once (the lite profile's router, embedder
+/// and texture are one EfficientNet pass; the full profile's router embedding doubles as the
+/// SigLIP2 expert's query embedding).
+pub struct InferenceCache<'a> {
+    models: &'a ModelRegistry,
+    image: &'a image::RgbaImage,
+    outputs: HashMap<String, ModelOutputs>,
+}
+
+impl<'a> InferenceCache<'a> {
+    pub fn new(models: &'a ModelRegistry, image: &'a image::RgbaImage) -> Self {
+        InferenceCache { models, image, outputs: HashMap::new() }
+    }
+
+    pub fn output(&mut self, r: &OutputRef) -> Result<&[f32]> {
+        if !self.outputs.contains_key(&r.model) {
+            let model = self.models.get(&r.model)?;
+            let outputs = model.run(self.image)?;
+            self.outputs.insert(r.model.clone(), outputs);
+        }
+        self.outputs[&r.model]
+            .get(&r.output)
+            .map(|t| t.data.as_slice())
+            .ok_or_else(|| EngineError::ModelMismatch { model: r.model.clone(), detail: format!("no output `{}`", r.output) })
+    }
+}

@@ -1,0 +1,219 @@
+//! Stage 1, decode: bytes -> RGBA at a bounded working resolution, EXIF orientation applied,
+//! alpha kept. Refuses decompression bombs before allocating, and names what it cannot read.
+
+use std::io::Cursor;
+
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbaImage};
+use serde::Serialize;
+
+use crate::error::{EngineError, Result};
+
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// Refuse images with more pixels than this (checked from the header, before decoding).
+    pub max_pixels: u64,
+    /// Longest side of the working image every later stage sees (the network inputs are <= 320 px).
+    pub working_max_side: u32,
+    /// Smallest accepted side.
+    pub min_side: u32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { max_pixels: 50_000_000, working_max_side: 1024, min_side: 16 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInfo {
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation value that was applied (1 = none).
+    pub exif_orientation: u8,
+    /// The image carries a real transparent cut-out (used instead of the segmenter).
+    pub alpha_cutout: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Upright, at most `working_max_side` on its longest side.
+    pub image: RgbaImage,
+    pub info: ImageInfo,
+}
+
+pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
+    if bytes.is_empty() {
+        return Err(EngineError::EmptyInput);
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| EngineError::io("reading image bytes", e))?;
+    let Some(format) = reader.format() else {
+        return Err(EngineError::UnsupportedFormat(sniff_unsupported(bytes)));
+    };
+    let format_name = format_name(format);
+    let mut limits = Limits::default();
+    // 16 bytes a pixel covers 16-bit RGBA; anything past that is a bomb.
+    limits.max_alloc = Some(opts.max_pixels.saturating_mul(16).max(1 << 20));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|e| map_image_error(e, &format_name))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > opts.max_pixels {
+        return Err(EngineError::ImageTooLarge { width, height, pixels, limit: opts.max_pixels });
+    }
+    if width.min(height) < opts.min_side {
+        return Err(EngineError::ImageTooSmall { width, height, min: opts.min_side });
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let has_alpha_channel = decoder.color_type().has_alpha();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
+    img.apply_orientation(orientation);
+    let img = shrink(img, opts.working_max_side);
+    let image = img.into_rgba8();
+    let alpha_cutout = has_alpha_channel && is_cutout(&image);
+    let info = ImageInfo {
+        format: format_name,
+        width: image.width(),
+        height: image.height(),
+        exif_orientation: orientation.to_exif(),
+        alpha_cutout,
+    };
+    Ok(Decoded { image, info })
+}
+
+fn shrink(img: DynamicImage, max_side: u32) -> DynamicImage {
+    if img.width().max(img.height()) <= max_side {
+        return img;
+    }
+    // `resize` keeps the aspect ratio inside the max_side square.
+    img.resize(max_side, max_side, FilterType::Triangle)
+}
+
+/// A real cut-out has both a clearly transparent and a clearly opaque part
+/// (an RGBA file that is opaque everywhere is just a photo).
+fn is_cutout(img: &RgbaImage) -> bool {
+    let total = (img.width() as usize * img.height() as usize).max(1);
+    let (mut clear, mut solid) = (0usize, 0usize);
+    for p in img.pixels() {
+        match p[3] {
+            0..=15 => clear += 1,
+            240..=255 => solid += 1,
+            _ => {}
+        }
+    }
+    clear * 50 >= total && solid * 50 >= total
+}
+
+fn format_name(f: ImageFormat) -> String {
+    f.extensions_str().first().map_or_else(|| format!("{f:?}"), |e| e.to_uppercase()).replace("JPG", "JPEG")
+}
+
+fn map_image_error(e: ImageError, format: &str) -> EngineError {
+    match e {
+        ImageError::Limits(l) => EngineError::CorruptImage {
+            format: format.into(),
+            detail: format!("refused by decoder limits (likely a decompression bomb): {l}"),
+        },
+        ImageError::Unsupported(u) => EngineError::UnsupportedFormat(format!("{format}: {u}")),
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            EngineError::CorruptImage { format: format.into(), detail: "file is truncated".into() }
+        }
+        other => EngineError::CorruptImage { format: format.into(), detail: other.to_string() },
+    }
+}
+
+/// Names formats we recognise but do not decode, so the message says what the file is.
+fn sniff_unsupported(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(64)];
+    let brand = if head.len() >= 12 && &head[4..8] == b"ftyp" { Some(&head[8..12]) } else { None };
+    let text_start = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).trim_start().to_ascii_lowercase();
+    match brand {
+        Some(b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1") => {
+            "HEIC/HEIF (convert the photo to JPEG; most phones offer 'most compatible' capture)".into()
+        }
+        Some(b"avif" | b"avis") => "AVIF (convert to JPEG, PNG or WebP)".into(),
+        Some(_) => "ISO media file (video?), not an image".into(),
+        None if text_start.starts_with("<svg") || (text_start.starts_with("<?xml") && text_start.contains("<svg")) => {
+            "SVG vector drawing (export it as PNG)".into()
+        }
+        None if head.starts_with(b"%PDF") => "PDF document, not an image".into(),
+        None if !head.is_empty() && bytes.iter().take(512).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) => {
+            "text file, not an image".into()
+        }
+        None => "not a recognised image (supported: JPEG, PNG, WebP, GIF, TIFF, BMP)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, Rgba};
+
+    fn png(img: &RgbaImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(img, img.width(), img.height(), image::ExtendedColorType::Rgba8)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_png_and_detects_cutout() {
+        let mut img = RgbaImage::from_pixel(40, 40, Rgba([0, 0, 0, 0]));
+        for y in 10..30 {
+            for x in 10..30 {
+                img.put_pixel(x, y, Rgba([200, 10, 10, 255]));
+            }
+        }
+        let d = decode(&png(&img), &DecodeOptions::default()).unwrap();
+        assert_eq!(d.info.format, "PNG");
+        assert!(d.info.alpha_cutout);
+        let opaque = RgbaImage::from_pixel(40, 40, Rgba([1, 2, 3, 255]));
+        assert!(!decode(&png(&opaque), &DecodeOptions::default()).unwrap().info.alpha_cutout);
+    }
+
+    #[test]
+    fn large_images_are_shrunk_to_the_working_size() {
+        let img = RgbaImage::from_pixel(3000, 1500, Rgba([9, 9, 9, 255]));
+        let d = decode(&png(&img), &DecodeOptions::default()).unwrap();
+        assert_eq!((d.image.width(), d.image.height()), (1024, 512));
+    }
+
+    #[test]
+    fn pixel_limit_is_checked_from_the_header() {
+        let img = RgbaImage::from_pixel(100, 100, Rgba([9, 9, 9, 255]));
+        let opts = DecodeOptions { max_pixels: 5_000, ..Default::default() };
+        let err = decode(&png(&img), &opts).unwrap_err();
+        assert!(matches!(err, EngineError::ImageTooLarge { pixels: 10_000, .. }), "{err}");
+    }
+
+    #[test]
+    fn non_images_are_named() {
+        let err = |b: &[u8]| decode(b, &DecodeOptions::default()).unwrap_err().to_string();
+        assert!(err(b"").contains("empty"));
+        assert!(err(b"hello, this is a note\n").contains("text file"));
+        assert!(err(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").contains("SVG"));
+        assert!(err(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").contains("HEIC"));
+        assert!(err(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1").contains("AVIF"));
+    }
+
+    #[test]
+    fn truncated_png_is_a_clear_error() {
+        let img = RgbaImage::from_fn(64, 64, |x, y| Rgba([x as u8 * 4, y as u8 * 4, 7, 255]));
+        let bytes = png(&img);
+        let err = decode(&bytes[..bytes.len() / 2], &DecodeOptions::default()).unwrap_err();
+        assert!(matches!(err, EngineError::CorruptImage { .. }), "{err}");
+    }
+
+    #[test]
+    fn tiny_images_are_refused() {
+        let img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 255]));
+        assert!(matches!(
+            decode(&png(&img), &DecodeOptions::default()),
+            Err(EngineError::ImageTooSmall { width: 1, height: 1, .. })
+        ));
+    }
+}

@@ -1,0 +1,22 @@
+//! Stage 4, embed: the routed category's expert embedding (which model and output comes from the
+//! profile, per expert name), L2-normalised so retrieval is a dot product.
+
+use super::retrieve::l2_normalize;
+
+pub fn embedding(raw: &[f32]) -> Vec<f32> {
+    let mut v = raw.to_vec();
+    l2_normalize(&mut v);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeddings_have_unit_length() {
+        let e = embedding(&[1.0, 2.0, 2.0]);
+        assert!((e.iter().map(|x| x * x).sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!((e[0] - 1.0 / 3.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,171 @@
+//! Stage 3, route: score every catalog category, then search the top-1 category, plus the top-2
+//! when it also clears the catalog's threshold (ambiguous queries search both sub-catalogs).
+//! Categories, their router data and the thresholds all come from the catalog.
+//!
+//! Two router kinds (the profile picks one):
+//! - `class_table` (lite): softmax over ImageNet logits; a category's score is the probability mass
+//!   of its class-id table. Scores are reported as shares of the mass that any category claims;
+//!   if categories claim almost nothing (an object the tables do not know), every category is searched.
+//! - `text_prototypes` (full): cosine of the image embedding with each category's text prototype,
+//!   turned into shares with a softmax at the catalog's temperature (CLIP/SigLIP style).
+
+use serde::{Deserialize, Serialize};
+
+use super::retrieve::dot;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouterConfig {
+    /// The second category is searched too when its share is at least this.
+    pub second_threshold: f32,
+    /// With less class mass than this (class tables) the router is unsure and searches everything.
+    pub min_confidence: f32,
+    /// Softmax temperature for prototype cosines.
+    #[serde(default = "default_temperature")]
+    pub temperature: f32,
+}
+
+fn default_temperature() -> f32 {
+    100.0
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig { second_threshold: 0.25, min_confidence: 0.05, temperature: default_temperature() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CategoryScore {
+    pub name: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteReason {
+    /// Only the best category cleared the bar.
+    Top1,
+    /// The second category also cleared the threshold: both are searched.
+    Top2,
+    /// The router was not confident: every category is searched.
+    Unsure,
+    /// The caller chose the category.
+    Override,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Route {
+    /// Every category, best first.
+    pub scores: Vec<CategoryScore>,
+    /// Indices (into the catalog's categories) to search, best first.
+    #[serde(skip)]
+    pub selected: Vec<usize>,
+    pub searched: Vec<String>,
+    pub reason: RouteReason,
+    /// Class mass claimed by the categories (class tables) or the best share (prototypes).
+    pub confidence: f32,
+}
+
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = logits.iter().map(|x| (x - max).exp()).collect();
+    let sum: f32 = exps.iter().sum();
+    exps.iter().map(|e| e / sum).collect()
+}
+
+/// Per-category shares (summing to 1 when any mass is claimed) and the total claimed mass.
+pub fn class_table_scores(logits: &[f32], tables: &[&[u32]]) -> (Vec<f32>, f32) {
+    let probs = softmax(logits);
+    let mass: Vec<f32> = tables
+        .iter()
+        .map(|t| t.iter().filter_map(|c| probs.get(*c as usize)).sum::<f32>())
+        .collect();
+    let total: f32 = mass.iter().sum();
+    let shares = if total > 0.0 { mass.iter().map(|m| m / total).collect() } else { vec![0.0; mass.len()] };
+    (shares, total)
+}
+
+/// Per-category shares from cosines with (normalised) prototypes.
+pub fn prototype_scores(embedding: &[f32], prototypes: &[&[f32]], temperature: f32) -> Vec<f32> {
+    let cos: Vec<f32> = prototypes.iter().map(|p| dot(embedding, p) * temperature).collect();
+    softmax(&cos)
+}
+
+/// Applies the top-1 / top-2 / unsure rule to per-category shares.
+pub fn decide(names: &[String], shares: &[f32], confidence: f32, cfg: &RouterConfig) -> Route {
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|a, b| shares[*b].total_cmp(&shares[*a]).then(a.cmp(b)));
+    let (selected, reason) = if order.is_empty() || confidence < cfg.min_confidence {
+        (order.clone(), RouteReason::Unsure)
+    } else if order.len() > 1 && shares[order[1]] >= cfg.second_threshold {
+        (order[..2].to_vec(), RouteReason::Top2)
+    } else {
+        (order[..1].to_vec(), RouteReason::Top1)
+    };
+    Route {
+        scores: order.iter().map(|i| CategoryScore { name: names[*i].clone(), score: shares[*i] }).collect(),
+        searched: selected.iter().map(|i| names[*i].clone()).collect(),
+        selected,
+        reason,
+        confidence,
+    }
+}
+
+/// The caller picked the category: keep the scores for display, search only that one.
+pub fn overridden(mut route: Route, names: &[String], index: usize) -> Route {
+    route.selected = vec![index];
+    route.searched = vec![names[index].clone()];
+    route.reason = RouteReason::Override;
+    route
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("c{i}")).collect()
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_is_stable() {
+        let p = softmax(&[1000.0, 1000.0, -1000.0]);
+        assert!((p[0] - 0.5).abs() < 1e-6 && (p[1] - 0.5).abs() < 1e-6 && p[2] < 1e-6);
+    }
+
+    #[test]
+    fn class_tables_collect_probability_mass() {
+        // classes 0..4; class 1 dominates
+        let logits = [0.0, 5.0, 0.0, 0.0, 0.0];
+        let t0: &[u32] = &[1, 2];
+        let t1: &[u32] = &[3];
+        let t2: &[u32] = &[999]; // ids past the table are ignored
+        let (shares, total) = class_table_scores(&logits, &[t0, t1, t2]);
+        assert!(shares[0] > 0.9 && shares[1] < 0.1 && shares[2] == 0.0);
+        assert!((shares.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(total > 0.9 && total < 1.0, "class 0 and 4 belong to no category");
+    }
+
+    #[test]
+    fn top1_top2_and_unsure() {
+        let cfg = RouterConfig { second_threshold: 0.25, min_confidence: 0.05, temperature: 100.0 };
+        let r = decide(&names(3), &[0.1, 0.8, 0.1], 0.9, &cfg);
+        assert_eq!((r.reason, r.selected.clone()), (RouteReason::Top1, vec![1]));
+        assert_eq!(r.scores[0].name, "c1");
+        let r = decide(&names(3), &[0.3, 0.6, 0.1], 0.9, &cfg);
+        assert_eq!((r.reason, r.selected.clone()), (RouteReason::Top2, vec![1, 0]));
+        assert_eq!(r.searched, vec!["c1", "c0"]);
+        let r = decide(&names(3), &[0.3, 0.6, 0.1], 0.01, &cfg);
+        assert_eq!((r.reason, r.selected.len()), (RouteReason::Unsure, 3));
+        let r = overridden(r, &names(3), 2);
+        assert_eq!((r.reason, r.searched.clone()), (RouteReason::Override, vec!["c2".to_string()]));
+    }
+
+    #[test]
+    fn prototypes_pick_the_closest_text() {
+        let p0: &[f32] = &[1.0, 0.0];
+        let p1: &[f32] = &[0.0, 1.0];
+        let s = prototype_scores(&[0.96, 0.28], &[p0, p1], 100.0);
+        assert!(s[0] > 0.99);
+    }
+}
