@@ -1,1 +1,134 @@
-fn main(){}
+//! `lookalike`: build a catalog, search it, time it. A thin face over `lookalike-engine`.
+
+mod bench;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use lookalike_engine::catalog::index::{self, IndexOptions};
+use lookalike_engine::{BlendWeights, Engine, EngineConfig, SearchOptions};
+
+#[derive(Parser)]
+#[command(name = "lookalike", version, about = "On-device visual product search: index a catalog, search it with photos")]
+struct Cli {
+    /// Folder with manifest.toml and the model files.
+    #[arg(long, global = true, env = "LOOKALIKE_MODELS", default_value = "models")]
+    models: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a catalog folder from product images and a products file.
+    Index {
+        #[arg(long)]
+        images: PathBuf,
+        #[arg(long)]
+        products: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "lite")]
+        profile: String,
+        /// Allow models exported with random weights (code-path checks only).
+        #[arg(long)]
+        allow_random_weights: bool,
+    },
+    /// Find the products that look most like each photo.
+    Search {
+        #[arg(long)]
+        catalog: PathBuf,
+        /// Default: the profile the catalog was built with.
+        #[arg(long)]
+        profile: Option<String>,
+        /// One JSON object per image on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Search only this category (skips the router's choice).
+        #[arg(long)]
+        category: Option<String>,
+        /// Blend weights "semantic,texture,color" (default: the catalog's, 0.5,0.3,0.2).
+        #[arg(long, value_parser = parse_weights)]
+        weights: Option<BlendWeights>,
+        #[arg(long, default_value_t = 10)]
+        top_k: usize,
+        /// Also print the top-50 shortlist before rerank (JSON `candidates`).
+        #[arg(long)]
+        candidates: bool,
+        #[arg(long)]
+        allow_random_weights: bool,
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Time every stage of a search: min / p50 / p95 over repeated runs.
+    Bench(bench::BenchArgs),
+}
+
+fn parse_weights(s: &str) -> Result<BlendWeights, String> {
+    BlendWeights::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_engine(models: PathBuf, catalog: PathBuf, profile: Option<String>, allow_random_weights: bool) -> Result<Engine> {
+    let mut config = EngineConfig::new(models, &catalog);
+    config.profile = profile;
+    config.allow_random_weights = allow_random_weights;
+    Engine::open(config).with_context(|| format!("opening catalog {}", catalog.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Index { images, products, out, profile, allow_random_weights } => {
+            let mut opts = IndexOptions::new(images, products, &out, cli.models);
+            opts.profile = profile;
+            opts.allow_random_weights = allow_random_weights;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = index::build(&opts, &mut |done, total, id| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                bar.set_message(id.to_string());
+            })
+            .with_context(|| format!("building catalog {}", out.display()))?;
+            bar.finish_and_clear();
+            output::print_index_report(&out, &report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { catalog, profile, json, category, weights, top_k, candidates, allow_random_weights, images } => {
+            let engine = open_engine(cli.models, catalog, profile, allow_random_weights)?;
+            let opts = SearchOptions { category, weights, top_k, include_candidates: candidates, ..Default::default() };
+            let mut failed = 0;
+            for path in &images {
+                let outcome = std::fs::read(path)
+                    .with_context(|| format!("reading {}", path.display()))
+                    .and_then(|bytes| engine.search(&bytes, &opts).map_err(anyhow::Error::from));
+                match outcome {
+                    Ok(result) if json => println!("{}", output::search_json(path, &result)?),
+                    Ok(result) => output::print_search(path, &result),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("error: {}: {e:#}", path.display());
+                    }
+                }
+            }
+            Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Bench(args) => bench::run(cli.models, args),
+    }
+}

@@ -1,0 +1,123 @@
+//! `lookalike bench`: per-stage latency (min / p50 / p95) of real searches, plus engine load time
+//! and peak memory. Warm-up runs are discarded.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use lookalike_engine::{SearchOptions, Timings};
+use serde_json::json;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[arg(long)]
+    catalog: PathBuf,
+    #[arg(long)]
+    profile: Option<String>,
+    /// Timed runs per image (after one warm-up run each).
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[arg(long)]
+    allow_random_weights: bool,
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+}
+
+const STAGES: [&str; 9] = ["decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank", "total"];
+
+fn stage(t: &Timings, name: &str) -> f64 {
+    match name {
+        "decode" => t.decode,
+        "segment" => t.segment,
+        "route" => t.route,
+        "embed" => t.embed,
+        "retrieve" => t.retrieve,
+        "texture" => t.texture,
+        "color" => t.color,
+        "rerank" => t.rerank,
+        _ => t.total,
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[i.saturating_sub(1).min(sorted.len() - 1)]
+}
+
+/// Peak resident memory of this process (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let load = Instant::now();
+    let engine = super::open_engine(models, args.catalog.clone(), args.profile.clone(), args.allow_random_weights)?;
+    let load_ms = load.elapsed().as_secs_f64() * 1000.0;
+    let inputs: Vec<(PathBuf, Vec<u8>)> = args
+        .images
+        .iter()
+        .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())).map(|b| (p.clone(), b)))
+        .collect::<Result<_>>()?;
+    let opts = SearchOptions::default();
+    let mut samples: Vec<Timings> = Vec::new();
+    for (path, bytes) in &inputs {
+        engine.search(bytes, &opts).with_context(|| format!("searching {}", path.display()))?;
+    }
+    for _ in 0..args.runs {
+        for (_, bytes) in &inputs {
+            samples.push(engine.search(bytes, &opts)?.timings_ms);
+        }
+    }
+    let rows: Vec<(&str, f64, f64, f64)> = STAGES
+        .iter()
+        .map(|name| {
+            let mut v: Vec<f64> = samples.iter().map(|t| stage(t, name)).collect();
+            v.sort_by(f64::total_cmp);
+            (*name, v[0], percentile(&v, 50.0), percentile(&v, 95.0))
+        })
+        .collect();
+    let rss = peak_rss_mib();
+    if args.json {
+        let stages: serde_json::Map<String, serde_json::Value> =
+            rows.iter().map(|(n, min, p50, p95)| (n.to_string(), json!({"min": min, "p50": p50, "p95": p95}))).collect();
+        let report = json!({
+            "profile": engine.profile_name(),
+            "catalog_size": engine.catalog().len(),
+            "images": inputs.len(),
+            "runs": args.runs,
+            "samples": samples.len(),
+            "load_ms": load_ms,
+            "peak_rss_mib": rss,
+            "stages_ms": stages,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "profile {} | catalog {} products | {} images x {} runs = {} searches | load {:.0} ms | peak RSS {}",
+            engine.profile_name(),
+            engine.catalog().len(),
+            inputs.len(),
+            args.runs,
+            samples.len(),
+            load_ms,
+            rss.map_or("n/a".into(), |r| format!("{r:.0} MiB"))
+        );
+        println!("{:<10} {:>9} {:>9} {:>9}", "stage", "min ms", "p50 ms", "p95 ms");
+        for (n, min, p50, p95) in rows {
+            println!("{n:<10} {min:>9.2} {p50:>9.2} {p95:>9.2}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

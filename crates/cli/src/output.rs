@@ -1,0 +1,80 @@
+//! How results look on a terminal and as JSON.
+
+use std::path::Path;
+
+use lookalike_engine::SearchResult;
+use lookalike_engine::catalog::index::IndexReport;
+use serde_json::json;
+
+pub fn search_json(query: &Path, r: &SearchResult) -> anyhow::Result<String> {
+    let value = json!({
+        "query": query.to_string_lossy(),
+        "image": r.image,
+        "categories": r.categories,
+        "route": r.route,
+        "segmentation": r.segmentation,
+        "results": r.results,
+        "candidates": if r.candidates.is_empty() { None } else { Some(&r.candidates) },
+        "timings_ms": r.timings_ms,
+    });
+    Ok(serde_json::to_string(&value)?)
+}
+
+fn price(p: Option<f64>, c: Option<&str>) -> String {
+    match p {
+        Some(p) => format!("{p:.2} {}", c.unwrap_or("")).trim().to_string(),
+        None => "-".into(),
+    }
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+}
+
+pub fn print_search(query: &Path, r: &SearchResult) {
+    println!("{}", query.display());
+    let cats: Vec<String> = r.categories.iter().take(3).map(|c| format!("{} {:.2}", c.name, c.score)).collect();
+    println!("  category: {}   (searched: {}, {:?})", cats.join(", "), r.route.searched.join(" + "), r.route.reason);
+    let seg = &r.segmentation;
+    match &seg.fallback_reason {
+        Some(why) => println!("  segmentation: fallback ({why})"),
+        None => println!("  segmentation: {} cut-out, foreground {:.0}%", seg.model.as_deref().unwrap_or("alpha"), seg.foreground * 100.0),
+    }
+    println!("  {:>4}  {:>5}  {:>5} {:>5} {:>5}  {:<12} {:>12}  name", "rank", "score", "sem", "tex", "col", "category", "price");
+    for h in &r.results {
+        println!(
+            "  {:>4}  {:.3}  {:.2}  {:.2}  {:.2}  {:<12} {:>12}  {}{}",
+            h.rank,
+            h.score,
+            h.semantic,
+            h.texture,
+            h.color,
+            clip(&h.category, 12),
+            price(h.price, h.currency.as_deref()),
+            clip(&h.name, 40),
+            if h.routed { "" } else { "  (other category)" }
+        );
+    }
+    let t = &r.timings_ms;
+    println!(
+        "  ms: decode {:.1} | segment {:.1} | route {:.1} | embed {:.1} | retrieve {:.2} | texture {:.2} | color {:.2} | rerank {:.2} | total {:.1}",
+        t.decode, t.segment, t.route, t.embed, t.retrieve, t.texture, t.color, t.rerank, t.total
+    );
+}
+
+pub fn print_index_report(out: &Path, r: &IndexReport) {
+    println!("catalog {}: {} products", out.display(), r.products);
+    for (c, n) in &r.per_category {
+        println!("  {c:<14} {n}");
+    }
+    println!(
+        "  cut-outs: {} from alpha, {} by {}, {} whole-image fallback",
+        r.cut_by_alpha,
+        r.cut_by_model,
+        r.index_segmenter.as_deref().unwrap_or("(no segmenter)"),
+        r.whole_image_fallback
+    );
+    for (id, why) in &r.skipped {
+        eprintln!("warning: skipped `{id}`: {why}");
+    }
+}
