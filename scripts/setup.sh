@@ -12,7 +12,8 @@
 #        .cache/sources/{vendure-create-3.7.3,saleor-2.10.1}/   npm @vendure/create@3.7.3, saleor==2.10.1
 #   2. catalog/recipe/build_demo_products.py: .cache/demo-sources/{products.json,images/}
 #   3. cargo build --release -p lookalike-cli, then `lookalike index` into catalog/demo/
-#      (skipped when catalog/demo/catalog.json is newer than the products file; --no-build or
+#      (the index is skipped when catalog/demo/catalog.json is newer than the products file, the CLI
+#      binary and the manifest; --no-build or
 #      LOOKALIKE_SKIP_BUILD=1 skips it always)
 #
 # Idempotent: a second run only re-verifies checksums and prints that everything is present.
@@ -70,25 +71,28 @@ t=$EPOCHREALTIME
 if [ "$SKIP_BUILD" = 1 ]; then
   echo "skipped (--no-build / LOOKALIKE_SKIP_BUILD=1)"
   SUMMARY+=("cli + index               skipped")
-elif [ -f "$CATALOG_DIR/catalog.json" ] && [ "$CATALOG_DIR/catalog.json" -nt "$PRODUCTS" ]; then
-  echo "$CATALOG_DIR/catalog.json is up to date (newer than $PRODUCTS)"
-  SUMMARY+=("cli + index               up to date")
-elif ! grep -qs '^name *= *"lookalike-cli"' crates/*/Cargo.toml; then
-  echo "skipped: no lookalike-cli crate in this checkout yet"
-  SUMMARY+=("cli + index               skipped (no CLI crate)")
 else
   command -v cargo >/dev/null || die "cargo not found (install Rust, then rerun)"
+  # a no-op in about a second when nothing changed
   cargo build --release -p lookalike-cli || die "cargo build --release -p lookalike-cli failed"
   SUMMARY+=("cargo build --release     $(elapsed "$t")")
   t=$EPOCHREALTIME
-  # the binary loads ONNX Runtime at run time (ort load-dynamic)
-  export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ROOT/models/runtime/libonnxruntime.so.1.31.1}"
-  target/release/lookalike index \
-    --images .cache/demo-sources/images \
-    --products "$PRODUCTS" \
-    --out "$CATALOG_DIR" || die "lookalike index failed"
-  [ -f "$CATALOG_DIR/catalog.json" ] || die "lookalike index did not write $CATALOG_DIR/catalog.json"
-  SUMMARY+=("lookalike index           $(elapsed "$t")")
+  # the catalog is rebuilt when its inputs or the indexer changed
+  if [ -f "$CATALOG_DIR/catalog.json" ] && [ "$CATALOG_DIR/catalog.json" -nt "$PRODUCTS" ] \
+     && [ "$CATALOG_DIR/catalog.json" -nt target/release/lookalike ] \
+     && [ "$CATALOG_DIR/catalog.json" -nt models/manifest.toml ]; then
+    echo "$CATALOG_DIR/catalog.json is up to date (newer than $PRODUCTS, the CLI and the manifest)"
+    SUMMARY+=("lookalike index           up to date")
+  else
+    # the binary loads ONNX Runtime at run time (ort load-dynamic)
+    export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ROOT/models/runtime/libonnxruntime.so.1.31.1}"
+    target/release/lookalike index \
+      --images .cache/demo-sources/images \
+      --products "$PRODUCTS" \
+      --out "$CATALOG_DIR" || die "lookalike index failed"
+    [ -f "$CATALOG_DIR/catalog.json" ] || die "lookalike index did not write $CATALOG_DIR/catalog.json"
+    SUMMARY+=("lookalike index           $(elapsed "$t")")
+  fi
 fi
 
 # --- summary --------------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ pub struct BenchArgs {
     images: Vec<PathBuf>,
 }
 
-const STAGES: [&str; 9] = ["decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank", "total"];
+const STAGES: [&str; 9] = [
+    "decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank", "total",
+];
 
 fn stage(t: &Timings, name: &str) -> f64 {
     match name {
@@ -63,17 +65,28 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let load = Instant::now();
-    let engine = super::open_engine(models, args.catalog.clone(), args.profile.clone(), args.allow_random_weights)?;
+    let engine = super::open_engine(
+        models,
+        args.catalog.clone(),
+        args.profile.clone(),
+        args.allow_random_weights,
+    )?;
     let load_ms = load.elapsed().as_secs_f64() * 1000.0;
     let inputs: Vec<(PathBuf, Vec<u8>)> = args
         .images
         .iter()
-        .map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display())).map(|b| (p.clone(), b)))
+        .map(|p| {
+            std::fs::read(p)
+                .with_context(|| format!("reading {}", p.display()))
+                .map(|b| (p.clone(), b))
+        })
         .collect::<Result<_>>()?;
     let opts = SearchOptions::default();
     let mut samples: Vec<Timings> = Vec::new();
     for (path, bytes) in &inputs {
-        engine.search(bytes, &opts).with_context(|| format!("searching {}", path.display()))?;
+        engine
+            .search(bytes, &opts)
+            .with_context(|| format!("searching {}", path.display()))?;
     }
     for _ in 0..args.runs {
         for (_, bytes) in &inputs {
@@ -90,8 +103,10 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
         .collect();
     let rss = peak_rss_mib();
     if args.json {
-        let stages: serde_json::Map<String, serde_json::Value> =
-            rows.iter().map(|(n, min, p50, p95)| (n.to_string(), json!({"min": min, "p50": p50, "p95": p95}))).collect();
+        let stages: serde_json::Map<String, serde_json::Value> = rows
+            .iter()
+            .map(|(n, min, p50, p95)| (n.to_string(), json!({"min": min, "p50": p50, "p95": p95})))
+            .collect();
         let report = json!({
             "profile": engine.profile_name(),
             "catalog_size": engine.catalog().len(),
@@ -114,7 +129,10 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             load_ms,
             rss.map_or("n/a".into(), |r| format!("{r:.0} MiB"))
         );
-        println!("{:<10} {:>9} {:>9} {:>9}", "stage", "min ms", "p50 ms", "p95 ms");
+        println!(
+            "{:<10} {:>9} {:>9} {:>9}",
+            "stage", "min ms", "p50 ms", "p95 ms"
+        );
         for (n, min, p50, p95) in rows {
             println!("{n:<10} {min:>9.2} {p50:>9.2} {p95:>9.2}");
         }

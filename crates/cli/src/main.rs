@@ -12,10 +12,19 @@ use lookalike_engine::catalog::index::{self, IndexOptions};
 use lookalike_engine::{BlendWeights, Engine, EngineConfig, SearchOptions};
 
 #[derive(Parser)]
-#[command(name = "lookalike", version, about = "On-device visual product search: index a catalog, search it with photos")]
+#[command(
+    name = "lookalike",
+    version,
+    about = "On-device visual product search: index a catalog, search it with photos"
+)]
 struct Cli {
     /// Folder with manifest.toml and the model files.
-    #[arg(long, global = true, env = "LOOKALIKE_MODELS", default_value = "models")]
+    #[arg(
+        long,
+        global = true,
+        env = "LOOKALIKE_MODELS",
+        default_value = "models"
+    )]
     models: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -82,7 +91,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_engine(models: PathBuf, catalog: PathBuf, profile: Option<String>, allow_random_weights: bool) -> Result<Engine> {
+fn open_engine(
+    models: PathBuf,
+    catalog: PathBuf,
+    profile: Option<String>,
+    allow_random_weights: bool,
+) -> Result<Engine> {
     let mut config = EngineConfig::new(models, &catalog);
     config.profile = profile;
     config.allow_random_weights = allow_random_weights;
@@ -91,7 +105,13 @@ fn open_engine(models: PathBuf, catalog: PathBuf, profile: Option<String>, allow
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Index { images, products, out, profile, allow_random_weights } => {
+        Command::Index {
+            images,
+            products,
+            out,
+            profile,
+            allow_random_weights,
+        } => {
             let mut opts = IndexOptions::new(images, products, &out, cli.models);
             opts.profile = profile;
             opts.allow_random_weights = allow_random_weights;
@@ -110,9 +130,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output::print_index_report(&out, &report);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { catalog, profile, json, category, weights, top_k, candidates, allow_random_weights, images } => {
+        Command::Search {
+            catalog,
+            profile,
+            json,
+            category,
+            weights,
+            top_k,
+            candidates,
+            allow_random_weights,
+            images,
+        } => {
             let engine = open_engine(cli.models, catalog, profile, allow_random_weights)?;
-            let opts = SearchOptions { category, weights, top_k, include_candidates: candidates, ..Default::default() };
+            let opts = SearchOptions {
+                category,
+                weights,
+                top_k,
+                include_candidates: candidates,
+                ..Default::default()
+            };
             let mut failed = 0;
             for path in &images {
                 let outcome = std::fs::read(path)
@@ -127,7 +163,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Bench(args) => bench::run(cli.models, args),
     }

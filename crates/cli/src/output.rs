@@ -28,19 +28,40 @@ fn price(p: Option<f64>, c: Option<&str>) -> String {
 }
 
 fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 pub fn print_search(query: &Path, r: &SearchResult) {
     println!("{}", query.display());
-    let cats: Vec<String> = r.categories.iter().take(3).map(|c| format!("{} {:.2}", c.name, c.score)).collect();
-    println!("  category: {}   (searched: {}, {:?})", cats.join(", "), r.route.searched.join(" + "), r.route.reason);
+    let cats: Vec<String> = r
+        .categories
+        .iter()
+        .take(3)
+        .map(|c| format!("{} {:.2}", c.name, c.score))
+        .collect();
+    println!(
+        "  category: {}   (searched: {}, {:?})",
+        cats.join(", "),
+        r.route.searched.join(" + "),
+        r.route.reason
+    );
     let seg = &r.segmentation;
     match &seg.fallback_reason {
         Some(why) => println!("  segmentation: fallback ({why})"),
-        None => println!("  segmentation: {} cut-out, foreground {:.0}%", seg.model.as_deref().unwrap_or("alpha"), seg.foreground * 100.0),
+        None => println!(
+            "  segmentation: {} cut-out, foreground {:.0}%",
+            seg.model.as_deref().unwrap_or("alpha"),
+            seg.foreground * 100.0
+        ),
     }
-    println!("  {:>4}  {:>5}  {:>5} {:>5} {:>5}  {:<12} {:>12}  name", "rank", "score", "sem", "tex", "col", "category", "price");
+    println!(
+        "  {:>4}  {:>5}  {:>5} {:>5} {:>5}  {:<12} {:>12}  name",
+        "rank", "score", "sem", "tex", "col", "category", "price"
+    );
     for h in &r.results {
         println!(
             "  {:>4}  {:.3}  {:.2}  {:.2}  {:.2}  {:<12} {:>12}  {}{}",

@@ -62,7 +62,13 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { category: None, weights: None, top_k: 10, candidates: 50, include_candidates: false }
+        SearchOptions {
+            category: None,
+            weights: None,
+            top_k: 10,
+            candidates: 50,
+            include_candidates: false,
+        }
     }
 }
 
@@ -108,7 +114,7 @@ pub struct RouteSummary {
     pub confidence: f32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct SearchResult {
     pub image: ImageInfo,
     pub categories: Vec<CategoryScore>,
@@ -124,6 +130,22 @@ pub struct SearchResult {
     pub cutout: RgbaImage,
 }
 
+impl std::fmt::Debug for SearchResult {
+    // everything but the cut-out's pixels
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchResult")
+            .field("image", &self.image)
+            .field("categories", &self.categories)
+            .field("route", &self.route)
+            .field("segmentation", &self.segmentation)
+            .field("results", &self.results)
+            .field("candidates", &self.candidates.len())
+            .field("timings_ms", &self.timings_ms)
+            .field("cutout", &self.cutout.dimensions())
+            .finish()
+    }
+}
+
 pub struct Engine {
     models: ModelRegistry,
     profile_name: String,
@@ -131,6 +153,8 @@ pub struct Engine {
     catalog: Catalog,
     decode: DecodeOptions,
     segment: SegmentOptions,
+    /// Built once from the catalog (class-table router only).
+    class_table: Option<route::ClassTable>,
 }
 
 fn ms(since: Instant) -> f64 {
@@ -143,20 +167,53 @@ impl Engine {
     pub fn open(config: EngineConfig) -> Result<Self> {
         let manifest = Manifest::load(&config.models_dir)?;
         let catalog = Catalog::open(&config.catalog_dir)?;
-        let profile_name = config.profile.clone().unwrap_or_else(|| catalog.file.profile.clone());
+        let profile_name = config
+            .profile
+            .clone()
+            .unwrap_or_else(|| catalog.file.profile.clone());
         if profile_name != catalog.file.profile {
             return Err(EngineError::CatalogMismatch {
                 path: catalog.dir.clone(),
-                detail: format!("it was built with profile `{}`, the search asks for `{profile_name}`", catalog.file.profile),
+                detail: format!(
+                    "it was built with profile `{}`, the search asks for `{profile_name}`",
+                    catalog.file.profile
+                ),
             });
         }
         let profile = manifest.profile(&profile_name)?.clone();
-        let models = ModelRegistry::new(manifest, config.runtime.clone(), config.allow_random_weights);
+        let models = ModelRegistry::new(
+            manifest,
+            config.runtime.clone(),
+            config.allow_random_weights,
+        );
         for id in profile.query_models() {
             models.get(&id)?;
         }
-        let engine = Engine { models, profile_name, profile, catalog, decode: config.decode, segment: config.segment };
+        let mut engine = Engine {
+            models,
+            profile_name,
+            profile,
+            catalog,
+            decode: config.decode,
+            segment: config.segment,
+            class_table: None,
+        };
         engine.check_catalog()?;
+        if engine.profile.router.kind == RouterKind::ClassTable {
+            let cats = &engine.catalog.file.categories;
+            let classes = engine
+                .models
+                .manifest()
+                .output_spec(&engine.profile.router.output_ref())
+                .map_or(0, |o| o.len());
+            let curated: Vec<&[u32]> = cats
+                .iter()
+                .map(|c| c.def.imagenet_classes.as_slice())
+                .collect();
+            let learned: Vec<&[(u32, f32)]> =
+                cats.iter().map(|c| c.learned_classes.as_slice()).collect();
+            engine.class_table = Some(route::ClassTable::new(classes, &curated, &learned));
+        }
         Ok(engine)
     }
 
@@ -174,7 +231,10 @@ impl Engine {
 
     fn check_catalog(&self) -> Result<()> {
         let file = &self.catalog.file;
-        let mismatch = |detail: String| EngineError::CatalogMismatch { path: self.catalog.dir.clone(), detail };
+        let mismatch = |detail: String| EngineError::CatalogMismatch {
+            path: self.catalog.dir.clone(),
+            detail,
+        };
         let stamp_ok = |part: &str, stamp: &ModelStamp, want: &OutputRef| -> Result<()> {
             let model = self.models.get(&want.model)?;
             if stamp.model != want.model || stamp.output != want.output {
@@ -191,40 +251,79 @@ impl Engine {
             }
             Ok(())
         };
-        stamp_ok("router", &file.models.router, &self.profile.router.output_ref())?;
+        stamp_ok(
+            "router",
+            &file.models.router,
+            &self.profile.router.output_ref(),
+        )?;
         stamp_ok("texture", &file.models.texture, &self.profile.texture)?;
         for c in &file.categories {
             let want = self.profile.experts.get(&c.def.expert).ok_or_else(|| {
-                mismatch(format!("category `{}` uses expert `{}`, which profile `{}` lacks", c.def.name, c.def.expert, self.profile_name))
+                mismatch(format!(
+                    "category `{}` uses expert `{}`, which profile `{}` lacks",
+                    c.def.name, c.def.expert, self.profile_name
+                ))
             })?;
             let stamp = file.models.experts.get(&c.def.expert).ok_or_else(|| {
-                mismatch(format!("category `{}` uses expert `{}`, which the catalog does not record", c.def.name, c.def.expert))
+                mismatch(format!(
+                    "category `{}` uses expert `{}`, which the catalog does not record",
+                    c.def.name, c.def.expert
+                ))
             })?;
             stamp_ok(&format!("expert `{}`", c.def.expert), stamp, want)?;
         }
         let manifest = self.models.manifest();
         let dims = |r: &OutputRef| manifest.output_spec(r).map_or(0, |o| o.len());
-        if let Some(r) = self.profile.experts.values().find(|r| dims(r) != file.dims.embedding) {
-            return Err(mismatch(format!("embeddings have {} dims, `{}`.`{}` gives {}", file.dims.embedding, r.model, r.output, dims(r))));
+        if let Some(r) = self
+            .profile
+            .experts
+            .values()
+            .find(|r| dims(r) != file.dims.embedding)
+        {
+            return Err(mismatch(format!(
+                "embeddings have {} dims, `{}`.`{}` gives {}",
+                file.dims.embedding,
+                r.model,
+                r.output,
+                dims(r)
+            )));
         }
         if dims(&self.profile.texture) != file.dims.texture {
-            return Err(mismatch(format!("texture vectors have {} dims, the profile's texture gives {}", file.dims.texture, dims(&self.profile.texture))));
+            return Err(mismatch(format!(
+                "texture vectors have {} dims, the profile's texture gives {}",
+                file.dims.texture,
+                dims(&self.profile.texture)
+            )));
         }
         let router_kind = self.profile.router.kind;
         if file.router.kind != router_kind {
-            return Err(mismatch(format!("router kind {:?}, the profile uses {router_kind:?}", file.router.kind)));
+            return Err(mismatch(format!(
+                "router kind {:?}, the profile uses {router_kind:?}",
+                file.router.kind
+            )));
         }
         let classes = dims(&self.profile.router.output_ref());
         for c in &file.categories {
             match router_kind {
                 RouterKind::ClassTable => {
-                    if c.def.imagenet_classes.is_empty() || c.def.imagenet_classes.iter().any(|k| *k as usize >= classes) {
-                        return Err(mismatch(format!("category `{}` needs class ids in 0..{classes}", c.def.name)));
+                    if c.def.imagenet_classes.is_empty()
+                        || c.def
+                            .imagenet_classes
+                            .iter()
+                            .any(|k| *k as usize >= classes)
+                    {
+                        return Err(mismatch(format!(
+                            "category `{}` needs class ids in 0..{classes}",
+                            c.def.name
+                        )));
                     }
                 }
                 RouterKind::TextPrototypes => {
                     if c.prototype.is_none() {
-                        return Err(mismatch(format!("category `{}` has no text prototype", c.def.name)));
+                        return Err(mismatch(format!(
+                            "category `{}` has no text prototype",
+                            c.def.name
+                        )));
                     }
                 }
             }
@@ -244,7 +343,11 @@ impl Engine {
             )));
         }
         let override_index = match &opts.category {
-            Some(name) => Some(self.catalog.category_index(name).ok_or_else(|| EngineError::UnknownCategory(name.clone()))?),
+            Some(name) => Some(
+                self.catalog
+                    .category_index(name)
+                    .ok_or_else(|| EngineError::UnknownCategory(name.clone()))?,
+            ),
             None => None,
         };
 
@@ -253,7 +356,11 @@ impl Engine {
         t.decode = ms(s);
 
         let s = Instant::now();
-        let segmenter = if decoded.info.alpha_cutout { None } else { Some(self.models.get(&self.profile.segmenter)?) };
+        let segmenter = if decoded.info.alpha_cutout {
+            None
+        } else {
+            Some(self.models.get(&self.profile.segmenter)?)
+        };
         let seg = segment::segment(&decoded, segmenter.as_deref(), &self.segment)?;
         t.segment = ms(s);
 
@@ -280,7 +387,9 @@ impl Engine {
         let s = Instant::now();
         let cats = &self.catalog.file.categories;
         let emb = &self.catalog.embeddings;
-        let scan = |indices: &[usize], queries: &HashMap<OutputRef, Vec<f32>>| -> Result<Vec<(usize, f32)>> {
+        let scan = |indices: &[usize],
+                    queries: &HashMap<OutputRef, Vec<f32>>|
+         -> Result<Vec<(usize, f32)>> {
             let mut scored = Vec::new();
             for &ci in indices {
                 if let Some(q) = queries.get(self.expert_of(ci)?) {
@@ -291,9 +400,13 @@ impl Engine {
             Ok(retrieve::top_k(scored, opts.candidates))
         };
         let mut extra_embed = 0.0;
-        let mut shortlist: Vec<(usize, f32, bool)> =
-            scan(&route.selected, &queries)?.into_iter().map(|(r, sc)| (r, sc, true)).collect();
-        let rest: Vec<usize> = (0..cats.len()).filter(|i| !route.selected.contains(i)).collect();
+        let mut shortlist: Vec<(usize, f32, bool)> = scan(&route.selected, &queries)?
+            .into_iter()
+            .map(|(r, sc)| (r, sc, true))
+            .collect();
+        let rest: Vec<usize> = (0..cats.len())
+            .filter(|i| !route.selected.contains(i))
+            .collect();
         if shortlist.len() < opts.candidates && !rest.is_empty() {
             let mut extra = scan(&rest, &queries)?;
             if shortlist.len() + extra.len() < opts.top_k {
@@ -316,32 +429,53 @@ impl Engine {
 
         let s = Instant::now();
         let tq = texture::descriptor(inference.output(&self.profile.texture)?);
-        let tex: Vec<f32> = shortlist.iter().map(|(r, ..)| texture::similarity(&tq, self.catalog.texture.row(*r))).collect();
+        let tex: Vec<f32> = shortlist
+            .iter()
+            .map(|(r, ..)| texture::similarity(&tq, self.catalog.texture.row(*r)))
+            .collect();
         t.texture = ms(s);
 
         let s = Instant::now();
         let qsig = color::signature(&seg.cutout);
-        let col: Vec<f32> = shortlist.iter().map(|(r, ..)| color::similarity(&qsig, self.catalog.colors.row(*r))).collect();
+        let col: Vec<f32> = shortlist
+            .iter()
+            .map(|(r, ..)| color::similarity(&qsig, self.catalog.colors.row(*r)))
+            .collect();
         t.color = ms(s);
 
         let s = Instant::now();
-        let routed: std::collections::HashSet<usize> = shortlist.iter().filter(|c| c.2).map(|c| c.0).collect();
+        let routed: std::collections::HashSet<usize> =
+            shortlist.iter().filter(|c| c.2).map(|c| c.0).collect();
         let scored: Vec<Scored> = shortlist
             .iter()
             .zip(tex.iter().zip(&col))
-            .map(|((row, semantic, _), (texture, color))| Scored { row: *row, semantic: *semantic, texture: *texture, color: *color, score: 0.0 })
+            .map(|((row, semantic, _), (texture, color))| Scored {
+                row: *row,
+                semantic: *semantic,
+                texture: *texture,
+                color: *color,
+                score: 0.0,
+            })
             .collect();
         // routed categories rank above top-up items; within each group the blend decides
-        let (in_route, topped): (Vec<Scored>, Vec<Scored>) = scored.iter().partition(|c| routed.contains(&c.row));
+        let (in_route, topped): (Vec<Scored>, Vec<Scored>) =
+            scored.iter().partition(|c| routed.contains(&c.row));
         let mut ranked = rerank::rerank(in_route, &weights, opts.top_k);
         ranked.extend(rerank::rerank(topped, &weights, opts.top_k - ranked.len()));
-        let results = ranked.iter().enumerate().map(|(i, c)| self.hit(i + 1, c, routed.contains(&c.row))).collect();
+        let results = ranked
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.hit(i + 1, c, routed.contains(&c.row)))
+            .collect();
         let candidates = if opts.include_candidates {
             scored
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let blended = Scored { score: weights.blend(c.semantic, c.texture, c.color), ..*c };
+                    let blended = Scored {
+                        score: weights.blend(c.semantic, c.texture, c.color),
+                        ..*c
+                    };
                     self.hit(i + 1, &blended, routed.contains(&c.row))
                 })
                 .collect()
@@ -354,7 +488,11 @@ impl Engine {
         Ok(SearchResult {
             image: decoded.info,
             categories: route.scores.clone(),
-            route: RouteSummary { reason: route.reason, searched: route.searched.clone(), confidence: route.confidence },
+            route: RouteSummary {
+                reason: route.reason,
+                searched: route.searched.clone(),
+                confidence: route.confidence,
+            },
             segmentation: seg.info,
             results,
             candidates,
@@ -365,7 +503,10 @@ impl Engine {
 
     fn expert_of(&self, category: usize) -> Result<&OutputRef> {
         let expert = &self.catalog.file.categories[category].def.expert;
-        self.profile.experts.get(expert).ok_or_else(|| EngineError::UnknownCategory(expert.clone()))
+        self.profile
+            .experts
+            .get(expert)
+            .ok_or_else(|| EngineError::UnknownCategory(expert.clone()))
     }
 
     fn route(&self, inference: &mut InferenceCache) -> Result<Route> {
@@ -375,13 +516,19 @@ impl Engine {
         let raw = inference.output(&self.profile.router.output_ref())?;
         Ok(match self.profile.router.kind {
             RouterKind::ClassTable => {
-                let tables: Vec<&[u32]> = cats.iter().map(|c| c.def.imagenet_classes.as_slice()).collect();
-                let (shares, mass) = route::class_table_scores(raw, &tables);
+                let table = self
+                    .class_table
+                    .as_ref()
+                    .ok_or_else(|| EngineError::InvalidOptions("class table not built".into()))?;
+                let (shares, mass) = table.scores(raw);
                 route::decide(&names, &shares, mass, cfg)
             }
             RouterKind::TextPrototypes => {
                 let q = embed::embedding(raw);
-                let protos: Vec<&[f32]> = cats.iter().map(|c| c.prototype.as_deref().unwrap_or(&[])).collect();
+                let protos: Vec<&[f32]> = cats
+                    .iter()
+                    .map(|c| c.prototype.as_deref().unwrap_or(&[]))
+                    .collect();
                 let shares = route::prototype_scores(&q, &protos, cfg.temperature);
                 let best = shares.iter().copied().fold(0.0, f32::max);
                 route::decide(&names, &shares, best, cfg)
@@ -403,7 +550,11 @@ impl Engine {
             texture: c.texture,
             color: c.color,
             source_image: p.source_image.clone(),
-            thumbnail: self.catalog.thumbnail_path(p).to_string_lossy().into_owned(),
+            thumbnail: self
+                .catalog
+                .thumbnail_path(p)
+                .to_string_lossy()
+                .into_owned(),
             routed,
         }
     }

@@ -18,7 +18,12 @@ pub enum EngineError {
     #[error(
         "image too large: {width}x{height} = {pixels} pixels exceeds the limit of {limit} pixels"
     )]
-    ImageTooLarge { width: u32, height: u32, pixels: u64, limit: u64 },
+    ImageTooLarge {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
     #[error("image too small: {width}x{height} (at least {min}x{min} pixels are needed)")]
     ImageTooSmall { width: u32, height: u32, min: u32 },
 
@@ -32,7 +37,12 @@ pub enum EngineError {
     #[error(
         "model file corrupt: {path} (model `{model}`) has sha256 {actual}, the manifest expects {expected}"
     )]
-    ModelChecksum { model: String, path: PathBuf, expected: String, actual: String },
+    ModelChecksum {
+        model: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
     #[error("model `{model}` does not match its manifest entry: {detail}")]
     ModelMismatch { model: String, detail: String },
     #[error(
@@ -57,12 +67,18 @@ pub enum EngineError {
     InvalidOptions(String),
 
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 impl EngineError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        EngineError::Io { context: context.into(), source }
+        EngineError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// A short stable code for the UI and for scripts (`--json` error objects).

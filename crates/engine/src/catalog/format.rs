@@ -19,11 +19,19 @@ pub struct Matrix {
 
 impl Matrix {
     pub fn new(dims: usize) -> Self {
-        Matrix { rows: 0, dims, data: Vec::new() }
+        Matrix {
+            rows: 0,
+            dims,
+            data: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: &[f32]) {
-        assert_eq!(row.len(), self.dims, "row length must equal the matrix's dims");
+        assert_eq!(
+            row.len(),
+            self.dims,
+            "row length must equal the matrix's dims"
+        );
         self.data.extend_from_slice(row);
         self.rows += 1;
     }
@@ -54,15 +62,21 @@ impl Matrix {
     /// Parses and checks a `.bin`: magic, version, exact length, finite values.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         if bytes.len() < HEADER_LEN {
-            return Err(format!("file is {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len()));
+            return Err(format!(
+                "file is {} bytes, shorter than the {HEADER_LEN}-byte header",
+                bytes.len()
+            ));
         }
         if bytes[..8] != MAGIC {
             return Err("not a Lookalike matrix file (bad magic)".into());
         }
-        let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let word =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let version = word(8);
         if version != VERSION {
-            return Err(format!("format version {version}, this build reads version {VERSION}"));
+            return Err(format!(
+                "format version {version}, this build reads version {VERSION}"
+            ));
         }
         let (rows, dims) = (word(12) as usize, word(16) as usize);
         let expected = rows
@@ -81,7 +95,10 @@ impl Matrix {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(format!("value {i} (row {}) is not a finite number", i / dims.max(1)));
+            return Err(format!(
+                "value {i} (row {}) is not a finite number",
+                i / dims.max(1)
+            ));
         }
         Ok(Matrix { rows, dims, data })
     }
@@ -111,14 +128,30 @@ mod tests {
     #[test]
     fn header_validation() {
         let bytes = sample().to_bytes();
-        assert!(Matrix::from_bytes(&bytes[..10]).unwrap_err().contains("header"));
-        assert!(Matrix::from_bytes(&bytes[..bytes.len() - 4]).unwrap_err().contains("truncated"));
+        assert!(
+            Matrix::from_bytes(&bytes[..10])
+                .unwrap_err()
+                .contains("header")
+        );
+        assert!(
+            Matrix::from_bytes(&bytes[..bytes.len() - 4])
+                .unwrap_err()
+                .contains("truncated")
+        );
         let mut longer = bytes.clone();
         longer.extend_from_slice(&[0; 4]);
-        assert!(Matrix::from_bytes(&longer).unwrap_err().contains("truncated or resized"));
+        assert!(
+            Matrix::from_bytes(&longer)
+                .unwrap_err()
+                .contains("truncated or resized")
+        );
         let mut bad_magic = bytes.clone();
         bad_magic[0] = b'X';
-        assert!(Matrix::from_bytes(&bad_magic).unwrap_err().contains("magic"));
+        assert!(
+            Matrix::from_bytes(&bad_magic)
+                .unwrap_err()
+                .contains("magic")
+        );
         let mut v2 = bytes.clone();
         v2[8] = 2;
         assert!(Matrix::from_bytes(&v2).unwrap_err().contains("version 2"));

@@ -17,7 +17,7 @@ use crate::models::preprocess::composite;
 use crate::models::{InferenceCache, Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::{self, DecodeOptions};
 use crate::stages::segment::{self, MaskSource, SegmentOptions};
-use crate::stages::{color, embed, texture};
+use crate::stages::{color, embed, route, texture};
 
 #[derive(Debug, Clone)]
 pub struct IndexOptions {
@@ -33,7 +33,12 @@ pub struct IndexOptions {
 }
 
 impl IndexOptions {
-    pub fn new(images_dir: impl Into<PathBuf>, products_file: impl Into<PathBuf>, out_dir: impl Into<PathBuf>, models_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(
+        images_dir: impl Into<PathBuf>,
+        products_file: impl Into<PathBuf>,
+        out_dir: impl Into<PathBuf>,
+        models_dir: impl Into<PathBuf>,
+    ) -> Self {
         IndexOptions {
             images_dir: images_dir.into(),
             products_file: products_file.into(),
@@ -61,31 +66,54 @@ pub struct IndexReport {
 
 /// Reads and validates a products file (ids, names, categories, image file names).
 pub fn read_products(path: &Path) -> Result<ProductsFile> {
-    let err = |detail: String| EngineError::Products { path: path.to_path_buf(), detail };
+    let err = |detail: String| EngineError::Products {
+        path: path.to_path_buf(),
+        detail,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let file: ProductsFile = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
     let mut names = HashSet::new();
     for c in &file.categories {
         if c.name.trim().is_empty() || !names.insert(c.name.as_str()) {
-            return Err(err(format!("category name `{}` is empty or repeated", c.name)));
+            return Err(err(format!(
+                "category name `{}` is empty or repeated",
+                c.name
+            )));
         }
     }
     let mut ids = HashSet::new();
     for p in &file.products {
-        let id_ok = !p.id.is_empty() && p.id.len() <= 128 && p.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) && !p.id.starts_with('.');
+        let id_ok = !p.id.is_empty()
+            && p.id.len() <= 128
+            && p.id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            && !p.id.starts_with('.');
         if !id_ok {
-            return Err(err(format!("product id `{}` must be 1-128 characters of A-Z a-z 0-9 - _ . (it names files)", p.id)));
+            return Err(err(format!(
+                "product id `{}` must be 1-128 characters of A-Z a-z 0-9 - _ . (it names files)",
+                p.id
+            )));
         }
         if !ids.insert(p.id.as_str()) {
             return Err(err(format!("product id `{}` appears twice", p.id)));
         }
         if !names.contains(p.category.as_str()) {
-            return Err(err(format!("product `{}` has category `{}`, which is not in `categories`", p.id, p.category)));
+            return Err(err(format!(
+                "product `{}` has category `{}`, which is not in `categories`",
+                p.id, p.category
+            )));
         }
         let plain = Path::new(&p.image).components().count() == 1
-            && matches!(Path::new(&p.image).components().next(), Some(std::path::Component::Normal(_)));
+            && matches!(
+                Path::new(&p.image).components().next(),
+                Some(std::path::Component::Normal(_))
+            );
         if !plain {
-            return Err(err(format!("product `{}` image `{}` must be a plain file name inside the images folder", p.id, p.image)));
+            return Err(err(format!(
+                "product `{}` image `{}` must be a plain file name inside the images folder",
+                p.id, p.image
+            )));
         }
     }
     if file.products.is_empty() {
@@ -97,8 +125,13 @@ pub fn read_products(path: &Path) -> Result<ProductsFile> {
     Ok(file)
 }
 
+/// Index-time class votes: each catalog image's top classes extend its category's class table.
+const LEARNED_TOP: usize = 3;
+const LEARNED_MIN_PROB: f32 = 0.05;
+
 struct Item {
     product: CatalogProduct,
+    classes: Vec<(u32, f32)>,
     embedding: Vec<f32>,
     texture: Vec<f32>,
     color: [f32; color::DIMS],
@@ -106,18 +139,30 @@ struct Item {
 }
 
 /// Builds the catalog. `progress(done, total, product_id)` is called after each product.
-pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<IndexReport> {
+pub fn build(
+    opts: &IndexOptions,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<IndexReport> {
     let products = read_products(&opts.products_file)?;
     let manifest = Manifest::load(&opts.models_dir)?;
     let profile = manifest.profile(&opts.profile)?.clone();
-    let perr = |detail: String| EngineError::Products { path: opts.products_file.clone(), detail };
+    let perr = |detail: String| EngineError::Products {
+        path: opts.products_file.clone(),
+        detail,
+    };
     for c in &products.categories {
         if !profile.experts.contains_key(&c.expert) {
             let known: Vec<&String> = profile.experts.keys().collect();
-            return Err(perr(format!("category `{}` asks for expert `{}`; profile `{}` has {known:?}", c.name, c.expert, opts.profile)));
+            return Err(perr(format!(
+                "category `{}` asks for expert `{}`; profile `{}` has {known:?}",
+                c.name, c.expert, opts.profile
+            )));
         }
         if profile.router.kind == RouterKind::ClassTable && c.imagenet_classes.is_empty() {
-            return Err(perr(format!("category `{}` has no imagenet_classes (the `{}` router needs them)", c.name, opts.profile)));
+            return Err(perr(format!(
+                "category `{}` has no imagenet_classes (the `{}` router needs them)",
+                c.name, opts.profile
+            )));
         }
     }
     if profile.router.kind == RouterKind::TextPrototypes {
@@ -126,29 +171,55 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
             opts.profile
         )));
     }
-    let models = ModelRegistry::new(manifest.clone(), opts.runtime.clone(), opts.allow_random_weights);
-    let index_segmenter = profile.index_segmenters.iter().find(|id| models.is_available(id)).cloned();
+    let models = ModelRegistry::new(
+        manifest.clone(),
+        opts.runtime.clone(),
+        opts.allow_random_weights,
+    );
+    let index_segmenter = profile
+        .index_segmenters
+        .iter()
+        .find(|id| models.is_available(id))
+        .cloned();
     let stamp = |r: &OutputRef| -> Result<ModelStamp> {
-        Ok(ModelStamp { model: r.model.clone(), output: r.output.clone(), sha256: models.get(&r.model)?.sha256.clone() })
+        Ok(ModelStamp {
+            model: r.model.clone(),
+            output: r.output.clone(),
+            sha256: models.get(&r.model)?.sha256.clone(),
+        })
     };
     let stamps = CatalogModels {
         router: stamp(&profile.router.output_ref())?,
         texture: stamp(&profile.texture)?,
-        experts: profile.experts.iter().map(|(k, r)| Ok((k.clone(), stamp(r)?))).collect::<Result<BTreeMap<_, _>>>()?,
+        experts: profile
+            .experts
+            .iter()
+            .map(|(k, r)| Ok((k.clone(), stamp(r)?)))
+            .collect::<Result<BTreeMap<_, _>>>()?,
         index_segmenter: index_segmenter.clone(),
     };
     let dims_of = |r: &OutputRef| manifest.output_spec(r).map_or(0, |o| o.len());
     let emb_dims: HashSet<usize> = profile.experts.values().map(dims_of).collect();
     let [emb_dim] = emb_dims.into_iter().collect::<Vec<_>>()[..] else {
-        return Err(EngineError::InvalidOptions(format!("profile `{}`: experts have different dimensions", opts.profile)));
+        return Err(EngineError::InvalidOptions(format!(
+            "profile `{}`: experts have different dimensions",
+            opts.profile
+        )));
     };
-    let dims = Dims { embedding: emb_dim, texture: dims_of(&profile.texture), color: color::DIMS };
+    let dims = Dims {
+        embedding: emb_dim,
+        texture: dims_of(&profile.texture),
+        color: color::DIMS,
+    };
     let segmenter = match &index_segmenter {
         Some(id) => Some(models.get(id)?),
         None => None,
     };
 
-    let mut report = IndexReport { index_segmenter: index_segmenter.clone(), ..Default::default() };
+    let mut report = IndexReport {
+        index_segmenter: index_segmenter.clone(),
+        ..Default::default()
+    };
     let decode_opts = DecodeOptions::default();
     let seg_opts = SegmentOptions::default();
     let total = products.products.len();
@@ -156,7 +227,8 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
     for (done, p) in products.products.iter().enumerate() {
         let outcome = (|| -> Result<Item> {
             let path = opts.images_dir.join(&p.image);
-            let bytes = std::fs::read(&path).map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
+            let bytes = std::fs::read(&path)
+                .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
             let decoded = decode::decode(&bytes, &decode_opts)?;
             if !decoded.info.alpha_cutout && segmenter.is_none() {
                 return Err(EngineError::ModelMissing {
@@ -173,6 +245,14 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
             let mut inference = InferenceCache::new(&models, &seg.cutout);
             let expert = &profile.experts[&category_def(&products, &p.category).expert];
             let embedding = embed::embedding(inference.output(expert)?);
+            let classes = match profile.router.kind {
+                RouterKind::ClassTable => route::top_classes(
+                    inference.output(&profile.router.output_ref())?,
+                    LEARNED_TOP,
+                    LEARNED_MIN_PROB,
+                ),
+                RouterKind::TextPrototypes => Vec::new(),
+            };
             let texture = texture::descriptor(inference.output(&profile.texture)?);
             let color = color::signature(&seg.cutout);
             Ok(Item {
@@ -190,6 +270,7 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
                     thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
                     segmentation: how,
                 },
+                classes,
                 embedding,
                 texture,
                 color,
@@ -210,7 +291,10 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
         progress(done + 1, total, &p.id);
     }
     if items.is_empty() {
-        return Err(perr(format!("no product could be indexed; first problem: {}", report.skipped.first().map_or("none", |s| s.1.as_str()))));
+        return Err(perr(format!(
+            "no product could be indexed; first problem: {}",
+            report.skipped.first().map_or("none", |s| s.1.as_str())
+        )));
     }
 
     // rows grouped by category, in the products file's category order (empty categories dropped)
@@ -220,8 +304,19 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
         let start = ordered.len();
         ordered.extend(items.iter().filter(|i| i.product.category == c.name));
         if ordered.len() > start {
-            report.per_category.push((c.name.clone(), ordered.len() - start));
-            categories.push(CatalogCategory { def: c.clone(), prototype: None, rows: [start, ordered.len()] });
+            report
+                .per_category
+                .push((c.name.clone(), ordered.len() - start));
+            let mut learned: BTreeMap<u32, f32> = BTreeMap::new();
+            for (k, p) in ordered[start..].iter().flat_map(|i| &i.classes) {
+                *learned.entry(*k).or_default() += p;
+            }
+            categories.push(CatalogCategory {
+                def: c.clone(),
+                prototype: None,
+                learned_classes: learned.into_iter().collect(),
+                rows: [start, ordered.len()],
+            });
         }
     }
     let mut embeddings = Matrix::new(dims.embedding);
@@ -240,26 +335,40 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
         models: stamps,
         dims,
         blend: products.blend.unwrap_or_default(),
-        router: RouterData { kind: profile.router.kind, config: products.router.clone() },
+        router: RouterData {
+            kind: profile.router.kind,
+            config: products.router.clone(),
+        },
         categories,
         products: ordered.iter().map(|i| i.product.clone()).collect(),
     };
     report.products = file.products.len();
     write_atomically(&opts.out_dir, |dir| {
-        let io = |what: &str, e: std::io::Error| EngineError::io(format!("writing {what} in {}", dir.display()), e);
+        let io = |what: &str, e: std::io::Error| {
+            EngineError::io(format!("writing {what} in {}", dir.display()), e)
+        };
         std::fs::create_dir(dir.join(THUMBS_DIR)).map_err(|e| io(THUMBS_DIR, e))?;
         for i in &ordered {
             let thumb = thumbnail(&i.thumb, opts.thumb_size);
             let path = dir.join(&i.product.thumbnail);
-            thumb.save_with_format(&path, image::ImageFormat::Jpeg).map_err(|e| EngineError::Catalog {
-                path: path.clone(),
-                detail: format!("cannot write thumbnail: {e}"),
-            })?;
+            thumb
+                .save_with_format(&path, image::ImageFormat::Jpeg)
+                .map_err(|e| EngineError::Catalog {
+                    path: path.clone(),
+                    detail: format!("cannot write thumbnail: {e}"),
+                })?;
         }
-        embeddings.write(&dir.join(EMBEDDINGS_BIN)).map_err(|e| io(EMBEDDINGS_BIN, e))?;
-        textures.write(&dir.join(TEXTURE_BIN)).map_err(|e| io(TEXTURE_BIN, e))?;
-        colors.write(&dir.join(COLORS_BIN)).map_err(|e| io(COLORS_BIN, e))?;
-        let json = serde_json::to_string_pretty(&file).map_err(|e| EngineError::InvalidOptions(e.to_string()))?;
+        embeddings
+            .write(&dir.join(EMBEDDINGS_BIN))
+            .map_err(|e| io(EMBEDDINGS_BIN, e))?;
+        textures
+            .write(&dir.join(TEXTURE_BIN))
+            .map_err(|e| io(TEXTURE_BIN, e))?;
+        colors
+            .write(&dir.join(COLORS_BIN))
+            .map_err(|e| io(COLORS_BIN, e))?;
+        let json = serde_json::to_string_pretty(&file)
+            .map_err(|e| EngineError::InvalidOptions(e.to_string()))?;
         std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))?;
         // read it back with the same checks a search uses before it replaces anything
         Catalog::open(dir).map(|_| ())
@@ -269,7 +378,11 @@ pub fn build(opts: &IndexOptions, progress: &mut dyn FnMut(usize, usize, &str)) 
 
 fn category_def<'a>(products: &'a ProductsFile, name: &str) -> &'a CategoryDef {
     // read_products guarantees every product's category exists
-    products.categories.iter().find(|c| c.name == name).unwrap_or(&products.categories[0])
+    products
+        .categories
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or(&products.categories[0])
 }
 
 /// A JPEG-ready thumbnail: transparent parts on white, longest side `size`.
@@ -282,38 +395,59 @@ fn thumbnail(img: &RgbaImage, size: u32) -> image::RgbImage {
 /// build leaves only the temp folder (removed by the next build), never a half catalog at `out`.
 /// Refuses to replace a non-empty folder that is not a catalog.
 pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let err = |detail: String| EngineError::Catalog { path: out.to_path_buf(), detail };
-    let name = out.file_name().ok_or_else(|| err("output folder needs a name".into()))?.to_string_lossy().into_owned();
+    let err = |detail: String| EngineError::Catalog {
+        path: out.to_path_buf(),
+        detail,
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| err("output folder needs a name".into()))?
+        .to_string_lossy()
+        .into_owned();
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if out.exists() {
         let is_catalog = out.join(CATALOG_JSON).is_file();
-        let is_empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let is_empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !is_catalog && !is_empty {
-            return Err(err("exists and is not a catalog: refusing to replace it".into()));
+            return Err(err(
+                "exists and is not a catalog: refusing to replace it".into()
+            ));
         }
     }
-    std::fs::create_dir_all(&parent).map_err(|e| EngineError::io(format!("creating {}", parent.display()), e))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| EngineError::io(format!("creating {}", parent.display()), e))?;
     let tmp = parent.join(format!(".{name}.building"));
     let old = parent.join(format!(".{name}.old"));
     for leftover in [&tmp, &old] {
         if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(|e| EngineError::io(format!("removing leftover {}", leftover.display()), e))?;
+            std::fs::remove_dir_all(leftover).map_err(|e| {
+                EngineError::io(format!("removing leftover {}", leftover.display()), e)
+            })?;
         }
     }
-    std::fs::create_dir(&tmp).map_err(|e| EngineError::io(format!("creating {}", tmp.display()), e))?;
+    std::fs::create_dir(&tmp)
+        .map_err(|e| EngineError::io(format!("creating {}", tmp.display()), e))?;
     if let Err(e) = write(&tmp) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
     if out.exists() {
-        std::fs::rename(out, &old).map_err(|e| EngineError::io(format!("moving the old catalog {} aside", out.display()), e))?;
+        std::fs::rename(out, &old).map_err(|e| {
+            EngineError::io(format!("moving the old catalog {} aside", out.display()), e)
+        })?;
     }
-    std::fs::rename(&tmp, out).map_err(|e| EngineError::io(format!("moving the new catalog into {}", out.display()), e))?;
+    std::fs::rename(&tmp, out).map_err(|e| {
+        EngineError::io(format!("moving the new catalog into {}", out.display()), e)
+    })?;
     if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| EngineError::io(format!("removing the old catalog {}", old.display()), e))?;
+        std::fs::remove_dir_all(&old).map_err(|e| {
+            EngineError::io(format!("removing the old catalog {}", old.display()), e)
+        })?;
     }
     Ok(())
 }
@@ -326,20 +460,35 @@ mod tests {
     fn atomic_write_replaces_a_catalog_and_cleans_up_on_failure() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("cat");
-        write_atomically(&out, |d| Ok(std::fs::write(d.join(CATALOG_JSON), "v1").unwrap())).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), "v1");
+        write_atomically(&out, |d| {
+            std::fs::write(d.join(CATALOG_JSON), "v1").map_err(|e| EngineError::io("test write", e))
+        })
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
+            "v1"
+        );
         // a failing build leaves the old catalog untouched and no temp folder
         let failed = write_atomically(&out, |d| {
             std::fs::write(d.join(CATALOG_JSON), "half").unwrap();
             Err(EngineError::InvalidOptions("interrupted".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), "v1");
+        assert_eq!(
+            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
+            "v1"
+        );
         assert!(!root.path().join(".cat.building").exists());
         // a leftover temp folder from a killed build does not block the next one
         std::fs::create_dir(root.path().join(".cat.building")).unwrap();
-        write_atomically(&out, |d| Ok(std::fs::write(d.join(CATALOG_JSON), "v2").unwrap())).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), "v2");
+        write_atomically(&out, |d| {
+            std::fs::write(d.join(CATALOG_JSON), "v2").map_err(|e| EngineError::io("test write", e))
+        })
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
+            "v2"
+        );
     }
 
     #[test]
@@ -350,7 +499,10 @@ mod tests {
         std::fs::write(out.join("holiday.jpg"), "precious").unwrap();
         let err = write_atomically(&out, |_| Ok(())).unwrap_err().to_string();
         assert!(err.contains("not a catalog"), "{err}");
-        assert_eq!(std::fs::read_to_string(out.join("holiday.jpg")).unwrap(), "precious");
+        assert_eq!(
+            std::fs::read_to_string(out.join("holiday.jpg")).unwrap(),
+            "precious"
+        );
     }
 
     #[test]
@@ -362,15 +514,26 @@ mod tests {
         let prod = |id: &str, category: &str, image: &str| {
             format!(r#"{{"id":"{id}","name":"n","category":"{category}","image":"{image}"}}"#)
         };
-        let file = |products: &[String]| format!(r#"{{"name":"t","categories":[{cat}],"products":[{}]}}"#, products.join(","));
+        let file = |products: &[String]| {
+            format!(
+                r#"{{"name":"t","categories":[{cat}],"products":[{}]}}"#,
+                products.join(",")
+            )
+        };
         write(&file(&[prod("a", "shoes", "a.jpg")]));
         assert_eq!(read_products(&path).unwrap().products.len(), 1);
         for (bad, why) in [
-            (file(&[prod("a", "shoes", "a.jpg"), prod("a", "shoes", "b.jpg")]), "twice"),
+            (
+                file(&[prod("a", "shoes", "a.jpg"), prod("a", "shoes", "b.jpg")]),
+                "twice",
+            ),
             (file(&[prod("a", "hats", "a.jpg")]), "not in `categories`"),
             (file(&[prod("a/b", "shoes", "a.jpg")]), "must be 1-128"),
             (file(&[prod("a", "shoes", "../a.jpg")]), "plain file name"),
-            (file(&[prod("a", "shoes", "/etc/passwd")]), "plain file name"),
+            (
+                file(&[prod("a", "shoes", "/etc/passwd")]),
+                "plain file name",
+            ),
             (file(&[]), "no products"),
         ] {
             write(&bad);

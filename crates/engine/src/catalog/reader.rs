@@ -22,25 +22,37 @@ pub struct Catalog {
 pub fn safe_relative(dir: &Path, rel: &str) -> Result<PathBuf, String> {
     let p = Path::new(rel);
     if rel.is_empty() || !p.components().all(|c| matches!(c, Component::Normal(_))) {
-        return Err(format!("path `{rel}` must be relative and stay inside the catalog"));
+        return Err(format!(
+            "path `{rel}` must be relative and stay inside the catalog"
+        ));
     }
     let full = dir.join(p);
-    let meta = std::fs::symlink_metadata(&full).map_err(|e| format!("`{rel}`: {e}"))?;
+    let meta = std::fs::symlink_metadata(&full).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("`{rel}` is missing"),
+        _ => format!("`{rel}`: {e}"),
+    })?;
     if meta.file_type().is_symlink() {
-        return Err(format!("`{rel}` is a symbolic link (refused: it could point outside the catalog)"));
+        return Err(format!(
+            "`{rel}` is a symbolic link (refused: it could point outside the catalog)"
+        ));
     }
     Ok(full)
 }
 
 impl Catalog {
     pub fn open(dir: &Path) -> Result<Self> {
-        let err = |detail: String| EngineError::Catalog { path: dir.to_path_buf(), detail };
+        let err = |detail: String| EngineError::Catalog {
+            path: dir.to_path_buf(),
+            detail,
+        };
         let json_path = dir.join(CATALOG_JSON);
         let text = std::fs::read_to_string(&json_path).map_err(|e| {
-            err(format!("cannot read {CATALOG_JSON}: {e} (build one with `lookalike index`)"))
+            err(format!(
+                "cannot read {CATALOG_JSON}: {e} (build one with `lookalike index`)"
+            ))
         })?;
-        let file: CatalogFile =
-            serde_json::from_str(&text).map_err(|e| err(format!("{CATALOG_JSON} is not valid: {e}")))?;
+        let file: CatalogFile = serde_json::from_str(&text)
+            .map_err(|e| err(format!("{CATALOG_JSON} is not valid: {e}")))?;
         if file.format != CATALOG_FORMAT || file.version != CATALOG_VERSION {
             return Err(err(format!(
                 "{CATALOG_JSON} is format `{}` version {}, this build reads `{CATALOG_FORMAT}` version {CATALOG_VERSION}",
@@ -49,7 +61,8 @@ impl Catalog {
         }
         validate(&file, dir).map_err(err)?;
         let read = |name: &str, dims: usize| -> Result<Matrix> {
-            let bytes = std::fs::read(dir.join(name)).map_err(|e| err(format!("cannot read {name}: {e}")))?;
+            let bytes = std::fs::read(dir.join(name))
+                .map_err(|e| err(format!("cannot read {name}: {e}")))?;
             let m = Matrix::from_bytes(&bytes).map_err(|e| err(format!("{name}: {e}")))?;
             if m.rows != file.products.len() || m.dims != dims {
                 return Err(err(format!(
@@ -64,7 +77,13 @@ impl Catalog {
         let embeddings = read(EMBEDDINGS_BIN, file.dims.embedding)?;
         let texture = read(TEXTURE_BIN, file.dims.texture)?;
         let colors = read(COLORS_BIN, file.dims.color)?;
-        Ok(Catalog { dir: dir.to_path_buf(), file, embeddings, texture, colors })
+        Ok(Catalog {
+            dir: dir.to_path_buf(),
+            file,
+            embeddings,
+            texture,
+            colors,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -80,7 +99,11 @@ impl Catalog {
     }
 
     pub fn category_names(&self) -> Vec<String> {
-        self.file.categories.iter().map(|c| c.def.name.clone()).collect()
+        self.file
+            .categories
+            .iter()
+            .map(|c| c.def.name.clone())
+            .collect()
     }
 
     pub fn product_by_id(&self, id: &str) -> Option<&CatalogProduct> {
@@ -94,7 +117,10 @@ impl Catalog {
         if want.is_empty() || !want.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        self.file.products.iter().find(|p| p.gtin.as_deref().is_some_and(|g| norm(g) == want))
+        self.file
+            .products
+            .iter()
+            .find(|p| p.gtin.as_deref().is_some_and(|g| norm(g) == want))
     }
 
     pub fn thumbnail_path(&self, product: &CatalogProduct) -> PathBuf {
@@ -104,7 +130,11 @@ impl Catalog {
 
 fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
     if file.dims.color != color::DIMS {
-        return Err(format!("colour signatures have {} dims, this build uses {}", file.dims.color, color::DIMS));
+        return Err(format!(
+            "colour signatures have {} dims, this build uses {}",
+            file.dims.color,
+            color::DIMS
+        ));
     }
     file.blend.validate().map_err(|e| e.to_string())?;
     let mut ids = HashSet::new();
@@ -112,9 +142,13 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
         if !ids.insert(p.id.as_str()) {
             return Err(format!("product id `{}` appears twice", p.id));
         }
-        let thumb = safe_relative(dir, &p.thumbnail).map_err(|e| format!("product `{}` thumbnail: {e}", p.id))?;
+        let thumb = safe_relative(dir, &p.thumbnail)
+            .map_err(|e| format!("product `{}` thumbnail: {e}", p.id))?;
         if !thumb.is_file() {
-            return Err(format!("product `{}` thumbnail {} is missing", p.id, p.thumbnail));
+            return Err(format!(
+                "product `{}` thumbnail {} is missing",
+                p.id, p.thumbnail
+            ));
         }
     }
     // categories tile the rows in order, and every product sits in its category's range
@@ -122,20 +156,37 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
     for c in &file.categories {
         let [start, end] = c.rows;
         if start != next || end < start || end > file.products.len() {
-            return Err(format!("category `{}` rows {start}..{end} do not follow on from row {next}", c.def.name));
+            return Err(format!(
+                "category `{}` rows {start}..{end} do not follow on from row {next}",
+                c.def.name
+            ));
         }
-        if let Some(p) = file.products[start..end].iter().find(|p| p.category != c.def.name) {
-            return Err(format!("product `{}` is stored in category `{}`'s rows but says `{}`", p.id, c.def.name, p.category));
+        if let Some(p) = file.products[start..end]
+            .iter()
+            .find(|p| p.category != c.def.name)
+        {
+            return Err(format!(
+                "product `{}` is stored in category `{}`'s rows but says `{}`",
+                p.id, c.def.name, p.category
+            ));
         }
         if let Some(proto) = &c.prototype
             && proto.len() != file.dims.embedding
         {
-            return Err(format!("category `{}` prototype has {} dims, embeddings have {}", c.def.name, proto.len(), file.dims.embedding));
+            return Err(format!(
+                "category `{}` prototype has {} dims, embeddings have {}",
+                c.def.name,
+                proto.len(),
+                file.dims.embedding
+            ));
         }
         next = end;
     }
     if next != file.products.len() {
-        return Err(format!("categories cover {next} rows, there are {} products", file.products.len()));
+        return Err(format!(
+            "categories cover {next} rows, there are {} products",
+            file.products.len()
+        ));
     }
     Ok(())
 }

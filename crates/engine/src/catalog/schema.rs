@@ -111,6 +111,10 @@ pub struct CatalogCategory {
     /// Normalised text prototype (text-prototype router only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prototype: Option<Vec<f32>>,
+    /// ImageNet classes this category's own catalog images triggered at index time, with the
+    /// summed probability (class-table router: they extend the curated ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learned_classes: Vec<(u32, f32)>,
     /// Half-open row range of this category's products (products are stored grouped by category).
     pub rows: [usize; 2],
 }

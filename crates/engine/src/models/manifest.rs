@@ -155,7 +155,10 @@ pub struct RouterSpec {
 
 impl RouterSpec {
     pub fn output_ref(&self) -> OutputRef {
-        OutputRef { model: self.model.clone(), output: self.output.clone() }
+        OutputRef {
+            model: self.model.clone(),
+            output: self.output.clone(),
+        }
     }
 }
 
@@ -187,15 +190,18 @@ impl Manifest {
     /// Reads `<dir>/manifest.toml`.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| EngineError::io(format!("reading model manifest {}", path.display()), e))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            EngineError::io(format!("reading model manifest {}", path.display()), e)
+        })?;
         Self::parse(&text, dir)
     }
 
     pub fn parse(text: &str, dir: &Path) -> Result<Self> {
         let path = dir.join(MANIFEST_FILE);
-        let mut manifest: Manifest = toml::from_str(text)
-            .map_err(|e| EngineError::Manifest { path: path.clone(), detail: e.to_string() })?;
+        let mut manifest: Manifest = toml::from_str(text).map_err(|e| EngineError::Manifest {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
         manifest.dir = dir.to_path_buf();
         manifest
             .validate()
@@ -205,7 +211,10 @@ impl Manifest {
 
     fn validate(&self) -> Result<(), String> {
         if self.version != 1 {
-            return Err(format!("unsupported manifest version {} (expected 1)", self.version));
+            return Err(format!(
+                "unsupported manifest version {} (expected 1)",
+                self.version
+            ));
         }
         for (id, m) in &self.models {
             let i = &m.input;
@@ -225,8 +234,14 @@ impl Manifest {
             if m.outputs.is_empty() {
                 return Err(format!("model `{id}`: no outputs declared"));
             }
-            if Path::new(&m.file).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-                return Err(format!("model `{id}`: file `{}` must be a plain relative path", m.file));
+            if Path::new(&m.file)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(format!(
+                    "model `{id}`: file `{}` must be a plain relative path",
+                    m.file
+                ));
             }
         }
         for (name, p) in &self.profiles {
@@ -235,7 +250,10 @@ impl Manifest {
                     format!("profile `{name}`: {part} refers to `{}`.`{}`, which the manifest does not define", r.model, r.output)
                 })?;
                 if !kinds.contains(&out.kind) {
-                    return Err(format!("profile `{name}`: {part} `{}`.`{}` is a {:?} output", r.model, r.output, out.kind));
+                    return Err(format!(
+                        "profile `{name}`: {part} `{}`.`{}` is a {:?} output",
+                        r.model, r.output, out.kind
+                    ));
                 }
                 Ok(())
             };
@@ -245,7 +263,9 @@ impl Manifest {
                     .get(seg)
                     .ok_or_else(|| format!("profile `{name}`: unknown segmenter `{seg}`"))?;
                 if !m.outputs.iter().any(|o| o.kind == OutputKind::Saliency) {
-                    return Err(format!("profile `{name}`: segmenter `{seg}` has no saliency output"));
+                    return Err(format!(
+                        "profile `{name}`: segmenter `{seg}` has no saliency output"
+                    ));
                 }
             }
             let router_kind = match p.router.kind {
@@ -253,7 +273,11 @@ impl Manifest {
                 RouterKind::TextPrototypes => OutputKind::Embedding,
             };
             check(&p.router.output_ref(), &[router_kind], "router")?;
-            check(&p.texture, &[OutputKind::Texture, OutputKind::Embedding], "texture")?;
+            check(
+                &p.texture,
+                &[OutputKind::Texture, OutputKind::Embedding],
+                "texture",
+            )?;
             if p.experts.is_empty() {
                 return Err(format!("profile `{name}`: no experts"));
             }
@@ -265,10 +289,12 @@ impl Manifest {
     }
 
     pub fn profile(&self, name: &str) -> Result<&ProfileSpec> {
-        self.profiles.get(name).ok_or_else(|| EngineError::UnknownProfile {
-            name: name.to_string(),
-            known: self.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        self.profiles
+            .get(name)
+            .ok_or_else(|| EngineError::UnknownProfile {
+                name: name.to_string(),
+                known: self.profiles.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
     }
 
     pub fn model(&self, id: &str) -> Result<&ModelSpec> {
@@ -279,7 +305,11 @@ impl Manifest {
     }
 
     pub fn output_spec(&self, r: &OutputRef) -> Option<&OutputSpec> {
-        self.models.get(&r.model)?.outputs.iter().find(|o| o.name == r.output)
+        self.models
+            .get(&r.model)?
+            .outputs
+            .iter()
+            .find(|o| o.name == r.output)
     }
 
     pub fn model_path(&self, id: &str) -> Result<PathBuf> {
@@ -303,8 +333,14 @@ mod tests {
         assert_eq!(lite.segmenter, "u2netp");
         assert_eq!(lite.query_models(), vec!["u2netp", "efficientnet_lite0"]);
         let full = m.profile("full").unwrap();
-        assert_eq!(full.query_models(), vec!["u2netp", "siglip2", "fashion_siglip", "dinov2_small"]);
-        assert!(matches!(m.profile("nope"), Err(EngineError::UnknownProfile { .. })));
+        assert_eq!(
+            full.query_models(),
+            vec!["u2netp", "siglip2", "fashion_siglip", "dinov2_small"]
+        );
+        assert!(matches!(
+            m.profile("nope"),
+            Err(EngineError::UnknownProfile { .. })
+        ));
     }
 
     #[test]

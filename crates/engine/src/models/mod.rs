@@ -22,7 +22,12 @@ pub struct ModelRegistry {
 
 impl ModelRegistry {
     pub fn new(manifest: Manifest, options: RuntimeOptions, allow_random_weights: bool) -> Self {
-        ModelRegistry { manifest, options, allow_random_weights, loaded: Mutex::new(HashMap::new()) }
+        ModelRegistry {
+            manifest,
+            options,
+            allow_random_weights,
+            loaded: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -60,7 +65,11 @@ pub struct InferenceCache<'a> {
 
 impl<'a> InferenceCache<'a> {
     pub fn new(models: &'a ModelRegistry, image: &'a image::RgbaImage) -> Self {
-        InferenceCache { models, image, outputs: HashMap::new() }
+        InferenceCache {
+            models,
+            image,
+            outputs: HashMap::new(),
+        }
     }
 
     pub fn output(&mut self, r: &OutputRef) -> Result<&[f32]> {
@@ -72,6 +81,9 @@ impl<'a> InferenceCache<'a> {
         self.outputs[&r.model]
             .get(&r.output)
             .map(|t| t.data.as_slice())
-            .ok_or_else(|| EngineError::ModelMismatch { model: r.model.clone(), detail: format!("no output `{}`", r.output) })
+            .ok_or_else(|| EngineError::ModelMismatch {
+                model: r.model.clone(),
+                detail: format!("no output `{}`", r.output),
+            })
     }
 }

@@ -11,8 +11,13 @@ pub fn composite(img: &RgbaImage, background: [u8; 3]) -> RgbImage {
     let mut out = RgbImage::new(img.width(), img.height());
     for (dst, src) in out.pixels_mut().zip(img.pixels()) {
         let a = u32::from(src[3]);
-        let blend = |c: u8, bg: u8| ((u32::from(c) * a + u32::from(bg) * (255 - a) + 127) / 255) as u8;
-        *dst = Rgb([blend(src[0], background[0]), blend(src[1], background[1]), blend(src[2], background[2])]);
+        let blend =
+            |c: u8, bg: u8| ((u32::from(c) * a + u32::from(bg) * (255 - a) + 127) / 255) as u8;
+        *dst = Rgb([
+            blend(src[0], background[0]),
+            blend(src[1], background[1]),
+            blend(src[2], background[2]),
+        ]);
     }
     out
 }
@@ -41,12 +46,18 @@ pub fn resize_for(img: &RgbImage, spec: &InputSpec) -> RgbImage {
             imageops::crop_imm(&resized, (nw - w) / 2, (nh - h) / 2, w, h).to_image()
         }
         ResizeMode::Letterbox => {
-            let scale = (w as f32 / img.width().max(1) as f32).min(h as f32 / img.height().max(1) as f32);
+            let scale =
+                (w as f32 / img.width().max(1) as f32).min(h as f32 / img.height().max(1) as f32);
             let nw = ((img.width() as f32 * scale).round() as u32).clamp(1, w);
             let nh = ((img.height() as f32 * scale).round() as u32).clamp(1, h);
             let resized = imageops::resize(img, nw, nh, f);
             let mut canvas = RgbImage::from_pixel(w, h, Rgb(spec.background));
-            imageops::replace(&mut canvas, &resized, i64::from((w - nw) / 2), i64::from((h - nh) / 2));
+            imageops::replace(
+                &mut canvas,
+                &resized,
+                i64::from((w - nw) / 2),
+                i64::from((h - nh) / 2),
+            );
             canvas
         }
     }
@@ -103,8 +114,14 @@ mod tests {
         let img = RgbaImage::from_pixel(8, 4, Rgba([255, 0, 255, 255]));
         let t = to_tensor(&img, &spec(ResizeMode::Stretch, Scale::Unit));
         assert_eq!(t.len(), 3 * 4 * 2);
-        assert!(t[..8].iter().all(|v| (*v - 1.0).abs() < 1e-6), "R plane: (1-0.5)/0.5");
-        assert!(t[8..16].iter().all(|v| (*v + 2.0).abs() < 1e-6), "G plane: (0-0.5)/0.25");
+        assert!(
+            t[..8].iter().all(|v| (*v - 1.0).abs() < 1e-6),
+            "R plane: (1-0.5)/0.5"
+        );
+        assert!(
+            t[8..16].iter().all(|v| (*v + 2.0).abs() < 1e-6),
+            "G plane: (0-0.5)/0.25"
+        );
     }
 
     #[test]
@@ -124,14 +141,21 @@ mod tests {
                 img.put_pixel(x, y, Rgb([0, 0, 255]));
             }
         }
-        let crop = resize_for(&img, &spec(ResizeMode::ShorterSideThenCenterCrop, Scale::Unit));
+        let crop = resize_for(
+            &img,
+            &spec(ResizeMode::ShorterSideThenCenterCrop, Scale::Unit),
+        );
         assert_eq!(crop.dimensions(), (4, 2));
         let mut letter_spec = spec(ResizeMode::Letterbox, Scale::Unit);
         letter_spec.width = 8;
         letter_spec.height = 8;
         let boxed = resize_for(&img, &letter_spec);
         assert_eq!(boxed.dimensions(), (8, 8));
-        assert_eq!(boxed.get_pixel(0, 0), &Rgb([255, 255, 255]), "padding is background");
+        assert_eq!(
+            boxed.get_pixel(0, 0),
+            &Rgb([255, 255, 255]),
+            "padding is background"
+        );
         assert_eq!(boxed.get_pixel(0, 4), &Rgb([255, 0, 0]));
         assert_eq!(boxed.get_pixel(7, 4), &Rgb([0, 0, 255]));
     }

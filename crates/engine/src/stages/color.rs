@@ -19,7 +19,11 @@ const ALPHA_CUT: u8 = 128;
 
 /// `(h in [0, 360), s in [0, 1], v in [0, 1])`
 pub fn rgb_to_hsv(r: u8, g: u8, b: u8) -> (f32, f32, f32) {
-    let (r, g, b) = (f32::from(r) / 255.0, f32::from(g) / 255.0, f32::from(b) / 255.0);
+    let (r, g, b) = (
+        f32::from(r) / 255.0,
+        f32::from(g) / 255.0,
+        f32::from(b) / 255.0,
+    );
     let max = r.max(g).max(b);
     let min = r.min(g).min(b);
     let delta = max - min;
@@ -32,7 +36,11 @@ pub fn rgb_to_hsv(r: u8, g: u8, b: u8) -> (f32, f32, f32) {
     } else {
         60.0 * ((r - g) / delta + 4.0)
     };
-    let s = if max <= f32::EPSILON { 0.0 } else { delta / max };
+    let s = if max <= f32::EPSILON {
+        0.0
+    } else {
+        delta / max
+    };
     (h.rem_euclid(360.0), s, max)
 }
 
@@ -68,7 +76,9 @@ pub fn similarity(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(b.len(), DIMS);
     let inter = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p.min(*q)).sum::<f32>();
     let (ha, hb) = (&a[..HUE_BINS], &b[..HUE_BINS]);
-    let achromatic = (1.0 - ha.iter().sum::<f32>()).max(0.0).min((1.0 - hb.iter().sum::<f32>()).max(0.0));
+    let achromatic = (1.0 - ha.iter().sum::<f32>())
+        .max(0.0)
+        .min((1.0 - hb.iter().sum::<f32>()).max(0.0));
     let hue = inter(ha, hb) + achromatic;
     let s = HUE_BINS + SAT_BINS;
     let sat = inter(&a[HUE_BINS..s], &b[HUE_BINS..s]);
@@ -99,10 +109,15 @@ mod tests {
     fn pure_colours_land_in_their_hue_bins() {
         // green, 120 deg = 6.0 bin widths: centre between bins 5 (110) and 6 (130), split evenly
         let g = signature(&solid([0, 255, 0]));
-        assert!((g[5] - 0.5).abs() < 1e-5 && (g[6] - 0.5).abs() < 1e-5, "{g:?}");
+        assert!(
+            (g[5] - 0.5).abs() < 1e-5 && (g[6] - 0.5).abs() < 1e-5,
+            "{g:?}"
+        );
         // 130 deg sits exactly on bin 6's centre
         let c = signature(&solid([0, 255, 43])); // hue ~130
-        let top = (0..HUE_BINS).max_by(|a, b| c[*a].total_cmp(&c[*b])).unwrap();
+        let top = (0..HUE_BINS)
+            .max_by(|a, b| c[*a].total_cmp(&c[*b]))
+            .unwrap();
         assert_eq!(top, 6);
         // saturation 1 -> last sat bin; value 1 -> last value bin
         assert_eq!(g[HUE_BINS + SAT_BINS - 1], 1.0);
@@ -117,7 +132,10 @@ mod tests {
         let grey = signature(&solid([128, 128, 128]));
         assert_eq!(grey[..HUE_BINS].iter().sum::<f32>(), 0.0);
         let grey2 = signature(&solid([140, 140, 140]));
-        assert!(similarity(&grey, &grey2) > 0.99, "same value bin, both achromatic");
+        assert!(
+            similarity(&grey, &grey2) > 0.99,
+            "same value bin, both achromatic"
+        );
     }
 
     #[test]
@@ -142,6 +160,9 @@ mod tests {
             }
         }
         assert_eq!(signature(&img), signature(&solid([0, 0, 255])));
-        assert_eq!(signature(&RgbaImage::from_pixel(2, 2, Rgba([9, 9, 9, 0]))), [0.0; DIMS]);
+        assert_eq!(
+            signature(&RgbaImage::from_pixel(2, 2, Rgba([9, 9, 9, 0]))),
+            [0.0; DIMS]
+        );
     }
 }

@@ -21,7 +21,11 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { max_pixels: 50_000_000, working_max_side: 1024, min_side: 16 }
+        DecodeOptions {
+            max_pixels: 50_000_000,
+            working_max_side: 1024,
+            min_side: 16,
+        }
     }
 }
 
@@ -54,22 +58,58 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
         return Err(EngineError::UnsupportedFormat(sniff_unsupported(bytes)));
     };
     let format_name = format_name(format);
+    // Header-only size check first: a bomb is refused even when its data is cut short.
+    if let Ok(size) = imagesize::blob_size(bytes) {
+        let (width, height) = (
+            size.width.min(u32::MAX as usize) as u32,
+            size.height.min(u32::MAX as usize) as u32,
+        );
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > opts.max_pixels {
+            return Err(EngineError::ImageTooLarge {
+                width,
+                height,
+                pixels,
+                limit: opts.max_pixels,
+            });
+        }
+    }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(EngineError::CorruptImage {
+            format: format_name,
+            detail: "file is truncated (no end-of-image marker after the image data)".into(),
+        });
+    }
     let mut limits = Limits::default();
     // 16 bytes a pixel covers 16-bit RGBA; anything past that is a bomb.
     limits.max_alloc = Some(opts.max_pixels.saturating_mul(16).max(1 << 20));
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| map_image_error(e, &format_name))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| map_image_error(e, &format_name))?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if pixels > opts.max_pixels {
-        return Err(EngineError::ImageTooLarge { width, height, pixels, limit: opts.max_pixels });
+        return Err(EngineError::ImageTooLarge {
+            width,
+            height,
+            pixels,
+            limit: opts.max_pixels,
+        });
     }
     if width.min(height) < opts.min_side {
-        return Err(EngineError::ImageTooSmall { width, height, min: opts.min_side });
+        return Err(EngineError::ImageTooSmall {
+            width,
+            height,
+            min: opts.min_side,
+        });
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let has_alpha_channel = decoder.color_type().has_alpha();
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
     img.apply_orientation(orientation);
     let img = shrink(img, opts.working_max_side);
     let image = img.into_rgba8();
@@ -82,6 +122,15 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
         alpha_cutout,
     };
     Ok(Decoded { image, info })
+}
+
+/// JPEG decoders fill a truncated scan with grey instead of failing; a complete file has an EOI
+/// marker (FF D9) after its last start-of-scan (FF DA). Entropy-coded data cannot contain either
+/// (0xFF bytes are stuffed), so an EXIF thumbnail's markers, which come earlier, do not fool this.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    let last_eoi = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
+    matches!((last_sos, last_eoi), (Some(s), Some(e)) if e > s)
 }
 
 fn shrink(img: DynamicImage, max_side: u32) -> DynamicImage {
@@ -108,7 +157,10 @@ fn is_cutout(img: &RgbaImage) -> bool {
 }
 
 fn format_name(f: ImageFormat) -> String {
-    f.extensions_str().first().map_or_else(|| format!("{f:?}"), |e| e.to_uppercase()).replace("JPG", "JPEG")
+    f.extensions_str()
+        .first()
+        .map_or_else(|| format!("{f:?}"), |e| e.to_uppercase())
+        .replace("JPG", "JPEG")
 }
 
 fn map_image_error(e: ImageError, format: &str) -> EngineError {
@@ -119,28 +171,48 @@ fn map_image_error(e: ImageError, format: &str) -> EngineError {
         },
         ImageError::Unsupported(u) => EngineError::UnsupportedFormat(format!("{format}: {u}")),
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            EngineError::CorruptImage { format: format.into(), detail: "file is truncated".into() }
+            EngineError::CorruptImage {
+                format: format.into(),
+                detail: "file is truncated".into(),
+            }
         }
-        other => EngineError::CorruptImage { format: format.into(), detail: other.to_string() },
+        other => EngineError::CorruptImage {
+            format: format.into(),
+            detail: other.to_string(),
+        },
     }
 }
 
 /// Names formats we recognise but do not decode, so the message says what the file is.
 fn sniff_unsupported(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(64)];
-    let brand = if head.len() >= 12 && &head[4..8] == b"ftyp" { Some(&head[8..12]) } else { None };
-    let text_start = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).trim_start().to_ascii_lowercase();
+    let brand = if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        Some(&head[8..12])
+    } else {
+        None
+    };
+    let text_start = String::from_utf8_lossy(&bytes[..bytes.len().min(512)])
+        .trim_start()
+        .to_ascii_lowercase();
     match brand {
         Some(b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" | b"msf1") => {
-            "HEIC/HEIF (convert the photo to JPEG; most phones offer 'most compatible' capture)".into()
+            "HEIC/HEIF (convert the photo to JPEG; most phones offer 'most compatible' capture)"
+                .into()
         }
         Some(b"avif" | b"avis") => "AVIF (convert to JPEG, PNG or WebP)".into(),
         Some(_) => "ISO media file (video?), not an image".into(),
-        None if text_start.starts_with("<svg") || (text_start.starts_with("<?xml") && text_start.contains("<svg")) => {
+        None if text_start.starts_with("<svg")
+            || (text_start.starts_with("<?xml") && text_start.contains("<svg")) =>
+        {
             "SVG vector drawing (export it as PNG)".into()
         }
         None if head.starts_with(b"%PDF") => "PDF document, not an image".into(),
-        None if !head.is_empty() && bytes.iter().take(512).all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) => {
+        None if !head.is_empty()
+            && bytes
+                .iter()
+                .take(512)
+                .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
+        {
             "text file, not an image".into()
         }
         None => "not a recognised image (supported: JPEG, PNG, WebP, GIF, TIFF, BMP)".into(),
@@ -155,7 +227,12 @@ mod tests {
     fn png(img: &RgbaImage) -> Vec<u8> {
         let mut out = Vec::new();
         image::codecs::png::PngEncoder::new(&mut out)
-            .write_image(img, img.width(), img.height(), image::ExtendedColorType::Rgba8)
+            .write_image(
+                img,
+                img.width(),
+                img.height(),
+                image::ExtendedColorType::Rgba8,
+            )
             .unwrap();
         out
     }
@@ -172,7 +249,12 @@ mod tests {
         assert_eq!(d.info.format, "PNG");
         assert!(d.info.alpha_cutout);
         let opaque = RgbaImage::from_pixel(40, 40, Rgba([1, 2, 3, 255]));
-        assert!(!decode(&png(&opaque), &DecodeOptions::default()).unwrap().info.alpha_cutout);
+        assert!(
+            !decode(&png(&opaque), &DecodeOptions::default())
+                .unwrap()
+                .info
+                .alpha_cutout
+        );
     }
 
     #[test]
@@ -185,14 +267,24 @@ mod tests {
     #[test]
     fn pixel_limit_is_checked_from_the_header() {
         let img = RgbaImage::from_pixel(100, 100, Rgba([9, 9, 9, 255]));
-        let opts = DecodeOptions { max_pixels: 5_000, ..Default::default() };
+        let opts = DecodeOptions {
+            max_pixels: 5_000,
+            ..Default::default()
+        };
         let err = decode(&png(&img), &opts).unwrap_err();
-        assert!(matches!(err, EngineError::ImageTooLarge { pixels: 10_000, .. }), "{err}");
+        assert!(
+            matches!(err, EngineError::ImageTooLarge { pixels: 10_000, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn non_images_are_named() {
-        let err = |b: &[u8]| decode(b, &DecodeOptions::default()).unwrap_err().to_string();
+        let err = |b: &[u8]| {
+            decode(b, &DecodeOptions::default())
+                .unwrap_err()
+                .to_string()
+        };
         assert!(err(b"").contains("empty"));
         assert!(err(b"hello, this is a note\n").contains("text file"));
         assert!(err(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").contains("SVG"));
@@ -209,11 +301,29 @@ mod tests {
     }
 
     #[test]
+    fn truncated_jpeg_is_detected() {
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 7]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode_image(&img)
+            .unwrap();
+        assert!(jpeg_is_complete(&jpeg));
+        assert!(!jpeg_is_complete(&jpeg[..jpeg.len() - 2]));
+        let err = decode(&jpeg[..jpeg.len() * 2 / 3], &DecodeOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+
+    #[test]
     fn tiny_images_are_refused() {
         let img = RgbaImage::from_pixel(1, 1, Rgba([9, 9, 9, 255]));
         assert!(matches!(
             decode(&png(&img), &DecodeOptions::default()),
-            Err(EngineError::ImageTooSmall { width: 1, height: 1, .. })
+            Err(EngineError::ImageTooSmall {
+                width: 1,
+                height: 1,
+                ..
+            })
         ));
     }
 }

@@ -14,7 +14,11 @@ pub struct BlendWeights {
 
 impl Default for BlendWeights {
     fn default() -> Self {
-        BlendWeights { semantic: 0.50, texture: 0.30, color: 0.20 }
+        BlendWeights {
+            semantic: 0.50,
+            texture: 0.30,
+            color: 0.20,
+        }
     }
 }
 
@@ -36,11 +40,21 @@ impl BlendWeights {
             .split(',')
             .map(|p| p.trim().parse::<f32>())
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| EngineError::InvalidOptions(format!("weights `{s}`: {e} (expected three numbers like 0.5,0.3,0.2)")))?;
+            .map_err(|e| {
+                EngineError::InvalidOptions(format!(
+                    "weights `{s}`: {e} (expected three numbers like 0.5,0.3,0.2)"
+                ))
+            })?;
         let [semantic, texture, color] = parts[..] else {
-            return Err(EngineError::InvalidOptions(format!("weights `{s}`: expected three numbers like 0.5,0.3,0.2")));
+            return Err(EngineError::InvalidOptions(format!(
+                "weights `{s}`: expected three numbers like 0.5,0.3,0.2"
+            )));
         };
-        let w = BlendWeights { semantic, texture, color };
+        let w = BlendWeights {
+            semantic,
+            texture,
+            color,
+        };
         w.validate()?;
         Ok(w)
     }
@@ -65,7 +79,12 @@ pub fn rerank(mut candidates: Vec<Scored>, weights: &BlendWeights, k: usize) -> 
     for c in &mut candidates {
         c.score = weights.blend(c.semantic, c.texture, c.color);
     }
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.semantic.total_cmp(&a.semantic)).then(a.row.cmp(&b.row)));
+    candidates.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.semantic.total_cmp(&a.semantic))
+            .then(a.row.cmp(&b.row))
+    });
     candidates.truncate(k);
     candidates
 }
@@ -75,7 +94,13 @@ mod tests {
     use super::*;
 
     fn cand(row: usize, semantic: f32, texture: f32, color: f32) -> Scored {
-        Scored { row, semantic, texture, color, score: 0.0 }
+        Scored {
+            row,
+            semantic,
+            texture,
+            color,
+            score: 0.0,
+        }
     }
 
     #[test]
@@ -86,10 +111,18 @@ mod tests {
 
     #[test]
     fn texture_and_colour_can_overturn_semantic_order() {
-        let c = vec![cand(0, 0.90, 0.10, 0.10), cand(1, 0.85, 0.90, 0.90), cand(2, 0.20, 0.20, 0.20)];
+        let c = vec![
+            cand(0, 0.90, 0.10, 0.10),
+            cand(1, 0.85, 0.90, 0.90),
+            cand(2, 0.20, 0.20, 0.20),
+        ];
         let top = rerank(c.clone(), &BlendWeights::default(), 2);
         assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![1, 0]);
-        let semantic_only = BlendWeights { semantic: 1.0, texture: 0.0, color: 0.0 };
+        let semantic_only = BlendWeights {
+            semantic: 1.0,
+            texture: 0.0,
+            color: 0.0,
+        };
         let top = rerank(c, &semantic_only, 3);
         assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![0, 1, 2]);
         assert!((top[0].score - 0.90).abs() < 1e-6);
@@ -97,7 +130,10 @@ mod tests {
 
     #[test]
     fn weights_are_parsed_and_validated() {
-        assert_eq!(BlendWeights::parse("0.5, 0.3,0.2").unwrap(), BlendWeights::default());
+        assert_eq!(
+            BlendWeights::parse("0.5, 0.3,0.2").unwrap(),
+            BlendWeights::default()
+        );
         assert!(BlendWeights::parse("1,2").is_err());
         assert!(BlendWeights::parse("a,b,c").is_err());
         assert!(BlendWeights::parse("0,0,0").is_err());

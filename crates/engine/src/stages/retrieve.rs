@@ -27,7 +27,13 @@ pub fn l2_normalize(v: &mut [f32]) {
 }
 
 /// Scores `rows` of the row-major `matrix` (`dims` columns) against `query`, appending `(row, score)`.
-pub fn scan(matrix: &[f32], dims: usize, rows: Range<usize>, query: &[f32], out: &mut Vec<(usize, f32)>) {
+pub fn scan(
+    matrix: &[f32],
+    dims: usize,
+    rows: Range<usize>,
+    query: &[f32],
+    out: &mut Vec<(usize, f32)>,
+) {
     for row in rows {
         let v = &matrix[row * dims..(row + 1) * dims];
         out.push((row, dot(v, query)));

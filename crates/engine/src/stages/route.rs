@@ -30,7 +30,11 @@ fn default_temperature() -> f32 {
 
 impl Default for RouterConfig {
     fn default() -> Self {
-        RouterConfig { second_threshold: 0.25, min_confidence: 0.05, temperature: default_temperature() }
+        RouterConfig {
+            second_threshold: 0.25,
+            min_confidence: 0.05,
+            temperature: default_temperature(),
+        }
     }
 }
 
@@ -73,21 +77,88 @@ pub fn softmax(logits: &[f32]) -> Vec<f32> {
     exps.iter().map(|e| e / sum).collect()
 }
 
-/// Per-category shares (summing to 1 when any mass is claimed) and the total claimed mass.
-pub fn class_table_scores(logits: &[f32], tables: &[&[u32]]) -> (Vec<f32>, f32) {
+/// A soft class-id table: for every ImageNet class, how its probability mass is shared among the
+/// categories. Curated ids (the products file's `imagenet_classes`) weigh 1; classes that the
+/// catalog's own images trigger at index time (`learned_classes`) add their probability, so a
+/// class claimed by two categories splits its mass between them instead of all going to one.
+#[derive(Debug, Clone)]
+pub struct ClassTable {
+    categories: usize,
+    /// `classes x categories`, each row summing to 1 (or 0 for classes no category claims).
+    weights: Vec<f32>,
+}
+
+impl ClassTable {
+    /// `curated[c]`: class ids of category `c`; `learned[c]`: (class id, weight) pairs.
+    pub fn new(classes: usize, curated: &[&[u32]], learned: &[&[(u32, f32)]]) -> Self {
+        let categories = curated.len();
+        let mut weights = vec![0f32; classes * categories];
+        for (c, ids) in curated.iter().enumerate() {
+            for &k in ids.iter().filter(|k| (**k as usize) < classes) {
+                weights[k as usize * categories + c] = 1.0;
+            }
+        }
+        for (c, pairs) in learned.iter().enumerate() {
+            for &(k, w) in pairs
+                .iter()
+                .filter(|(k, w)| (*k as usize) < classes && w.is_finite() && *w > 0.0)
+            {
+                weights[k as usize * categories + c] += w;
+            }
+        }
+        for row in weights.chunks_mut(categories.max(1)) {
+            let sum: f32 = row.iter().sum();
+            if sum > 0.0 {
+                row.iter_mut().for_each(|w| *w /= sum);
+            }
+        }
+        ClassTable {
+            categories,
+            weights,
+        }
+    }
+
+    /// Per-category shares (summing to 1 when any mass is claimed) and the total claimed mass.
+    pub fn scores(&self, logits: &[f32]) -> (Vec<f32>, f32) {
+        let probs = softmax(logits);
+        let mut mass = vec![0f32; self.categories];
+        for (p, row) in probs
+            .iter()
+            .zip(self.weights.chunks(self.categories.max(1)))
+        {
+            for (m, w) in mass.iter_mut().zip(row) {
+                *m += p * w;
+            }
+        }
+        let total: f32 = mass.iter().sum();
+        let shares = if total > 0.0 {
+            mass.iter().map(|m| m / total).collect()
+        } else {
+            vec![0.0; mass.len()]
+        };
+        (shares, total)
+    }
+}
+
+/// The classes an index-time image votes for: its `top` most likely classes above `min_prob`.
+pub fn top_classes(logits: &[f32], top: usize, min_prob: f32) -> Vec<(u32, f32)> {
     let probs = softmax(logits);
-    let mass: Vec<f32> = tables
-        .iter()
-        .map(|t| t.iter().filter_map(|c| probs.get(*c as usize)).sum::<f32>())
-        .collect();
-    let total: f32 = mass.iter().sum();
-    let shares = if total > 0.0 { mass.iter().map(|m| m / total).collect() } else { vec![0.0; mass.len()] };
-    (shares, total)
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|a, b| probs[*b].total_cmp(&probs[*a]));
+    order
+        .into_iter()
+        .take(top)
+        .filter(|k| probs[*k] >= min_prob)
+        .map(|k| (k as u32, probs[k]))
+        .collect()
 }
 
 /// Per-category shares from cosines with (normalised) prototypes.
 pub fn prototype_scores(embedding: &[f32], prototypes: &[&[f32]], temperature: f32) -> Vec<f32> {
-    let cos: Vec<f32> = prototypes.iter().map(|p| dot(embedding, p) * temperature).collect();
+    let cos: Vec<f32> = prototypes
+        .iter()
+        .map(|p| dot(embedding, p) * temperature)
+        .collect();
     softmax(&cos)
 }
 
@@ -103,7 +174,13 @@ pub fn decide(names: &[String], shares: &[f32], confidence: f32, cfg: &RouterCon
         (order[..1].to_vec(), RouteReason::Top1)
     };
     Route {
-        scores: order.iter().map(|i| CategoryScore { name: names[*i].clone(), score: shares[*i] }).collect(),
+        scores: order
+            .iter()
+            .map(|i| CategoryScore {
+                name: names[*i].clone(),
+                score: shares[*i],
+            })
+            .collect(),
         searched: selected.iter().map(|i| names[*i].clone()).collect(),
         selected,
         reason,
@@ -140,25 +217,58 @@ mod tests {
         let t0: &[u32] = &[1, 2];
         let t1: &[u32] = &[3];
         let t2: &[u32] = &[999]; // ids past the table are ignored
-        let (shares, total) = class_table_scores(&logits, &[t0, t1, t2]);
+        let table = ClassTable::new(5, &[t0, t1, t2], &[&[], &[], &[]]);
+        let (shares, total) = table.scores(&logits);
         assert!(shares[0] > 0.9 && shares[1] < 0.1 && shares[2] == 0.0);
         assert!((shares.iter().sum::<f32>() - 1.0).abs() < 1e-5);
-        assert!(total > 0.9 && total < 1.0, "class 0 and 4 belong to no category");
+        assert!(
+            total > 0.9 && total < 1.0,
+            "class 0 and 4 belong to no category"
+        );
+    }
+
+    #[test]
+    fn learned_classes_split_a_shared_class() {
+        let logits = [0.0, 8.0, 0.0];
+        let home: &[u32] = &[1];
+        let furniture: &[u32] = &[];
+        // a furniture item in the catalog triggered class 1 with p = 0.6
+        let learned: &[(u32, f32)] = &[(1, 0.6)];
+        let table = ClassTable::new(3, &[home, furniture], &[&[], learned]);
+        let (shares, _) = table.scores(&logits);
+        assert!(
+            (shares[0] - 1.0 / 1.6).abs() < 0.01 && (shares[1] - 0.6 / 1.6).abs() < 0.01,
+            "{shares:?}"
+        );
+        assert_eq!(
+            top_classes(&logits, 2, 0.05),
+            vec![(1, softmax(&logits)[1])]
+        );
     }
 
     #[test]
     fn top1_top2_and_unsure() {
-        let cfg = RouterConfig { second_threshold: 0.25, min_confidence: 0.05, temperature: 100.0 };
+        let cfg = RouterConfig {
+            second_threshold: 0.25,
+            min_confidence: 0.05,
+            temperature: 100.0,
+        };
         let r = decide(&names(3), &[0.1, 0.8, 0.1], 0.9, &cfg);
         assert_eq!((r.reason, r.selected.clone()), (RouteReason::Top1, vec![1]));
         assert_eq!(r.scores[0].name, "c1");
         let r = decide(&names(3), &[0.3, 0.6, 0.1], 0.9, &cfg);
-        assert_eq!((r.reason, r.selected.clone()), (RouteReason::Top2, vec![1, 0]));
+        assert_eq!(
+            (r.reason, r.selected.clone()),
+            (RouteReason::Top2, vec![1, 0])
+        );
         assert_eq!(r.searched, vec!["c1", "c0"]);
         let r = decide(&names(3), &[0.3, 0.6, 0.1], 0.01, &cfg);
         assert_eq!((r.reason, r.selected.len()), (RouteReason::Unsure, 3));
         let r = overridden(r, &names(3), 2);
-        assert_eq!((r.reason, r.searched.clone()), (RouteReason::Override, vec!["c2".to_string()]));
+        assert_eq!(
+            (r.reason, r.searched.clone()),
+            (RouteReason::Override, vec!["c2".to_string()])
+        );
     }
 
     #[test]

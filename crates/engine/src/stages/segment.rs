@@ -23,7 +23,11 @@ pub struct SegmentOptions {
 
 impl Default for SegmentOptions {
     fn default() -> Self {
-        SegmentOptions { threshold: 0.5, min_foreground: 0.01, margin: 0.02 }
+        SegmentOptions {
+            threshold: 0.5,
+            min_foreground: 0.01,
+            margin: 0.02,
+        }
     }
 }
 
@@ -67,31 +71,59 @@ pub fn saliency(model: &LoadedModel, image: &RgbaImage) -> Result<GrayImage> {
         .outputs
         .iter()
         .find(|o| o.kind == OutputKind::Saliency)
-        .ok_or_else(|| EngineError::ModelMismatch { model: model.id.clone(), detail: "no saliency output".into() })?;
+        .ok_or_else(|| EngineError::ModelMismatch {
+            model: model.id.clone(),
+            detail: "no saliency output".into(),
+        })?;
     let outputs = model.run(image)?;
     let map = &outputs[&out_spec.name];
-    let (h, w) = (map.dims[map.dims.len() - 2] as u32, map.dims[map.dims.len() - 1] as u32);
+    let (h, w) = (
+        map.dims[map.dims.len() - 2] as u32,
+        map.dims[map.dims.len() - 1] as u32,
+    );
     let small = GrayImage::from_fn(w, h, |x, y| {
         let v = map.data[(y * w + x) as usize].clamp(0.0, 1.0);
         Luma([(v * 255.0).round() as u8])
     });
-    Ok(imageops::resize(&small, image.width(), image.height(), FilterType::Triangle))
+    Ok(imageops::resize(
+        &small,
+        image.width(),
+        image.height(),
+        FilterType::Triangle,
+    ))
 }
 
-pub fn segment(decoded: &Decoded, model: Option<&LoadedModel>, opts: &SegmentOptions) -> Result<Segmentation> {
+pub fn segment(
+    decoded: &Decoded,
+    model: Option<&LoadedModel>,
+    opts: &SegmentOptions,
+) -> Result<Segmentation> {
     let image = &decoded.image;
     let (mask, source, model_id) = if decoded.info.alpha_cutout {
-        let alpha = GrayImage::from_fn(image.width(), image.height(), |x, y| Luma([image.get_pixel(x, y)[3]]));
+        let alpha = GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            Luma([image.get_pixel(x, y)[3]])
+        });
         (alpha, MaskSource::Alpha, None)
     } else {
-        let model = model.ok_or_else(|| EngineError::InvalidOptions("no segmenter loaded".into()))?;
-        (saliency(model, image)?, MaskSource::Model, Some(model.id.clone()))
+        let model =
+            model.ok_or_else(|| EngineError::InvalidOptions("no segmenter loaded".into()))?;
+        (
+            saliency(model, image)?,
+            MaskSource::Model,
+            Some(model.id.clone()),
+        )
     };
     Ok(cut_out(image, mask, source, model_id, opts))
 }
 
 /// Thresholds `mask`, finds the tight box and builds the cut-out (or the whole-image fallback).
-pub fn cut_out(image: &RgbaImage, mask: GrayImage, source: MaskSource, model: Option<String>, opts: &SegmentOptions) -> Segmentation {
+pub fn cut_out(
+    image: &RgbaImage,
+    mask: GrayImage,
+    source: MaskSource,
+    model: Option<String>,
+    opts: &SegmentOptions,
+) -> Segmentation {
     let cut = threshold_u8(opts.threshold);
     let fg = foreground_share(&mask, cut);
     let bbox = tight_box(&mask, cut);
@@ -109,7 +141,14 @@ pub fn cut_out(image: &RgbaImage, mask: GrayImage, source: MaskSource, model: Op
             Segmentation {
                 mask,
                 cutout,
-                info: SegmentationInfo { source, model, used: "cutout", fallback_reason: None, foreground: fg, bbox: [x, y, bw, bh] },
+                info: SegmentationInfo {
+                    source,
+                    model,
+                    used: "cutout",
+                    fallback_reason: None,
+                    foreground: fg,
+                    bbox: [x, y, bw, bh],
+                },
             }
         }
         _ => {
@@ -123,7 +162,14 @@ pub fn cut_out(image: &RgbaImage, mask: GrayImage, source: MaskSource, model: Op
             Segmentation {
                 mask,
                 cutout,
-                info: SegmentationInfo { source, model, used: "fallback", fallback_reason: Some(reason), foreground: fg, bbox: [0, 0, w, h] },
+                info: SegmentationInfo {
+                    source,
+                    model,
+                    used: "fallback",
+                    fallback_reason: Some(reason),
+                    foreground: fg,
+                    bbox: [0, 0, w, h],
+                },
             }
         }
     }
@@ -171,7 +217,11 @@ pub fn mask_iou(a: &GrayImage, b: &GrayImage, cut: u8) -> f32 {
         inter += u64::from(fa && fb);
         union += u64::from(fa || fb);
     }
-    if union == 0 { 1.0 } else { inter as f32 / union as f32 }
+    if union == 0 {
+        1.0
+    } else {
+        inter as f32 / union as f32
+    }
 }
 
 #[cfg(test)]
@@ -180,14 +230,28 @@ mod tests {
     use image::Rgba;
 
     fn square_mask(size: u32, from: u32, to: u32, value: u8) -> GrayImage {
-        GrayImage::from_fn(size, size, |x, y| Luma([if (from..to).contains(&x) && (from..to).contains(&y) { value } else { 0 }]))
+        GrayImage::from_fn(size, size, |x, y| {
+            Luma([if (from..to).contains(&x) && (from..to).contains(&y) {
+                value
+            } else {
+                0
+            }])
+        })
     }
 
     #[test]
     fn threshold_decides_foreground() {
         let soft = square_mask(10, 2, 6, 120);
-        assert_eq!(foreground_share(&soft, threshold_u8(0.5)), 0.0, "120/255 is below 0.5");
-        assert_eq!(foreground_share(&soft, threshold_u8(0.4)), 0.16, "16 of 100 pixels");
+        assert_eq!(
+            foreground_share(&soft, threshold_u8(0.5)),
+            0.0,
+            "120/255 is below 0.5"
+        );
+        assert_eq!(
+            foreground_share(&soft, threshold_u8(0.4)),
+            0.16,
+            "16 of 100 pixels"
+        );
         assert_eq!(tight_box(&soft, threshold_u8(0.4)), Some([2, 2, 4, 4]));
         assert_eq!(tight_box(&soft, threshold_u8(0.5)), None);
     }
@@ -195,22 +259,55 @@ mod tests {
     #[test]
     fn cutout_is_cropped_and_transparent_outside_the_mask() {
         let img = RgbaImage::from_pixel(100, 100, Rgba([50, 60, 70, 255]));
-        let mask = GrayImage::from_fn(100, 100, |x, y| Luma([if (20..60).contains(&x) && (30..50).contains(&y) && x != 40 { 255 } else { 0 }]));
-        let seg = cut_out(&img, mask, MaskSource::Model, Some("m".into()), &SegmentOptions { margin: 0.0, ..Default::default() });
+        let mask = GrayImage::from_fn(100, 100, |x, y| {
+            Luma([
+                if (20..60).contains(&x) && (30..50).contains(&y) && x != 40 {
+                    255
+                } else {
+                    0
+                },
+            ])
+        });
+        let seg = cut_out(
+            &img,
+            mask,
+            MaskSource::Model,
+            Some("m".into()),
+            &SegmentOptions {
+                margin: 0.0,
+                ..Default::default()
+            },
+        );
         assert_eq!(seg.info.used, "cutout");
         assert_eq!(seg.info.bbox, [20, 30, 40, 20]);
         assert_eq!(seg.cutout.dimensions(), (40, 20));
         assert_eq!(seg.cutout.get_pixel(0, 0)[3], 255);
-        assert_eq!(seg.cutout.get_pixel(20, 5)[3], 0, "the x=40 column is background");
+        assert_eq!(
+            seg.cutout.get_pixel(20, 5)[3],
+            0,
+            "the x=40 column is background"
+        );
     }
 
     #[test]
     fn empty_mask_falls_back_to_the_whole_image() {
         let img = RgbaImage::from_pixel(50, 40, Rgba([1, 2, 3, 255]));
         let nearly_empty = square_mask(50, 0, 2, 255); // 4 pixels of 2000 = 0.2%
-        let seg = cut_out(&img, nearly_empty, MaskSource::Model, None, &SegmentOptions::default());
+        let seg = cut_out(
+            &img,
+            nearly_empty,
+            MaskSource::Model,
+            None,
+            &SegmentOptions::default(),
+        );
         assert_eq!(seg.info.used, "fallback");
-        assert!(seg.info.fallback_reason.as_deref().unwrap().contains("0.2%"));
+        assert!(
+            seg.info
+                .fallback_reason
+                .as_deref()
+                .unwrap()
+                .contains("0.2%")
+        );
         assert_eq!(seg.cutout.dimensions(), (50, 40));
         assert_eq!(seg.info.bbox, [0, 0, 50, 40]);
     }

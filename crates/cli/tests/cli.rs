@@ -1,0 +1,155 @@
+//! The `lookalike` binary as a user runs it: index a small real catalog, search it with good and
+//! bad files in one call, check the JSON contract and the exit status.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use lookalike_tests::{demo_sources, fixture, models_dir, photo_like, subset_products};
+
+fn lookalike(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lookalike"))
+        .args(args)
+        .env("LOOKALIKE_MODELS", models_dir())
+        .output()
+        .expect("lookalike runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn index_then_search_with_good_and_bad_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = ["vendure-laptop", "vendure-tent", "saleor-orange-juice"];
+    let products = subset_products(tmp.path(), &ids);
+    let catalog = tmp.path().join("catalog");
+    let out = lookalike(&[
+        "index",
+        "--images",
+        demo_sources().join("images").to_str().unwrap(),
+        "--products",
+        products.to_str().unwrap(),
+        "--out",
+        catalog.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "index failed: {}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("3 products"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let query = tmp.path().join("tent-photo.jpg");
+    let original = std::fs::read(demo_sources().join("images/vendure-tent.jpg")).unwrap();
+    std::fs::write(&query, photo_like(&original, 6.0, 0.03, 75)).unwrap();
+    let note = tmp.path().join("note.txt");
+    std::fs::write(&note, "not a photo\n").unwrap();
+    let missing = tmp.path().join("nope.jpg");
+    let coffee = fixture("coffee.png");
+    let args = ["search", "--catalog", catalog.to_str().unwrap(), "--json"];
+    let files = [
+        query.as_path(),
+        note.as_path(),
+        missing.as_path(),
+        coffee.as_path(),
+    ];
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(files.iter().map(|p| p.to_str().unwrap()));
+    let out = lookalike(&all);
+
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "bad files make the exit status non-zero"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("note.txt") && stderr.contains("text file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nope.jpg"), "{stderr}");
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "the good images are still answered");
+    assert!(
+        lines[0]["query"]
+            .as_str()
+            .unwrap()
+            .ends_with("tent-photo.jpg")
+    );
+    assert_eq!(lines[0]["results"][0]["id"], "vendure-tent");
+    for r in &lines {
+        assert!(
+            r["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["name"].is_string() && c["score"].is_number())
+        );
+        assert!(r["segmentation"]["used"].is_string());
+        let results = r["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3, "min(10, catalog size)");
+        for key in [
+            "rank",
+            "id",
+            "name",
+            "category",
+            "price",
+            "score",
+            "semantic",
+            "texture",
+            "color",
+            "source_image",
+            "thumbnail",
+        ] {
+            assert!(
+                results.iter().all(|h| !h[key].is_null()),
+                "every result has `{key}`"
+            );
+        }
+        assert!(Path::new(results[0]["thumbnail"].as_str().unwrap()).is_file());
+        for stage in [
+            "decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank",
+            "total",
+        ] {
+            assert!(
+                r["timings_ms"][stage].as_f64().unwrap() >= 0.0,
+                "timing `{stage}`"
+            );
+        }
+    }
+
+    let human = lookalike(&[
+        "search",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        query.to_str().unwrap(),
+    ]);
+    assert!(human.status.success());
+    let table = text(&human.stdout);
+    assert!(
+        table.contains("rank") && table.contains("Tent") && table.contains("ms: decode"),
+        "{table}"
+    );
+}
+
+#[test]
+fn clear_errors_for_a_missing_catalog_and_bad_options() {
+    let out = lookalike(&["search", "--catalog", "/nonexistent/catalog", "x.jpg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("lookalike index"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = lookalike(&["search", "--catalog", "c", "--weights", "1,2", "x.jpg"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("three numbers"),
+        "{}",
+        text(&out.stderr)
+    );
+}
