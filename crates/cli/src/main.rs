@@ -69,6 +69,9 @@ enum Command {
         candidates: bool,
         #[arg(long)]
         allow_random_weights: bool,
+        /// Save each photo's product cut-out as DIR/<photo name>.cutout.png.
+        #[arg(long, value_name = "DIR")]
+        cutouts: Option<PathBuf>,
         #[arg(required = true)]
         images: Vec<PathBuf>,
     },
@@ -139,6 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             top_k,
             candidates,
             allow_random_weights,
+            cutouts,
             images,
         } => {
             let engine = open_engine(cli.models, catalog, profile, allow_random_weights)?;
@@ -154,6 +158,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let outcome = std::fs::read(path)
                     .with_context(|| format!("reading {}", path.display()))
                     .and_then(|bytes| engine.search(&bytes, &opts).map_err(anyhow::Error::from));
+                if let (Ok(result), Some(dir)) = (&outcome, &cutouts) {
+                    let name = path
+                        .file_name()
+                        .map_or_else(|| "photo".into(), |n| n.to_string_lossy().into_owned());
+                    let file = dir.join(format!("{name}.cutout.png"));
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                    result
+                        .cutout
+                        .save(&file)
+                        .with_context(|| format!("writing {}", file.display()))?;
+                }
                 match outcome {
                     Ok(result) if json => println!("{}", output::search_json(path, &result)?),
                     Ok(result) => output::print_search(path, &result),

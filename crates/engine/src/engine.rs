@@ -128,6 +128,9 @@ pub struct SearchResult {
     /// The product cut-out (RGBA, transparent background) for display.
     #[serde(skip)]
     pub cutout: RgbaImage,
+    /// The segmentation mask over the whole working image (designer view).
+    #[serde(skip)]
+    pub mask: image::GrayImage,
 }
 
 impl std::fmt::Debug for SearchResult {
@@ -142,6 +145,7 @@ impl std::fmt::Debug for SearchResult {
             .field("candidates", &self.candidates.len())
             .field("timings_ms", &self.timings_ms)
             .field("cutout", &self.cutout.dimensions())
+            .field("mask", &self.mask.dimensions())
             .finish()
     }
 }
@@ -498,6 +502,7 @@ impl Engine {
             candidates,
             timings_ms: t,
             cutout: seg.cutout,
+            mask: seg.mask,
         })
     }
 

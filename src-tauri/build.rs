@@ -1,0 +1,12 @@
+fn main() {
+    // Declaring the app's commands makes each one a permission that a capability must grant
+    // (capabilities/*.json): the webview can call nothing else.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "engine_status",
+        "search",
+        "product",
+        "product_by_barcode",
+        "decode_barcode",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
+}

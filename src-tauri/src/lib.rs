@@ -1,0 +1,42 @@
+//! Lookalike's app shell: loads the engine in the background, exposes a handful of commands.
+
+pub mod barcode;
+pub mod commands;
+pub mod error;
+pub mod response;
+pub mod state;
+
+use tauri::{Emitter, Manager};
+
+use crate::state::{AppState, EnginePaths};
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
+    builder
+        .manage(AppState::default())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let paths = EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
+            // models + catalog load off the main thread; the UI shows "loading" meanwhile
+            std::thread::Builder::new().name("engine-load".into()).spawn(move || {
+                let status = handle.state::<AppState>().load(&paths);
+                let _ = handle.emit("engine-status", status);
+            })?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::engine_status,
+            commands::search,
+            commands::product,
+            commands::product_by_barcode,
+            commands::decode_barcode,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("lookalike: the app could not start: {e}");
+            std::process::exit(1);
+        });
+}

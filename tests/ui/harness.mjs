@@ -1,0 +1,337 @@
+// Test harness for the UI: serves the BUILT front end (ui/dist) on 127.0.0.1, drives Debian's
+// headless Chromium with playwright-core, and stands in for the Rust side with `mockIPC` from
+// @tauri-apps/api/mocks injected through page.addInitScript, so api.ts runs its real Tauri path.
+// The mock IPC answers from the recorded real results in ui/mock/recorded/ and checks the wire
+// format: `search` and `decode_barcode` must get a raw binary body, `search` an
+// `x-search-options` JSON header.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.join(ROOT, 'ui/dist');
+export const ARTIFACTS = path.join(ROOT, 'tests/ui/artifacts');
+const RECORDED = path.join(ROOT, 'ui/mock/recorded');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+
+/** Photos the recordings were made from (same bytes -> the mock answers with that recording). */
+export const PHOTOS = {
+  tshirt: '.cache/demo-sources/queries/saleor-code-division-t-shirt--view2.png',
+  plimsolls: '.cache/demo-sources/queries/saleor-yellow-plimsolls--view2.png',
+  coffee: 'tests/fixtures/coffee.png',
+  chair: '.cache/demo-sources/images/vendure-balloon-chair.jpg',
+  cat: 'tests/fixtures/chelsea.png',
+};
+
+export function photoPath(name) {
+  const p = path.join(ROOT, PHOTOS[name] ?? name);
+  if (!fs.existsSync(p)) throw new Error(`${p} is missing: run \`bash scripts/setup.sh\` first`);
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures: recorded searches with their thumbnails filled in (as the Rust side will send them)
+
+export function loadFixtures() {
+  const cat = JSON.parse(fs.readFileSync(path.join(RECORDED, 'catalog.json'), 'utf8'));
+  const thumbs = new Map(cat.products.map((p) => [p.id, p.thumbnail]));
+  const fill = (h) => ({ ...h, thumbnail: h.thumbnail || thumbs.get(h.id) || '' });
+  const dir = path.join(RECORDED, 'searches');
+  const searches = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const rec = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+      const r = rec.response;
+      return { ...rec, response: { ...r, results: r.results.map(fill), candidates: r.candidates.map(fill) } };
+    });
+  return { catalog: cat.catalog, products: cat.products, searches };
+}
+
+export const fixtures = loadFixtures();
+
+export function recordingFor(name) {
+  const file = path.basename(PHOTOS[name] ?? name);
+  const rec = fixtures.searches.find((s) => s.query.file === file);
+  if (!rec) throw new Error(`no recording for ${file}`);
+  return rec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// static server for ui/dist (+ the fixtures for the in-page mock IPC under /__fixtures/)
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+};
+
+export const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'";
+
+export async function startServer(dist = DIST) {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is missing: run \`npm run build:ui\``);
+  const fixtureBody = JSON.stringify(fixtures);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/__fixtures.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(fixtureBody);
+      return;
+    }
+    const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    const file = path.join(dist, path.normalize(rel));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      // as strict as the app's own CSP should be: no inline script or style, images from data:/blob:
+      'content-security-policy': CSP,
+    });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// browser
+
+export async function launch() {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-ui.sh\``);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+}
+
+// The mocks module is plain ESM without imports; turn it into a script that sets a global.
+const MOCKS_SOURCE = fs
+  .readFileSync(path.join(ROOT, 'node_modules/@tauri-apps/api/mocks.js'), 'utf8')
+  .replace(/^export \{([^}]*)\};?\s*$/m, 'window.__TAURI_MOCKS__ = {$1};');
+
+/**
+ * The in-page backend. `cfg` (JSON) per page:
+ *   engine: 'ready' | 'loading' (stays loading until the test pushes an 'engine-status' event)
+ *           | number (that many 'loading' answers to engine_status, then ready)
+ *   searchError: ApiError to reject `search` with (once, if searchErrorOnce)
+ *   searchDelay: ms before `search` answers
+ *   barcodes: { code: productId }
+ *   decoded: {text, format} | null for decode_barcode
+ *   scan: {content, format} | 'cancel' for the mobile barcode scanner plugin; camera: permission
+ */
+function installBackend(cfg) {
+  const calls = [];
+  window.__IPC__ = { calls, cfg, release: null };
+  let fixtures = null;
+  const data = async () => (fixtures ??= await (await fetch('/__fixtures.json')).json());
+  const reject = (code, message) => Promise.reject({ code, message });
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  let statusCalls = 0;
+
+  const blend = (h, w) => w.semantic * h.semantic + w.texture * h.texture + w.color * h.color;
+  const rerank = (cands, w, k) =>
+    cands
+      .map((h, i) => ({ h: { ...h, score: blend(h, w) }, i }))
+      .sort((a, b) => Number(b.h.routed) - Number(a.h.routed) || b.h.score - a.h.score || b.h.semantic - a.h.semantic || a.i - b.i)
+      .slice(0, k)
+      .map(({ h }, r) => ({ ...h, rank: r + 1 }));
+
+  const handlers = {
+    async engine_status() {
+      statusCalls++;
+      const { catalog } = await data();
+      if (cfg.engine === 'loading') return { state: 'loading' };
+      if (cfg.engine === 'error') return { state: 'error', error: cfg.engineError };
+      if (typeof cfg.engine === 'number' && statusCalls <= cfg.engine) return { state: 'loading' };
+      return { state: 'ready', catalog };
+    },
+    async search(args, options) {
+      const raw = args instanceof Uint8Array || args instanceof ArrayBuffer;
+      if (!raw) return reject('bad_request', 'search: expected a raw binary body (Uint8Array), got ' + typeof args);
+      const header = options?.headers?.['x-search-options'];
+      if (typeof header !== 'string') return reject('bad_request', 'search: missing x-search-options header');
+      const opts = JSON.parse(header);
+      if (cfg.searchDelay) await sleep(cfg.searchDelay);
+      if (cfg.searchHold) await new Promise((r) => (window.__IPC__.release = r));
+      if (cfg.searchError) {
+        const e = cfg.searchError;
+        if (cfg.searchErrorOnce) cfg.searchError = null;
+        return Promise.reject(e);
+      }
+      const size = args.byteLength;
+      const { searches, catalog } = await data();
+      const rec = searches.find((s) => s.query.bytes === size);
+      if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
+      const r = structuredClone(rec.response);
+      const w = opts.weights ?? catalog.blend;
+      if (opts.category) {
+        r.route = { reason: 'override', searched: [opts.category], confidence: 0.5 };
+        const marked = r.candidates.map((h) => ({ ...h, routed: h.category === opts.category }));
+        r.candidates = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)].map((h, i) => ({
+          ...h,
+          rank: i + 1,
+          score: blend(h, w),
+        }));
+        r.results = rerank(r.candidates, w, opts.topK ?? 10);
+      } else if (opts.weights) {
+        r.results = rerank(r.candidates, w, opts.topK ?? 10);
+      }
+      return r;
+    },
+    async product(args) {
+      const { products } = await data();
+      const p = products.find((x) => x.id === args.id);
+      return p ?? reject('not_found', `no product with id ${args.id}`);
+    },
+    async product_by_barcode(args) {
+      const { products } = await data();
+      const id = cfg.barcodes?.[args.code];
+      const p = products.find((x) => x.id === id);
+      return p ? { ...p, gtin: args.code } : null;
+    },
+    // the barcode scanner plugin (mobile only)
+    async 'plugin:barcode-scanner|check_permissions'() {
+      return { camera: cfg.camera ?? 'granted' };
+    },
+    async 'plugin:barcode-scanner|request_permissions'() {
+      return { camera: cfg.camera ?? 'granted' };
+    },
+    async 'plugin:barcode-scanner|scan'() {
+      if (cfg.scan === 'cancel') return reject('cancelled', 'Scan cancelled by the user');
+      return { content: cfg.scan?.content ?? '', format: cfg.scan?.format ?? 'EAN_13', bounds: null };
+    },
+    async decode_barcode(args) {
+      const raw = args instanceof Uint8Array || args instanceof ArrayBuffer;
+      if (!raw) return reject('bad_request', 'decode_barcode: expected a raw binary body');
+      return cfg.decoded === undefined ? null : cfg.decoded;
+    },
+  };
+
+  window.__TAURI_MOCKS__.mockIPC(() => undefined, { shouldMockEvents: true });
+  const inner = window.__TAURI_INTERNALS__.invoke;
+  window.__TAURI_INTERNALS__.invoke = async (cmd, args, options) => {
+    if (cmd.startsWith('plugin:event|')) return inner(cmd, args, options);
+    const raw = args instanceof Uint8Array || args instanceof ArrayBuffer;
+    calls.push({
+      cmd,
+      raw,
+      bytes: raw ? args.byteLength : null,
+      args: raw ? null : args,
+      headers: options?.headers ?? null,
+    });
+    const handler = handlers[cmd];
+    if (!handler) return reject('unknown_command', `no mock for ${cmd}`);
+    return handler(args, options);
+  };
+}
+
+/**
+ * A page on the app with the mocked Tauri backend. Collects console errors, page errors and
+ * any request that is not to the local server, data: or blob: (the UI must be self-contained).
+ */
+export async function openApp(
+  browser,
+  server,
+  { viewport = { width: 1280, height: 800 }, cfg = {}, designer, tauri = true, userAgent } = {},
+) {
+  const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, ...(userAgent ? { userAgent } : {}) });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+  });
+  if (tauri) {
+    await page.addInitScript(MOCKS_SOURCE);
+    await page.addInitScript(installBackend, { engine: 'ready', ...cfg });
+  }
+  if (designer !== undefined) {
+    // seed once per tab, so a reload keeps what the page itself stored
+    await page.addInitScript((on) => {
+      if (sessionStorage.getItem('seeded')) return;
+      sessionStorage.setItem('seeded', '1');
+      localStorage.setItem('lookalike.designer', on ? '1' : '0');
+    }, designer);
+  }
+  await page.goto(server.url);
+  return { page, context, problems };
+}
+
+export async function ipcCalls(page, cmd) {
+  const calls = await page.evaluate(() => window.__IPC__.calls);
+  return cmd ? calls.filter((c) => c.cmd === cmd) : calls;
+}
+
+export async function waitReady(page) {
+  await page.waitForFunction(() => !document.querySelector('#take-photo').disabled);
+}
+
+/** Picks a photo with the gallery input and waits for the 10 result cards. */
+export async function pickPhoto(page, name, { expectResults = true } = {}) {
+  await waitReady(page);
+  await page.setInputFiles('#pick-photo', photoPath(name));
+  if (expectResults) {
+    await page.waitForSelector('#results-grid > li.card >> nth=9');
+    await page.waitForFunction(() => document.querySelector('#results-panel').getAttribute('aria-busy') === 'false');
+  }
+}
+
+export async function gridIds(page) {
+  return page.$$eval('#results-grid > li', (lis) => lis.map((li) => li.dataset.id));
+}
+
+export async function shot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // let images decode and transitions settle so the screenshot shows the state
+  await page.evaluate(() =>
+    Promise.race([
+      Promise.all([...document.images].filter((i) => i.loading !== 'lazy').map((i) => i.decode().catch(() => null))),
+      new Promise((r) => setTimeout(r, 2000)),
+    ]),
+  );
+  // sticky panels follow the scroll position; a full-page shot reads best from the top
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(250);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Elements that stick out of the viewport or out of their panel/dialog (visually hidden ones aside). */
+export async function overflowing(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const out = [];
+    for (const e of document.querySelectorAll('body *')) {
+      if (!e.getClientRects().length || e.closest('.visually-hidden') || e.closest('.stage-list')) continue;
+      const r = e.getBoundingClientRect();
+      const box = e.parentElement?.closest('.panel, .details, .app-header, .stage-card')?.getBoundingClientRect();
+      if (r.right > vw + 0.5 || (box && (r.right > box.right + 0.5 || r.left < box.left - 0.5))) {
+        out.push(`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} ${Math.round(r.left)}..${Math.round(r.right)}`);
+      }
+    }
+    return out;
+  });
+}

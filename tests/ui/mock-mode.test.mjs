@@ -1,0 +1,80 @@
+// Browser mode (`npm run dev:web`): the same UI without Tauri, answered by ui/src/mock/backend.ts
+// from the recorded real results. Built here with Vite's "mock" mode and served statically.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { build } from 'vite';
+import { ROOT, gridIds, launch, openApp, photoPath, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
+
+let browser;
+let server;
+let outDir;
+const contexts = [];
+
+before(async () => {
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-mock-ui-'));
+  await build({
+    configFile: path.join(ROOT, 'ui/vite.config.ts'),
+    mode: 'mock',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  server = await startServer(outDir);
+  browser = await launch();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await server?.close();
+  if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
+});
+
+async function app(opts = {}) {
+  const a = await openApp(browser, server, { ...opts, tauri: false });
+  contexts.push(a.context);
+  return a;
+}
+
+test('mock mode: loading, then a recorded real search for a recorded photo', async () => {
+  const { page, problems } = await app({ designer: true });
+  await page.locator('#engine-loading').waitFor();
+  await waitReady(page);
+  assert.equal(await page.evaluate(() => '__TAURI_INTERNALS__' in window), false);
+  await pickPhoto(page, 'plimsolls');
+  const rec = recordingFor('plimsolls');
+  assert.deepEqual(await gridIds(page), rec.response.results.map((h) => h.id));
+  await page.waitForFunction(() => [...document.querySelectorAll('#results-grid img')].every((i) => i.naturalWidth > 0));
+  await page.waitForFunction(() => document.querySelector('#designer-mask')?.naturalWidth > 0);
+  assert.equal(await page.locator('#before-list li').count(), rec.response.candidates.length);
+
+  // category override re-ranks the recorded candidates
+  await page.click('#more-categories');
+  await page.click('.chip[data-category="apparel"]');
+  await page.waitForFunction(() => document.querySelector('#detected-category')?.textContent === 'Apparel');
+  const first = await page.locator('#results-grid > li >> nth=0 >> .card-category').innerText();
+  assert.match(first, /^Apparel/);
+  await shot(page, 'mock-mode-1280');
+  assert.deepEqual(problems, []);
+});
+
+test('mock mode: a text file is refused with unsupported_format; barcodes resolve to a demo product', async () => {
+  const { page, problems } = await app();
+  await waitReady(page);
+  await page.setInputFiles('#pick-photo', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo\n') });
+  const alert = page.locator('#alert-box');
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute('data-code'), 'unsupported_format');
+  assert.match(await alert.innerText(), /text, not an image/);
+  await page.click('#alert-dismiss');
+
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('#scan-barcode');
+  await (await chooser).setFiles(photoPath('coffee'));
+  await page.locator('#details').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#found-by-barcode').innerText(), 'Found by barcode 2000000000015');
+  assert.deepEqual(problems, []);
+});

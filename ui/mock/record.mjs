@@ -1,0 +1,337 @@
+#!/usr/bin/env node
+// Records REAL search results for the browser-mode mock (npm run dev:web) and the UI tests.
+//
+//   npm run record-mock                 # the default photos below
+//   npm run record-mock -- PHOTO...     # your own photos (paths relative to the repo root)
+//
+// Runs the real CLI from the repo root:
+//   target/release/lookalike search --catalog catalog/demo --json --candidates --cutouts DIR PHOTO...
+// (ORT_DYLIB_PATH defaults to models/runtime/libonnxruntime.so.1.31.1; LOOKALIKE_BIN overrides the
+// binary) and converts every answer into the app's SearchResponse (ui/src/types.ts):
+// - results/candidates as printed; each hit's `thumbnail` is left "" and the thumbnail is stored
+//   once per product in recorded/catalog.json (the mock fills it in by id), which keeps the
+//   fixtures small;
+// - `cutout`: the PNG the CLI saved, scaled down to at most MAX_SIDE px;
+// - `mask`: the CLI does not print the engine's soft mask, so it is DERIVED here: the cut-out's
+//   alpha (0 or 255: the engine's thresholded mask inside the crop) placed at `segmentation.bbox`
+//   on a black image of the working size. In a fallback (no usable mask) it is all black. The Tauri
+//   backend sends the real soft mask.
+// Writes ui/mock/recorded/catalog.json (CatalogInfo + every product with its thumbnail) and
+// ui/mock/recorded/searches/<photo>.json. Needs no npm packages (node:zlib does the PNGs).
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const OUT = path.join(ROOT, 'ui/mock/recorded');
+const CATALOG = 'catalog/demo';
+const MAX_SIDE = 320;
+const DEFAULT_PHOTOS = [
+  '.cache/demo-sources/queries/saleor-code-division-t-shirt--view2.png',
+  '.cache/demo-sources/queries/saleor-yellow-plimsolls--view2.png',
+  'tests/fixtures/coffee.png',
+  '.cache/demo-sources/images/vendure-balloon-chair.jpg',
+  'tests/fixtures/chelsea.png',
+];
+
+function die(msg) {
+  console.error(`record-mock: ${msg}`);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// minimal PNG codec (8-bit, non-interlaced: what the engine's `image` crate writes)
+
+const CHANNELS = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+function decodePng(buf) {
+  if (buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');
+  let pos = 8;
+  let ihdr;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('ascii', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      ihdr = {
+        width: data.readUInt32BE(0),
+        height: data.readUInt32BE(4),
+        depth: data[8],
+        color: data[9],
+        interlace: data[12],
+      };
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    pos += 12 + len;
+  }
+  const { width, height, depth, color, interlace } = ihdr;
+  const ch = CHANNELS[color];
+  if (depth !== 8 || !ch || interlace) throw new Error(`unsupported PNG (depth ${depth}, colour ${color}, interlace ${interlace})`);
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * ch;
+  const px = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= ch ? px[y * stride + x - ch] : 0;
+      const b = y > 0 ? px[(y - 1) * stride + x] : 0;
+      const c = x >= ch && y > 0 ? px[(y - 1) * stride + x - ch] : 0;
+      let v = line[x];
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      px[y * stride + x] = v & 255;
+    }
+  }
+  // to RGBA
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const s = px.subarray(i * ch, i * ch + ch);
+    const [r, g, b, a] = ch === 1 ? [s[0], s[0], s[0], 255] : ch === 2 ? [s[0], s[0], s[0], s[1]] : ch === 3 ? [s[0], s[1], s[2], 255] : s;
+    rgba.set([r, g, b, a], i * 4);
+  }
+  return { width, height, rgba };
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 255] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type, data) {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'ascii');
+  data.copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+/** pixels: `ch` bytes a pixel (1 = gray, 4 = RGBA); every row Paeth-filtered. */
+function encodePng(width, height, pixels, ch) {
+  const stride = width * ch;
+  const raw = Buffer.alloc((stride + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (stride + 1)] = 4;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= ch ? pixels[y * stride + x - ch] : 0;
+      const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
+      const c = x >= ch && y > 0 ? pixels[(y - 1) * stride + x - ch] : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a);
+      const pb = Math.abs(p - b);
+      const pc = Math.abs(p - c);
+      const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      raw[y * (stride + 1) + 1 + x] = (pixels[y * stride + x] - pred) & 255;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = ch === 1 ? 0 : 6;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Area-average downscale so the longest side is <= max (RGBA premultiplied, or gray). */
+function shrink(width, height, pixels, ch, max) {
+  const scale = Math.min(1, max / Math.max(width, height));
+  const w = Math.max(1, Math.round(width * scale));
+  const hgt = Math.max(1, Math.round(height * scale));
+  if (w === width && hgt === height) return { width, height, pixels };
+  const out = Buffer.alloc(w * hgt * ch);
+  const sx = width / w;
+  const sy = height / hgt;
+  for (let y = 0; y < hgt; y++) {
+    const y0 = Math.floor(y * sy);
+    const y1 = Math.min(height, Math.max(y0 + 1, Math.ceil((y + 1) * sy)));
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.floor(x * sx);
+      const x1 = Math.min(width, Math.max(x0 + 1, Math.ceil((x + 1) * sx)));
+      const acc = [0, 0, 0, 0];
+      let n = 0;
+      for (let yy = y0; yy < y1; yy++) {
+        for (let xx = x0; xx < x1; xx++) {
+          const i = (yy * width + xx) * ch;
+          if (ch === 4) {
+            const a = pixels[i + 3];
+            acc[0] += pixels[i] * a;
+            acc[1] += pixels[i + 1] * a;
+            acc[2] += pixels[i + 2] * a;
+            acc[3] += a;
+          } else acc[0] += pixels[i];
+          n++;
+        }
+      }
+      const o = (y * w + x) * ch;
+      if (ch === 4) {
+        const a = acc[3];
+        out[o] = a ? Math.round(acc[0] / a) : 0;
+        out[o + 1] = a ? Math.round(acc[1] / a) : 0;
+        out[o + 2] = a ? Math.round(acc[2] / a) : 0;
+        out[o + 3] = Math.round(a / n);
+      } else out[o] = Math.round(acc[0] / n);
+    }
+  }
+  return { width: w, height: hgt, pixels: out };
+}
+
+const dataUrl = (mime, buf) => `data:${mime};base64,${buf.toString('base64')}`;
+
+// ---------------------------------------------------------------------------------------------
+
+/** Rounds every float to 6 significant digits (the engine computes in f32 anyway). */
+function compact(value) {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v)));
+}
+
+function catalogInfo(cat) {
+  // the same shape as src-tauri's catalog_info(): part, "<model>.<output>", sha256
+  const models = [];
+  for (const part of ['router', 'texture']) {
+    const m = cat.models[part];
+    if (m) models.push({ part, model: `${m.model}.${m.output}`, sha256: m.sha256 });
+  }
+  for (const [name, m] of Object.entries(cat.models.experts ?? {})) {
+    models.push({ part: `expert ${name}`, model: `${m.model}.${m.output}`, sha256: m.sha256 });
+  }
+  return {
+    name: cat.name,
+    profile: cat.profile,
+    size: cat.products.length,
+    categories: cat.categories.map((c) => ({ name: c.name, expert: c.expert, count: c.rows[1] - c.rows[0] })),
+    models,
+    blend: cat.blend,
+  };
+}
+
+function main() {
+  const photos = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_PHOTOS;
+  const bin = process.env.LOOKALIKE_BIN ?? path.join(ROOT, 'target/release/lookalike');
+  if (!fs.existsSync(bin)) die(`${bin} is missing: run \`cargo build --release\` (or scripts/setup.sh) first`);
+  const catDir = path.join(ROOT, CATALOG);
+  if (!fs.existsSync(path.join(catDir, 'catalog.json'))) die(`${CATALOG} is missing: run scripts/setup.sh first`);
+  for (const p of photos) if (!fs.existsSync(path.resolve(ROOT, p))) die(`photo ${p} is missing (run scripts/setup.sh for the demo sources)`);
+  const env = { ...process.env };
+  env.ORT_DYLIB_PATH ??= path.join(ROOT, 'models/runtime/libonnxruntime.so.1.31.1');
+  const help = execFileSync(bin, ['search', '--help'], { cwd: ROOT, env, encoding: 'utf8' });
+  if (!help.includes('--cutouts')) die(`${bin} has no --cutouts option: rebuild it (cargo build --release)`);
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-record-'));
+  const args = ['search', '--catalog', CATALOG, '--json', '--candidates', '--cutouts', tmp, ...photos];
+  const command = `lookalike ${args.map((a) => (a === tmp ? '<tmp>' : a)).join(' ')}`;
+  console.log(`record-mock: ${command}`);
+  const stdout = execFileSync(bin, args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const answers = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  if (answers.length !== photos.length) die(`expected ${photos.length} answers, got ${answers.length}`);
+
+  const cat = JSON.parse(fs.readFileSync(path.join(catDir, 'catalog.json'), 'utf8'));
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(path.join(OUT, 'searches'), { recursive: true });
+
+  const products = cat.products.map((p) => ({
+    id: p.id,
+    name: p.name,
+    category: p.category,
+    price: p.price ?? null,
+    currency: p.currency ?? null,
+    gtin: p.gtin ?? null,
+    brand: p.brand ?? null,
+    description: p.description ?? null,
+    source: p.source ?? null,
+    thumbnail: dataUrl('image/jpeg', fs.readFileSync(path.join(catDir, p.thumbnail))),
+  }));
+  const catalogFile = {
+    recorded: {
+      by: 'ui/mock/record.mjs',
+      catalog: CATALOG,
+      note: 'CatalogInfo as the app receives it, and every product (thumbnail inlined) for product() and for the hits of the recorded searches.',
+    },
+    catalog: catalogInfo(cat),
+    products,
+  };
+  fs.writeFileSync(path.join(OUT, 'catalog.json'), JSON.stringify(compact(catalogFile)));
+
+  answers.forEach((a, i) => {
+    const photo = photos[i];
+    const file = path.basename(photo);
+    const bytes = fs.readFileSync(path.resolve(ROOT, photo));
+    const cut = decodePng(fs.readFileSync(path.join(tmp, `${file}.cutout.png`)));
+    for (let p = 0; p < cut.width * cut.height; p++) if (cut.rgba[p * 4 + 3] === 0) cut.rgba.fill(0, p * 4, p * 4 + 3);
+    const small = shrink(cut.width, cut.height, cut.rgba, 4, MAX_SIDE);
+    const cutout = encodePng(small.width, small.height, small.pixels, 4);
+
+    // Derived mask (see the header): cut-out alpha at the bbox, on the working image's size.
+    const { width: W, height: H } = a.image;
+    const mask = Buffer.alloc(W * H);
+    if (a.segmentation.used === 'cutout') {
+      const [bx, by, bw, bh] = a.segmentation.bbox;
+      for (let y = 0; y < Math.min(bh, cut.height); y++) {
+        for (let x = 0; x < Math.min(bw, cut.width); x++) {
+          if (by + y < H && bx + x < W) mask[(by + y) * W + bx + x] = cut.rgba[(y * cut.width + x) * 4 + 3];
+        }
+      }
+    }
+    const m = shrink(W, H, mask, 1, MAX_SIDE);
+    const maskPng = encodePng(m.width, m.height, m.pixels, 1);
+
+    const hit = (h) => ({ ...h, thumbnail: '' });
+    const response = {
+      image: a.image,
+      categories: a.categories,
+      route: a.route,
+      segmentation: a.segmentation,
+      results: a.results.map(hit),
+      candidates: (a.candidates ?? []).map(hit),
+      timings_ms: a.timings_ms,
+      cutout: dataUrl('image/png', cutout),
+      mask: dataUrl('image/png', maskPng),
+    };
+    const rec = {
+      query: { file, path: photo, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      command,
+      response,
+    };
+    const slug = file.replace(/\.[^.]+$/, '').replace(/[^a-zA-Z0-9-]+/g, '-');
+    const out = path.join(OUT, 'searches', `${String(i + 1).padStart(2, '0')}-${slug}.json`);
+    fs.writeFileSync(out, JSON.stringify(compact(rec)));
+    const top = a.results[0];
+    console.log(
+      `record-mock: ${photo} -> ${path.relative(ROOT, out)} (${(fs.statSync(out).size / 1024).toFixed(0)} KiB; ` +
+        `${a.categories[0].name} ${a.categories[0].score.toFixed(2)}; top-1 ${top?.id} ${top?.score.toFixed(3)})`,
+    );
+  });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  let total = 0;
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : (total += fs.statSync(path.join(d, e.name)).size)));
+  walk(OUT);
+  console.log(`record-mock: wrote ${path.relative(ROOT, OUT)} (${(total / 1024).toFixed(0)} KiB in all)`);
+}
+
+main();

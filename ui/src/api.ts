@@ -1,0 +1,210 @@
+// THE ONLY module that talks to the backend.
+//
+// In the Tauri app every call goes through `invoke` (@tauri-apps/api/core). In browser mode
+// (`npm run dev:web`, Vite mode "mock") the same calls are answered by ui/src/mock/backend.ts from
+// recorded real results; in a production build that code is not even bundled. Every failure is
+// normalised into ApiError {code, message}.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type {
+  ApiError,
+  DecodedBarcode,
+  EngineStatus,
+  Product,
+  SearchOptions,
+  SearchResponse,
+} from './types';
+
+/** What a backend provides; the Tauri one below, the mock one in mock/backend.ts. */
+export interface Backend {
+  engineStatus(): Promise<EngineStatus>;
+  /** Subscribes to status pushes; resolves to an unsubscribe function. */
+  onEngineStatus(cb: (status: EngineStatus) => void): Promise<() => void>;
+  search(bytes: Uint8Array, options: SearchOptions): Promise<SearchResponse>;
+  product(id: string): Promise<Product>;
+  productByBarcode(code: string): Promise<Product | null>;
+  decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>;
+}
+
+export function isTauri(): boolean {
+  return '__TAURI_INTERNALS__' in window;
+}
+
+/** The Android/iOS app: the camera barcode scanner plugin is available there only. */
+export function isMobile(): boolean {
+  return isTauri() && /Android|iPhone|iPad|iPod/i.test(navigator.userAgent);
+}
+
+/** True in the browser-mode mock (no Tauri, recorded results). */
+export function isMock(): boolean {
+  return !isTauri() && import.meta.env.MODE === 'mock';
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+export function isApiError(e: unknown): e is ApiError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as ApiError).code === 'string' &&
+    typeof (e as ApiError).message === 'string'
+  );
+}
+
+/** Anything a backend may reject with (ApiError, a JSON string, a plain string, an Error). */
+export function toApiError(e: unknown): ApiError {
+  if (isApiError(e)) return { code: e.code, message: e.message };
+  if (typeof e === 'string') {
+    const s = e.trim();
+    if (s.startsWith('{')) {
+      try {
+        const parsed: unknown = JSON.parse(s);
+        if (isApiError(parsed)) return { code: parsed.code, message: parsed.message };
+      } catch {
+        // not JSON: fall through
+      }
+    }
+    return { code: 'error', message: s || 'Something went wrong.' };
+  }
+  if (e instanceof Error) return { code: e.name === 'Error' ? 'error' : e.name, message: e.message };
+  if (typeof e === 'object' && e !== null && 'message' in e) {
+    const o = e as { code?: unknown; message?: unknown };
+    return { code: typeof o.code === 'string' ? o.code : 'error', message: String(o.message) };
+  }
+  return { code: 'unknown', message: `Unexpected error: ${String(e)}` };
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// backends
+
+const tauriBackend: Backend = {
+  engineStatus: () => invoke<EngineStatus>('engine_status'),
+  async onEngineStatus(cb) {
+    try {
+      return await listen<EngineStatus>('engine-status', (event) => cb(event.payload));
+    } catch {
+      return () => {}; // no event permission: the caller's polling covers it
+    }
+  },
+  // Tauri 2 raw IPC body: the bytes travel as they are, the options as a header.
+  search: (bytes, options) =>
+    invoke<SearchResponse>('search', bytes, {
+      headers: { 'x-search-options': JSON.stringify(options) },
+    }),
+  product: (id) => invoke<Product>('product', { id }),
+  productByBarcode: (code) => invoke<Product | null>('product_by_barcode', { code }),
+  decodeBarcode: (bytes) => invoke<DecodedBarcode | null>('decode_barcode', bytes),
+};
+
+const NO_BACKEND: ApiError = {
+  code: 'no_backend',
+  message:
+    'No search engine here: open Lookalike in the app, or run `npm run dev:web` for the browser mode with recorded results.',
+};
+
+const noBackend: Backend = {
+  engineStatus: async () => ({ state: 'error', error: NO_BACKEND }),
+  onEngineStatus: async () => () => {},
+  search: () => Promise.reject(NO_BACKEND),
+  product: () => Promise.reject(NO_BACKEND),
+  productByBarcode: () => Promise.reject(NO_BACKEND),
+  decodeBarcode: () => Promise.reject(NO_BACKEND),
+};
+
+let backendPromise: Promise<Backend> | null = null;
+
+function backend(): Promise<Backend> {
+  backendPromise ??= (async () => {
+    if (isTauri()) return tauriBackend;
+    if (import.meta.env.MODE === 'mock') {
+      const { createMockBackend } = await import('./mock/backend');
+      return createMockBackend();
+    }
+    return noBackend;
+  })();
+  return backendPromise;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the API the views use
+
+export function engineStatus(): Promise<EngineStatus> {
+  return guarded(async () => (await backend()).engineStatus());
+}
+
+/** Calls cb on every 'engine-status' event; resolves to an unsubscribe function. */
+export async function onEngineStatus(cb: (status: EngineStatus) => void): Promise<() => void> {
+  try {
+    return await (await backend()).onEngineStatus(cb);
+  } catch {
+    return () => {};
+  }
+}
+
+export function search(bytes: Uint8Array, options: SearchOptions = {}): Promise<SearchResponse> {
+  return guarded(async () => (await backend()).search(bytes, options));
+}
+
+export function product(id: string): Promise<Product> {
+  return guarded(async () => (await backend()).product(id));
+}
+
+export function productByBarcode(code: string): Promise<Product | null> {
+  return guarded(async () => (await backend()).productByBarcode(code));
+}
+
+export function decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {
+  return guarded(async () => (await backend()).decodeBarcode(bytes));
+}
+
+/**
+ * Mobile only: opens the camera with the barcode scanner plugin (EAN-13, EAN-8, UPC-A, UPC-E).
+ * Resolves to null when the person cancels.
+ */
+export function scanBarcode(): Promise<DecodedBarcode | null> {
+  return guarded(async () => {
+    if (!isMobile()) {
+      throw { code: 'unsupported', message: 'Camera barcode scanning needs the mobile app.' };
+    }
+    const scanner = await import('@tauri-apps/plugin-barcode-scanner');
+    let permission = await scanner.checkPermissions();
+    if (permission !== 'granted') permission = await scanner.requestPermissions();
+    if (permission !== 'granted') {
+      throw {
+        code: 'camera_permission',
+        message: 'Lookalike needs the camera to scan barcodes. Allow it in the app settings.',
+      };
+    }
+    try {
+      const scanned = await scanner.scan({
+        cameraDirection: 'back',
+        windowed: false,
+        formats: [
+          scanner.Format.EAN13,
+          scanner.Format.EAN8,
+          scanner.Format.UPC_A,
+          scanner.Format.UPC_E,
+        ],
+      });
+      return { text: scanned.content, format: scanned.format };
+    } catch (e) {
+      if (/cancel/i.test(toApiError(e).message)) return null;
+      throw e;
+    }
+  });
+}
+
+/** Reads a picked/dropped/pasted file into bytes for search() / decodeBarcode(). */
+export async function readFile(file: Blob): Promise<Uint8Array> {
+  return new Uint8Array(await file.arrayBuffer());
+}

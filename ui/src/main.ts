@@ -1,0 +1,453 @@
+// Lookalike front end: wires the inputs (camera, gallery, drop, paste, barcode) to api.ts and the
+// views. State lives here; views render what they are given.
+
+import './styles.css';
+import * as api from './api';
+import { $, h, icon, ICONS, mount } from './dom';
+import { categoryLabel, formatScore } from './format';
+import { DEFAULT_WEIGHTS, rerank, sameWeights } from './rerank';
+import type { ApiError, CatalogInfo, EngineStatus, Hit, SearchOptions, SearchResponse, Weights } from './types';
+import { DesignerView } from './views/designer';
+import { DetailsDialog } from './views/details';
+import { QueryView } from './views/query';
+import { MIN_SCORE, ResultsView } from './views/results';
+
+const DESIGNER_KEY = 'lookalike.designer';
+const POLL_MS = 500;
+
+interface Photo {
+  bytes: Uint8Array;
+  url: string;
+  name: string;
+}
+
+const state = {
+  engine: { state: 'loading' } as EngineStatus,
+  catalog: null as CatalogInfo | null,
+  photo: null as Photo | null,
+  response: null as SearchResponse | null,
+  /** Category the person chose instead of the router's (null: the router decides). */
+  override: null as string | null,
+  /** Weights the sliders show (designer view). */
+  weights: { ...DEFAULT_WEIGHTS } as Weights,
+  /** Weights `response` was ranked with. */
+  searchWeights: { ...DEFAULT_WEIGHTS } as Weights,
+  busy: null as null | 'search' | 'barcode',
+  designer: readDesigner(),
+};
+
+// ---------------------------------------------------------------------------------------------
+// elements and views
+
+const el = {
+  catalogLine: $('#catalog-line'),
+  designerToggle: $('#designer-toggle') as HTMLButtonElement,
+  takePhoto: $('#take-photo') as HTMLInputElement,
+  pickPhoto: $('#pick-photo') as HTMLInputElement,
+  scanBarcode: $('#scan-barcode') as HTMLButtonElement,
+  barcodeFile: $('#barcode-file') as HTMLInputElement,
+  engineBanner: $('#engine-banner'),
+  alert: $('#alert'),
+  query: $('#query'),
+  status: $('#status'),
+  results: $('#results'),
+  resultsPanel: $('#results-panel'),
+  designer: $('#designer'),
+  designerBody: $('#designer-body'),
+  dropOverlay: $('#drop-overlay'),
+};
+
+for (const slot of document.querySelectorAll<HTMLElement>('.icon-slot')) {
+  const name = slot.dataset.icon as keyof typeof ICONS;
+  if (ICONS[name]) slot.replaceWith(icon([...ICONS[name]]));
+}
+
+const results = new ResultsView(el.results, {
+  open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }),
+});
+const query = new QueryView(el.query, { category: (name) => searchCategory(name) });
+const designer = new DesignerView(el.designerBody, { weights: (w) => setWeights(w) });
+const details = new DetailsDialog($('#details') as HTMLDialogElement);
+
+// ---------------------------------------------------------------------------------------------
+// engine status: 'loading' until the models and catalog are in memory
+
+async function waitForEngine(): Promise<void> {
+  applyEngine({ state: 'loading' });
+  let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settle = (s: EngineStatus) => {
+    if (settled) return;
+    applyEngine(s);
+    if (s.state !== 'loading') {
+      settled = true;
+      clearTimeout(timer);
+      unlisten();
+    }
+  };
+  // listen first so a push between the poll and the subscription is not lost
+  const unlisten = await api.onEngineStatus(settle);
+  const poll = async () => {
+    try {
+      settle(await api.engineStatus());
+    } catch (e) {
+      settle({ state: 'error', error: api.toApiError(e) });
+    }
+    if (!settled) timer = setTimeout(poll, POLL_MS);
+  };
+  await poll();
+}
+
+function applyEngine(s: EngineStatus): void {
+  state.engine = s;
+  const banner = el.engineBanner;
+  if (s.state === 'loading') {
+    banner.hidden = false;
+    banner.className = 'engine-banner loading';
+    mount(
+      banner,
+      h('p', { id: 'engine-loading' }, h('strong', null, 'Getting ready… '), 'Loading the models and the catalog.'),
+      h('progress', { 'aria-label': 'Loading models' }),
+    );
+    setStatus('Loading models…');
+  } else if (s.state === 'error') {
+    banner.hidden = false;
+    banner.className = 'engine-banner failed';
+    mount(
+      banner,
+      h('p', { role: 'alert' }, h('strong', null, 'The search engine could not start. '), s.error.message),
+      h('div', { class: 'alert-actions' }, h('button', { type: 'button', class: 'button small', onclick: () => void waitForEngine() }, 'Try again')),
+    );
+    setStatus('');
+  } else {
+    banner.hidden = true;
+    banner.replaceChildren();
+    state.catalog = s.catalog;
+    state.weights = { ...s.catalog.blend };
+    state.searchWeights = { ...s.catalog.blend };
+    el.catalogLine.textContent = `${s.catalog.name} · ${s.catalog.size} products`;
+    if (!state.response && !state.busy) {
+      results.empty(s.catalog);
+      setStatus('Ready. Take or choose a photo.');
+    }
+    if (state.designer && !state.response) designer.empty();
+  }
+  updateControls();
+}
+
+// ---------------------------------------------------------------------------------------------
+// searching
+
+async function searchPhoto(file: File | Blob, name = (file as File).name ?? 'photo'): Promise<void> {
+  if (!ready()) {
+    setStatus(state.busy ? 'Still busy: try again in a moment.' : 'The models are still loading: try again in a moment.');
+    return;
+  }
+  const bytes = await api.readFile(file);
+  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  state.photo = { bytes, url: URL.createObjectURL(file), name };
+  state.response = null;
+  await runSearch(null);
+}
+
+function searchCategory(category: string | null): void {
+  if (!state.photo || state.busy) return;
+  void runSearch(category);
+}
+
+async function runSearch(override: string | null): Promise<void> {
+  const photo = state.photo;
+  if (!photo) return;
+  const previous = state.override;
+  state.override = override;
+  clearAlert();
+  const options: SearchOptions = {};
+  if (state.override) options.category = state.override;
+  const base = state.catalog?.blend ?? DEFAULT_WEIGHTS;
+  const w = state.weights;
+  if (!sameWeights(w, base) && w.semantic + w.texture + w.color > 0) options.weights = { ...w };
+  setBusy('search');
+  if (!state.response) results.skeleton();
+  renderQuery();
+  setStatus(state.override ? `Searching ${categoryLabel(state.override)}…` : 'Searching…');
+  try {
+    const r = await api.search(photo.bytes, options);
+    if (state.photo !== photo) return; // a newer photo took over
+    state.response = r;
+    state.searchWeights = options.weights ? { ...options.weights } : { ...base };
+    setBusy(null);
+    renderResponse();
+    announceResults();
+  } catch (e) {
+    if (state.photo !== photo) return;
+    setBusy(null);
+    const err = api.toApiError(e);
+    if (state.response) state.override = previous; // the results on screen are still the earlier ones
+    else results.empty(state.catalog);
+    renderQuery();
+    showAlert(err, { retry: () => void runSearch(override) });
+    setStatus('');
+  }
+}
+
+function announceResults(): void {
+  const r = state.response;
+  if (!r) return;
+  const hits = live();
+  const top = hits[0];
+  const where = r.route.reason === 'unsure' ? '' : ` in ${r.route.searched.map(categoryLabel).join(' and ')}`;
+  setStatus(
+    `${hits.length} lookalikes${where}` +
+      (!top || top.score < MIN_SCORE ? '. No close match.' : `. Best: ${top.name} (${formatScore(top.score)}).`),
+  );
+}
+
+/** The grid's order: the engine's own, or the live re-rank when the sliders moved. */
+function live(): Hit[] {
+  const r = state.response;
+  if (!r) return [];
+  if (sameWeights(state.weights, state.searchWeights) || r.candidates.length === 0) return r.results;
+  return rerank(r.candidates, state.weights, Math.max(r.results.length, 10));
+}
+
+function renderQuery(): void {
+  if (!state.photo) return;
+  query.render(
+    {
+      photoUrl: state.photo.url,
+      photoName: state.photo.name,
+      response: state.response,
+      override: state.override,
+      busy: state.busy !== null,
+    },
+    state.catalog,
+  );
+}
+
+function renderResponse(): void {
+  renderQuery();
+  const r = state.response;
+  if (!r) return;
+  results.render(live(), r.route.reason === 'unsure' ? undefined : r.route.searched.map(categoryLabel).join(' and '));
+  renderDesigner();
+}
+
+function renderDesigner(): void {
+  el.designer.hidden = !state.designer;
+  if (!state.designer) return;
+  if (state.response) designer.render(state.response, state.catalog, state.weights, live(), state.searchWeights);
+  else designer.empty();
+}
+
+function setWeights(w: Weights): void {
+  state.weights = { ...w };
+  const r = state.response;
+  if (!r) return;
+  const hits = live();
+  results.render(hits, r.route.reason === 'unsure' ? undefined : r.route.searched.map(categoryLabel).join(' and '));
+  designer.update(state.weights, hits, state.searchWeights);
+  announceResults();
+}
+
+// ---------------------------------------------------------------------------------------------
+// barcode
+
+async function scanBarcode(): Promise<void> {
+  if (!ready()) return;
+  if (api.isMobile()) {
+    clearAlert();
+    setBusy('barcode');
+    setStatus('Point the camera at the barcode…');
+    try {
+      const code = await api.scanBarcode();
+      if (code) await lookupBarcode(code.text);
+      else setStatus('Scan cancelled.');
+    } catch (e) {
+      showAlert(api.toApiError(e), { retry: () => void scanBarcode() });
+      setStatus('');
+    } finally {
+      setBusy(null);
+    }
+  } else {
+    el.barcodeFile.value = '';
+    el.barcodeFile.click();
+  }
+}
+
+async function barcodeFromPhoto(file: File): Promise<void> {
+  if (!ready()) return;
+  clearAlert();
+  setBusy('barcode');
+  setStatus('Reading the barcode…');
+  try {
+    const decoded = await api.decodeBarcode(await api.readFile(file));
+    if (!decoded) {
+      showAlert(
+        { code: 'no_barcode', message: 'No barcode found in that photo. Try a sharper, closer photo of the barcode.' },
+        { info: true },
+      );
+      setStatus('No barcode found.');
+    } else {
+      await lookupBarcode(decoded.text);
+    }
+  } catch (e) {
+    showAlert(api.toApiError(e), { retry: () => void barcodeFromPhoto(file) });
+    setStatus('');
+  } finally {
+    setBusy(null);
+  }
+}
+
+async function lookupBarcode(code: string): Promise<void> {
+  setStatus(`Looking up ${code}…`);
+  const product = await api.productByBarcode(code);
+  if (!product) {
+    showAlert({ code: 'barcode_not_found', message: `No product with barcode ${code}.` }, { info: true });
+    setStatus(`No product with barcode ${code}.`);
+    return;
+  }
+  setStatus(`Found ${product.name}.`);
+  details.open({ product, barcode: code, trigger: el.scanBarcode });
+}
+
+// ---------------------------------------------------------------------------------------------
+// status, alerts, busy
+
+function setStatus(text: string): void {
+  if (el.status.textContent !== text) el.status.textContent = text;
+}
+
+const TITLES: Record<string, string> = {
+  unsupported_format: 'That file is not a photo Lookalike can read',
+  empty_input: 'That file is empty',
+  corrupt_image: 'That photo is damaged',
+  image_too_large: 'That photo is too large',
+  image_too_small: 'That photo is too small',
+  engine_not_ready: 'Still loading',
+  not_found: 'Not found',
+  barcode_not_found: 'Not in this catalog',
+  no_barcode: 'No barcode',
+};
+
+function showAlert(err: ApiError, opts: { retry?: () => void; info?: boolean } = {}): void {
+  const title = TITLES[err.code] ?? (opts.info ? 'Note' : 'Something went wrong');
+  const box = h(
+    'div',
+    { class: `alert ${opts.info ? 'info' : 'error'}`, role: opts.info ? 'status' : 'alert', id: 'alert-box', 'data-code': err.code },
+    h('p', { class: 'alert-title' }, title),
+    title === err.message ? null : h('p', { class: 'alert-message', id: 'alert-message' }, err.message),
+    h(
+      'div',
+      { class: 'alert-actions' },
+      opts.retry
+        ? h('button', { type: 'button', class: 'button small', id: 'alert-retry', onclick: () => { clearAlert(); opts.retry?.(); } }, 'Try again')
+        : null,
+      h('button', { type: 'button', class: 'button small quiet', id: 'alert-dismiss', onclick: () => clearAlert(true) }, 'Dismiss'),
+    ),
+  );
+  mount(el.alert, box);
+}
+
+function clearAlert(refocus = false): void {
+  const had = el.alert.contains(document.activeElement);
+  el.alert.replaceChildren();
+  if (refocus || had) el.pickPhoto.focus();
+}
+
+function ready(): boolean {
+  return state.engine.state === 'ready' && state.busy === null;
+}
+
+function setBusy(busy: typeof state.busy): void {
+  state.busy = busy;
+  el.resultsPanel.setAttribute('aria-busy', String(busy !== null));
+  document.body.classList.toggle('is-busy', busy !== null);
+  updateControls();
+}
+
+function updateControls(): void {
+  const off = state.engine.state !== 'ready' || state.busy !== null;
+  for (const input of [el.takePhoto, el.pickPhoto, el.barcodeFile]) input.disabled = off;
+  el.scanBarcode.disabled = off;
+  for (const label of document.querySelectorAll('.pickers label')) label.classList.toggle('disabled', off);
+  el.scanBarcode.classList.toggle('working', state.busy === 'barcode');
+}
+
+// ---------------------------------------------------------------------------------------------
+// designer toggle (remembered)
+
+function readDesigner(): boolean {
+  try {
+    return localStorage.getItem(DESIGNER_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function setDesigner(on: boolean): void {
+  state.designer = on;
+  try {
+    localStorage.setItem(DESIGNER_KEY, on ? '1' : '0');
+  } catch {
+    // private mode: not remembered
+  }
+  el.designerToggle.setAttribute('aria-pressed', String(on));
+  document.body.classList.toggle('designer-on', on);
+  renderDesigner();
+}
+
+// ---------------------------------------------------------------------------------------------
+// inputs: camera, gallery, drag and drop, paste
+
+function onPicked(input: HTMLInputElement, handle: (f: File) => void): void {
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    input.value = ''; // picking the same photo again still fires `change`
+    if (file) handle(file);
+  });
+}
+
+onPicked(el.takePhoto, (f) => void searchPhoto(f));
+onPicked(el.pickPhoto, (f) => void searchPhoto(f));
+onPicked(el.barcodeFile, (f) => void barcodeFromPhoto(f));
+el.scanBarcode.addEventListener('click', () => void scanBarcode());
+el.designerToggle.addEventListener('click', () => setDesigner(!state.designer));
+
+let dragDepth = 0;
+const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+document.addEventListener('dragenter', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  dragDepth++;
+  el.dropOverlay.hidden = false;
+});
+document.addEventListener('dragover', (e) => {
+  if (!hasFiles(e)) return;
+  e.preventDefault();
+  if (e.dataTransfer) e.dataTransfer.dropEffect = ready() ? 'copy' : 'none';
+});
+document.addEventListener('dragleave', (e) => {
+  if (!hasFiles(e)) return;
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) el.dropOverlay.hidden = true;
+});
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  el.dropOverlay.hidden = true;
+  const file = e.dataTransfer?.files[0];
+  if (file) void searchPhoto(file);
+});
+document.addEventListener('paste', (e) => {
+  const item = [...(e.clipboardData?.items ?? [])].find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+  const file = item?.getAsFile();
+  if (!file) return;
+  e.preventDefault();
+  void searchPhoto(file, file.name || 'pasted image');
+});
+
+// ---------------------------------------------------------------------------------------------
+
+setDesigner(state.designer);
+results.empty(null);
+void waitForEngine();

@@ -1,0 +1,300 @@
+// Designer view: every stage of the last search. The mask and cut-out, the router's category
+// scores, per-stage timings, the top-50 before rerank next to the top-10 after, and the blend
+// weights as sliders that re-rank the 50 candidates live in the browser (no new search).
+
+import { h, mount } from '../dom';
+import { barWidth, categoryLabel, formatMs, formatPercent, formatScore } from '../format';
+import { TIMING_STAGES, type CatalogInfo, type Hit, type SearchResponse, type Weights } from '../types';
+
+export interface DesignerHandlers {
+  weights(w: Weights): void;
+}
+
+const WEIGHT_KEYS = [
+  ['semantic', 'Semantic'],
+  ['texture', 'Texture'],
+  ['color', 'Colour'],
+] as const;
+
+export class DesignerView {
+  private sliders = new Map<keyof Weights, { input: HTMLInputElement; output: HTMLOutputElement }>();
+  private sum = h('span', { class: 'muted', id: 'weights-sum' });
+  private before = h('ol', { class: 'stage-list', id: 'before-list' });
+  private after = h('ol', { class: 'stage-list', id: 'after-list' });
+  private liveNote = h('p', { class: 'muted live-note', id: 'live-note' });
+  private response: SearchResponse | null = null;
+
+  constructor(
+    private root: HTMLElement,
+    private handlers: DesignerHandlers,
+  ) {}
+
+  empty(): void {
+    this.response = null;
+    mount(this.root, h('p', { class: 'muted' }, 'Search with a photo to see what each stage did.'));
+  }
+
+  render(r: SearchResponse, catalog: CatalogInfo | null, weights: Weights, live: Hit[], searchWeights: Weights): void {
+    this.response = r;
+    this.sliders.clear();
+    mount(
+      this.root,
+      this.segmentation(r),
+      this.categories(r),
+      this.timings(r),
+      this.weights(catalog, weights),
+      this.lists(),
+      catalog ? this.models(catalog) : null,
+    );
+    this.update(weights, live, searchWeights);
+  }
+
+  /** Slider moved: outputs and the before/after lists follow; the grid is updated by main. */
+  update(weights: Weights, live: Hit[], searchWeights: Weights): void {
+    const r = this.response;
+    if (!r) return;
+    for (const [key] of WEIGHT_KEYS) {
+      const s = this.sliders.get(key);
+      if (!s) continue;
+      if (Math.abs(Number(s.input.value) - weights[key]) > 1e-9) s.input.value = String(weights[key]);
+      s.output.value = weights[key].toFixed(2);
+    }
+    const total = weights.semantic + weights.texture + weights.color;
+    this.sum.textContent = `sum ${total.toFixed(2)}`;
+    const changed =
+      Math.abs(weights.semantic - searchWeights.semantic) > 1e-9 ||
+      Math.abs(weights.texture - searchWeights.texture) > 1e-9 ||
+      Math.abs(weights.color - searchWeights.color) > 1e-9;
+    this.liveNote.textContent = changed
+      ? `Re-ranked here from the ${r.candidates.length} candidates with ${weights.semantic.toFixed(2)} / ${weights.texture.toFixed(2)} / ${weights.color.toFixed(2)}.`
+      : 'As ranked by the engine.';
+
+    const liveRank = new Map(live.map((hit, i) => [hit.id, i + 1]));
+    const scoreOf = new Map(live.map((hit) => [hit.id, hit.score]));
+    mount(
+      this.before,
+      r.candidates.map((c, i) => {
+        const now = liveRank.get(c.id);
+        return h(
+          'li',
+          { class: now ? 'in-top' : '', dataset: { id: c.id } },
+          h('span', { class: 'pos' }, String(i + 1)),
+          h('img', { src: c.thumbnail, alt: '', width: 28, height: 28, loading: 'lazy', decoding: 'async' }),
+          h('span', { class: 'name' }, c.name, c.routed ? null : h('span', { class: 'tag' }, 'other')),
+          h('span', { class: 'num', title: 'semantic similarity' }, formatScore(c.semantic)),
+          h('span', { class: 'moved' }, now ? `→ ${now}` : ''),
+        );
+      }),
+    );
+    const semanticRank = new Map(r.candidates.map((c, i) => [c.id, i + 1]));
+    mount(
+      this.after,
+      live.map((hit, i) => {
+        const was = semanticRank.get(hit.id);
+        return h(
+          'li',
+          { dataset: { id: hit.id } },
+          h('span', { class: 'pos' }, String(i + 1)),
+          h('img', { src: hit.thumbnail, alt: '', width: 28, height: 28, decoding: 'async' }),
+          h('span', { class: 'name' }, hit.name),
+          h('span', { class: 'num', title: 'blended score' }, formatScore(scoreOf.get(hit.id) ?? hit.score)),
+          h('span', { class: 'moved' }, was ? (was === i + 1 ? '=' : `from ${was}`) : ''),
+        );
+      }),
+    );
+  }
+
+  private segmentation(r: SearchResponse): HTMLElement {
+    const s = r.segmentation;
+    const [x, y, w, hh] = s.bbox;
+    return card(
+      'Segment',
+      'designer-segment',
+      h(
+        'div',
+        { class: 'stage-images' },
+        h(
+          'figure',
+          null,
+          h(
+            'div',
+            { class: 'frame mask-frame', style: { 'aspect-ratio': `${r.image.width} / ${r.image.height}` } },
+            h('img', { src: r.mask, alt: 'Segmentation mask (white: product)', id: 'designer-mask' }),
+          ),
+          h('figcaption', null, 'Mask'),
+        ),
+        h(
+          'figure',
+          null,
+          h(
+            'div',
+            { class: 'frame checker', style: { 'aspect-ratio': `${r.image.width} / ${r.image.height}` } },
+            h('img', { src: r.cutout, alt: 'Cut-out, cropped', id: 'designer-cutout' }),
+          ),
+          h('figcaption', null, 'Cut-out'),
+        ),
+      ),
+      h(
+        'dl',
+        { class: 'facts compact' },
+        fact('Mask from', s.source === 'alpha' ? 'the photo’s own transparency' : `model ${s.model ?? '?'}`),
+        fact('Used', s.used === 'cutout' ? 'cut-out' : `whole photo: ${s.fallback_reason ?? 'fallback'}`),
+        fact('Foreground', formatPercent(s.foreground)),
+        fact('Crop box', `${w}×${hh} at ${x},${y}`),
+        fact(
+          'Photo',
+          `${r.image.format} ${r.image.width}×${r.image.height}${r.image.exif_orientation !== 1 ? `, EXIF orientation ${r.image.exif_orientation}` : ''}`,
+        ),
+      ),
+    );
+  }
+
+  private categories(r: SearchResponse): HTMLElement {
+    const searched = new Set(r.route.searched);
+    const reasons: Record<string, string> = {
+      top1: 'top category',
+      top2: 'top two categories',
+      unsure: 'unsure: every category',
+      override: 'your choice',
+    };
+    return card(
+      'Route',
+      'designer-route',
+      h(
+        'ol',
+        { class: 'chart categories-chart', id: 'category-chart', 'aria-label': 'Category scores' },
+        r.categories.map((c) =>
+          h(
+            'li',
+            { class: searched.has(c.name) ? 'searched' : '', dataset: { category: c.name } },
+            h('span', { class: 'label' }, categoryLabel(c.name)),
+            h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: barWidth(c.score) } })),
+            h('span', { class: 'num' }, formatPercent(c.score)),
+          ),
+        ),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} (${reasons[r.route.reason] ?? r.route.reason}), confidence ${formatPercent(r.route.confidence)}.`,
+      ),
+    );
+  }
+
+  private timings(r: SearchResponse): HTMLElement {
+    const t = r.timings_ms;
+    const max = Math.max(...TIMING_STAGES.map((k) => t[k]), 1e-9);
+    return card(
+      'Timings',
+      'designer-timings',
+      h(
+        'ol',
+        { class: 'chart timings', id: 'timings-chart', 'aria-label': 'Time per stage' },
+        TIMING_STAGES.map((k) =>
+          h(
+            'li',
+            { dataset: { stage: k } },
+            h('span', { class: 'label' }, k),
+            h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: barWidth(t[k] / max) } })),
+            h('span', { class: 'num' }, formatMs(t[k])),
+          ),
+        ),
+        h(
+          'li',
+          { class: 'total', dataset: { stage: 'total' } },
+          h('span', { class: 'label' }, 'total'),
+          h('span', { class: 'bar', 'aria-hidden': 'true' }),
+          h('span', { class: 'num' }, formatMs(t.total)),
+        ),
+      ),
+    );
+  }
+
+  private weights(catalog: CatalogInfo | null, weights: Weights): HTMLElement {
+    const base = catalog?.blend;
+    const rows = WEIGHT_KEYS.map(([key, label]) => {
+      const id = `w-${key}`;
+      const output = h('output', { for: id, class: 'num', id: `${id}-value` }) as HTMLOutputElement;
+      const input = h('input', {
+        type: 'range',
+        id,
+        min: '0',
+        max: '1',
+        step: '0.01',
+        value: String(weights[key]),
+        oninput: () => this.emit(),
+      });
+      this.sliders.set(key, { input, output });
+      return h('div', { class: 'slider' }, h('label', { for: id }, label), input, output);
+    });
+    const disabled = !this.response?.candidates.length;
+    for (const { input } of this.sliders.values()) input.disabled = disabled;
+    return card(
+      'Rerank weights',
+      'designer-weights',
+      h('p', { class: 'muted' }, 'score = semantic × ws + texture × wt + colour × wc. Moving a slider re-ranks the candidates here, without searching again.'),
+      rows,
+      h(
+        'div',
+        { class: 'slider-foot' },
+        this.sum,
+        base
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'button small',
+                id: 'weights-reset',
+                onclick: () => this.handlers.weights({ ...base }),
+              },
+              `Reset to ${base.semantic.toFixed(2)} / ${base.texture.toFixed(2)} / ${base.color.toFixed(2)}`,
+            )
+          : null,
+      ),
+      disabled ? h('p', { class: 'muted' }, 'This search returned no candidates to re-rank.') : null,
+    );
+  }
+
+  private lists(): HTMLElement {
+    const section = card(
+      'Rerank: before and after',
+      'designer-rerank',
+      this.liveNote,
+      h(
+        'div',
+        { class: 'before-after' },
+        h('div', null, h('h4', null, `Top ${this.response?.candidates.length ?? 50} before rerank (semantic)`), this.before),
+        h('div', null, h('h4', null, 'Top 10 after rerank'), this.after),
+      ),
+    );
+    section.classList.add('wide');
+    return section;
+  }
+
+  private models(c: CatalogInfo): HTMLElement {
+    return card(
+      'Catalog and models',
+      'designer-models',
+      h('p', { class: 'muted' }, `${c.name}: ${c.size} products, ${c.categories.length} categories, profile ${c.profile}.`),
+      h(
+        'dl',
+        { class: 'facts compact' },
+        c.models.flatMap((m) => fact(m.part, `${m.model} · sha256 ${m.sha256.slice(0, 12)}…`)),
+      ),
+    );
+  }
+
+  private emit(): void {
+    const w = { semantic: 0, texture: 0, color: 0 };
+    for (const [key] of WEIGHT_KEYS) w[key] = Number(this.sliders.get(key)?.input.value ?? 0);
+    this.handlers.weights(w);
+  }
+}
+
+function card(title: string, id: string, ...children: (Node | Node[] | null)[]): HTMLElement {
+  return h('section', { class: 'stage-card', id, 'aria-labelledby': `${id}-title` }, h('h3', { id: `${id}-title` }, title), ...children);
+}
+
+function fact(label: string, value: string): HTMLElement[] {
+  return [h('dt', null, label), h('dd', null, value)];
+}

@@ -1,0 +1,153 @@
+// Product details in a modal <dialog>: Escape and the close button close it, focus returns to
+// the card (or button) that opened it. A search hit shows its score breakdown at once; brand,
+// description and GTIN arrive with api.product().
+
+import { h, icon, ICONS, mount } from '../dom';
+import { barWidth, categoryLabel, formatPrice, formatScore } from '../format';
+import type { ApiError, Hit, Product } from '../types';
+
+export interface DetailsRequest {
+  hit?: Hit;
+  /** A product already known (barcode lookups), or its pending fetch. */
+  product: Product | Promise<Product>;
+  /** Shown above the breakdown for barcode lookups. */
+  barcode?: string;
+  trigger?: HTMLElement | null;
+}
+
+export class DetailsDialog {
+  private trigger: HTMLElement | null = null;
+  private token = 0;
+
+  constructor(private dialog: HTMLDialogElement) {
+    dialog.addEventListener('close', () => {
+      const t = this.trigger;
+      this.trigger = null;
+      if (t?.isConnected) t.focus();
+    });
+    // a click on the backdrop (outside the panel) closes it
+    dialog.addEventListener('click', (e) => {
+      if (e.target === dialog) dialog.close();
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.dialog.open;
+  }
+
+  close(): void {
+    if (this.dialog.open) this.dialog.close();
+  }
+
+  open(req: DetailsRequest): void {
+    const token = ++this.token;
+    this.trigger = req.trigger ?? (document.activeElement as HTMLElement | null);
+    const known = req.product instanceof Promise ? null : req.product;
+    this.fill(req, known, known ? null : 'loading');
+    if (!this.dialog.open) this.dialog.showModal();
+    this.dialog.querySelector<HTMLElement>('.details-close')?.focus();
+    if (req.product instanceof Promise) {
+      req.product.then(
+        (p) => token === this.token && this.fill(req, p, null),
+        (e: ApiError) => token === this.token && this.fill(req, null, e),
+      );
+    }
+  }
+
+  private fill(req: DetailsRequest, p: Product | null, pending: 'loading' | ApiError | null): void {
+    const hit = req.hit;
+    const hadFocus = this.dialog.open && this.dialog.contains(document.activeElement);
+    const name = p?.name ?? hit?.name ?? '';
+    const thumb = p?.thumbnail || hit?.thumbnail || '';
+    const price = formatPrice(p?.price ?? hit?.price ?? null, p?.currency ?? hit?.currency ?? null);
+    const wait = pending === 'loading' ? '…' : '–';
+    const field = (label: string, value: string | null | undefined, id: string) =>
+      [h('dt', null, label), h('dd', { id }, value ?? (p ? 'Not listed' : wait))];
+
+    const breakdown = hit
+      ? h(
+          'section',
+          { class: 'breakdown', 'aria-labelledby': 'breakdown-title' },
+          h('h3', { id: 'breakdown-title' }, 'Why it matches'),
+          h(
+            'dl',
+            { class: 'bars' },
+            bar('Overall', hit.score, 'overall'),
+            bar('Semantic', hit.semantic, 'semantic'),
+            bar('Texture', hit.texture, 'texture'),
+            bar('Colour', hit.color, 'color'),
+          ),
+          hit.routed
+            ? null
+            : h('p', { class: 'muted' }, 'From a category the router did not pick (topped up).'),
+        )
+      : null;
+
+    mount(
+      this.dialog,
+      h(
+        'div',
+        { class: 'details-panel' },
+        h(
+          'header',
+          { class: 'details-head' },
+          h('h2', { id: 'details-title' }, name),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'icon-button details-close',
+              'aria-label': 'Close details',
+              onclick: () => this.close(),
+            },
+            icon([...ICONS.close]),
+          ),
+        ),
+        h(
+          'div',
+          { class: 'details-body' },
+          h(
+            'div',
+            { class: 'details-thumb' },
+            thumb ? h('img', { src: thumb, alt: name, width: 256, height: 256 }) : null,
+          ),
+          h(
+            'div',
+            { class: 'details-info' },
+            req.barcode
+              ? h('p', { class: 'found-by', id: 'found-by-barcode' }, `Found by barcode ${req.barcode}`)
+              : null,
+            h('p', { class: 'details-price', id: 'details-price' }, price),
+            h(
+              'dl',
+              { class: 'facts' },
+              field('Category', categoryLabel(p?.category ?? hit?.category ?? ''), 'details-category'),
+              field('Brand', p ? p.brand : null, 'details-brand'),
+              field('Product id', p?.id ?? hit?.id, 'details-id'),
+              field('GTIN', p ? p.gtin : null, 'details-gtin'),
+            ),
+            breakdown,
+          ),
+        ),
+        p?.description ? h('p', { class: 'description', id: 'details-description' }, p.description) : null,
+        p?.source ? h('p', { class: 'source muted' }, 'Source: ', p.source) : null,
+        pending && pending !== 'loading'
+          ? h('p', { class: 'inline-error', role: 'alert' }, `Could not load all details: ${pending.message}`)
+          : null,
+      ),
+    );
+    if (hadFocus) this.dialog.querySelector<HTMLElement>('.details-close')?.focus();
+  }
+}
+
+function bar(label: string, value: number, key: string): HTMLElement[] {
+  return [
+    h('dt', null, label),
+    h(
+      'dd',
+      { 'data-score': key },
+      h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: `bar-fill ${key}`, style: { width: barWidth(value) } })),
+      h('span', { class: 'bar-value' }, formatScore(value)),
+    ),
+  ];
+}
