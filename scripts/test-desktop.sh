@@ -4,7 +4,6 @@
 # Screenshots land in tests/desktop/artifacts/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export TAURI_APP_PATH=src-tauri TAURI_FRONTEND_PATH=.
-npx tauri build --debug --no-bundle
+npm run tauri -- build --debug --no-bundle
 TAURI_DRIVER="$(command -v tauri-driver)" LOOKALIKE_APP="$PWD/target/debug/lookalike-app" \
   xvfb-run -a node --test --test-timeout=240000 tests/desktop/e2e.mjs

@@ -20,3 +20,9 @@ python3 -m py_compile scripts/*.py catalog/recipe/*.py models/export/*.py
 
 echo "== cargo test"
 cargo test --workspace
+
+echo "== UI tests (headless Chromium, Tauri IPC mocked)"
+npm run test:ui
+
+echo "== desktop end to end (the real app under Xvfb, tauri-driver)"
+bash scripts/test-desktop.sh

@@ -8,5 +8,6 @@ fn main() {
         "product_by_barcode",
         "decode_barcode",
     ]);
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri build step failed");
 }

@@ -11,13 +11,14 @@
                         (16x16 patches)                                                            final LayerNorm, not normalised)
 
 Steps, per model: torch.onnx.export(dynamo=False, opset 17, dynamic batch axis N) -> torch vs ONNX
-Runtime check -> quant_pre_process (symbolic shape step skipped: it fails on SigLIP) -> three INT8
+Runtime check -> quant_pre_process (symbolic shape step skipped: RESOURCES.md found it failing on SigLIP) -> three INT8
 candidates: dynamic QInt8 per-tensor, dynamic QInt8 per-channel, static QDQ per-channel (QInt8
 symmetric activations / QInt8 weights, MinMax calibrated on real product photos, or on real prompts for the
 text towers) -> each measured against FP32 (cosine over every real image / prompt, mean and min;
 nearest-neighbour agreement), p50 latency (ONNX Runtime, 2 threads, batch 1) and file size -> the
-fastest candidate that keeps mean cosine >= 0.995 (the spec's "< 0.5 % loss"; among candidates within
-5 % of the fastest, the most exact) is kept as <id>_int8.onnx.
+candidate kept as <id>_int8.onnx is, among those with mean cosine >= 0.995 (the spec's "< 0.5 % loss"),
+the most exact one within 15 % of the fastest best-of-N latency (best-of-N because the p50 swings with
+other processes' load on a shared VM; dynamic per-tensor and per-channel run the same kernels).
 
 Preprocessing is read from each model's own processor / transform (transformers image processor
 config; open_clip's preprocess transform) and mapped to the manifest's `input` fields; nothing is
@@ -76,6 +77,7 @@ OPSET = 17
 TEXT_LEN = 64
 SIZE = 224
 COS_TARGET = 0.995  # spec: INT8 loses < 0.5 % cosine similarity against FP32
+TIE_BAND = 0.15  # candidates this close to the fastest count as equally fast (latency noise on a shared 2-core VM)
 BACKGROUND = [255, 255, 255]  # engine's choice: what the removed background is composited onto
 FAMILIES = ("siglip2", "fashion_siglip", "dinov2_small")
 
@@ -330,17 +332,48 @@ def canonicalize_normalizers():
             normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip()]
 
 
-def bake_tokenizer(src_json, dst_json, *, pad_id, pad_token, lowercase=False, canonicalize=False):
-    """Rewrite a tokenizer.json with fixed-length padding/truncation (and cleaning) baked in."""
+def bake_tokenizer(src_json, dst_json, *, pad_id, pad_token, lowercase=False, canonicalize=False, padding_side="right",
+                   truncation_side="right"):
+    """Rewrite a tokenizer.json with fixed-length padding/truncation (and cleaning) baked in, on the sides the
+    model's own tokenizer uses."""
     from tokenizers import Tokenizer, normalizers
 
     tok = Tokenizer.from_file(src_json)
     extra = canonicalize_normalizers() if canonicalize else ([normalizers.Lowercase()] if lowercase else [])
     if extra:
         tok.normalizer = normalizers.Sequence(extra + ([tok.normalizer] if tok.normalizer is not None else []))
-    tok.enable_truncation(max_length=TEXT_LEN)
-    tok.enable_padding(direction="right", pad_id=pad_id, pad_token=pad_token, length=TEXT_LEN)
+    tok.enable_truncation(max_length=TEXT_LEN, direction=truncation_side)
+    tok.enable_padding(direction=padding_side, pad_id=pad_id, pad_token=pad_token, length=TEXT_LEN)
     tok.save(dst_json, pretty=True)
+
+
+def save_tokenizer_json(hf_tokenizer, tmp_dir):
+    """tokenizer.json of a transformers tokenizer; slow SentencePiece ones are converted (SiglipTokenizer has no
+    converter of its own: its SentencePiece model is converted as is, plus the EOS it appends). The caller checks
+    the result against the Python tokenizer."""
+    hf_tokenizer.save_pretrained(tmp_dir)
+    path = os.path.join(tmp_dir, "tokenizer.json")
+    if not os.path.exists(path):
+        from transformers.convert_slow_tokenizer import SLOW_TO_FAST_CONVERTERS, convert_slow_tokenizer
+
+        name = type(hf_tokenizer).__name__
+        if name in SLOW_TO_FAST_CONVERTERS:
+            tok = convert_slow_tokenizer(hf_tokenizer)
+        else:
+            from tokenizers import processors
+            from transformers.convert_slow_tokenizer import SpmConverter
+
+            class EosSpmConverter(SpmConverter):  # SentencePiece vocabulary as is, one EOS appended (T5 / SigLIP)
+                def post_processor(self):
+                    eos = hf_tokenizer.eos_token
+                    return processors.TemplateProcessing(
+                        single=["$A", eos], pair=["$A", eos, "$B", eos],
+                        special_tokens=[(eos, hf_tokenizer.convert_tokens_to_ids(eos))])
+
+            log(f"  note: no converter for {name}: SentencePiece model converted as is, with EOS appended")
+            tok = EosSpmConverter(hf_tokenizer).converted()
+        tok.save(path)
+    return path
 
 
 def encode_file(path, texts):
@@ -434,12 +467,17 @@ def build_siglip2(args, out_dir, gen):
             raise
         notes.append(f"tokenizer: {repo} not in the local HF cache ({type(e).__name__})")
     if tokenizer is not None:
-        tmp = os.path.join(args.work, "siglip2_tokenizer_src")
-        tokenizer.save_pretrained(tmp)
-        probe = tokenizer.backend_tokenizer
+        src = save_tokenizer_json(tokenizer, os.path.join(args.work, "siglip2_tokenizer_src"))
+        from tokenizers import Tokenizer as _Tok
+
+        probe = _Tok.from_file(src)
         lower_needed = probe.encode("A PHOTO").ids != probe.encode("a photo").ids
-        bake_tokenizer(os.path.join(tmp, "tokenizer.json"), tok_path, pad_id=tokenizer.pad_token_id,
-                       pad_token=tokenizer.pad_token, lowercase=lower_needed)
+        bake_tokenizer(src, tok_path, pad_id=tokenizer.pad_token_id,
+                       pad_token=tokenizer.pad_token, lowercase=lower_needed, padding_side=tokenizer.padding_side,
+                       truncation_side=tokenizer.truncation_side)
+        if tokenizer.padding_side != "right":
+            log(f"  WARNING: {repo} tokenizer pads on the {tokenizer.padding_side}; SigLIP pools the LAST position "
+                f"and big_vision trained with right padding: check the model card before trusting this")
         extra_files = copy_spm_files(repo, out_dir, "siglip2", args.random_init)
 
         def ref(texts):
@@ -451,6 +489,7 @@ def build_siglip2(args, out_dir, gen):
         matches = compare_tokenizer(tok_path, ref, "siglip2 tokenizer")
         tok_info = dict(kind=f"huggingface-tokenizers ({type(tokenizer).__name__}, SentencePiece-derived Gemma BPE)",
                         pad_id=int(tokenizer.pad_token_id), eos_id=int(tokenizer.eos_token_id),
+                        padding_side=tokenizer.padding_side,
                         lowercase_added=bool(lower_needed), matches_reference=matches, extra_files=extra_files,
                         clean="lowercase")
     else:
@@ -459,7 +498,7 @@ def build_siglip2(args, out_dir, gen):
         ref = lambda texts: [gen.reference_stub_encode("siglip2", t) for t in texts]  # noqa: E731
         matches = compare_tokenizer(tok_path, ref, "siglip2 STUB tokenizer")
         tok_info = dict(kind="byte-level-stub", pad_id=info["pad_id"], eos_id=info["eos_id"], lowercase_added=True,
-                        matches_reference=matches, extra_files=[], clean="lowercase")
+                        padding_side="right", matches_reference=matches, extra_files=[], clean="lowercase")
         notes.append("tokenizer: byte-level STUB (models/generated/make_test_graphs.py), not the Gemma vocabulary")
 
     weights = "random-init" if args.random_init else "pretrained"
@@ -626,15 +665,16 @@ def build_fashion_siglip(args, out_dir, gen):
     tok_path = os.path.join(out_dir, "fashion_siglip_tokenizer.json")
     if tokenizer is not None:
         hf = tokenizer.tokenizer
-        tmp = os.path.join(args.work, "fashion_tokenizer_src")
-        hf.save_pretrained(tmp)
         if clean not in ("canonicalize", "lower", "whitespace"):
             raise SystemExit(f"unknown open_clip clean {clean!r}")
-        bake_tokenizer(os.path.join(tmp, "tokenizer.json"), tok_path, pad_id=hf.pad_token_id, pad_token=hf.pad_token,
-                       lowercase=(clean == "lower"), canonicalize=(clean == "canonicalize"))
+        src = save_tokenizer_json(hf, os.path.join(args.work, "fashion_tokenizer_src"))
+        bake_tokenizer(src, tok_path, pad_id=hf.pad_token_id, pad_token=hf.pad_token,
+                       lowercase=(clean == "lower"), canonicalize=(clean == "canonicalize"),
+                       padding_side=hf.padding_side, truncation_side=hf.truncation_side)
         extra_files = copy_spm_files(hf_tok_name, out_dir, "fashion_siglip", args.random_init) if hf_tok_name else []
         matches = compare_tokenizer(tok_path, lambda texts: tokenizer(texts).numpy(), "fashion_siglip tokenizer")
         tok_info = dict(kind=f"huggingface-tokenizers ({type(hf).__name__}, {hf_tok_name})", pad_id=int(hf.pad_token_id),
+                        padding_side=hf.padding_side,
                         eos_id=int(hf.eos_token_id), lowercase_added=clean != "whitespace", matches_reference=matches,
                         extra_files=extra_files, clean=clean)
     else:
@@ -653,7 +693,7 @@ def build_fashion_siglip(args, out_dir, gen):
 
         matches = compare_tokenizer(tok_path, ref, f"fashion_siglip STUB tokenizer (open_clip clean={clean!r})")
         tok_info = dict(kind="byte-level-stub", pad_id=info["pad_id"], eos_id=info["eos_id"], lowercase_added=True,
-                        matches_reference=matches, extra_files=[], clean=clean)
+                        padding_side="right", matches_reference=matches, extra_files=[], clean=clean)
         notes.append("tokenizer: byte-level STUB (models/generated/make_test_graphs.py), not the SigLIP T5 vocabulary")
 
     weights = "random-init" if args.random_init else "pretrained"
@@ -925,10 +965,14 @@ def quantize_and_measure(tower, fp32, work, eval_inputs, calib_inputs, runs):
     ok = {k: v for k, v in res.items() if k != "fp32" and "error" not in v}
     passing = {k: v for k, v in ok.items() if v["cos_mean"] >= COS_TARGET}
     if passing:
-        fastest = min(v["p50_ms"] for v in passing.values())
-        near = {k: v for k, v in passing.items() if v["p50_ms"] <= 1.05 * fastest}
+        # speed = best-of-N latency: p50 on this shared 2-core VM swings with other processes' load, the minimum
+        # (an uncontended run) ranks the candidates far more reproducibly
+        # (dynamic per-tensor and per-channel run the same integer kernels: a gap under TIE_BAND is noise here)
+        fastest = min(v["min_ms"] for v in passing.values())
+        near = {k: v for k, v in passing.items() if v["min_ms"] <= (1 + TIE_BAND) * fastest}
         chosen = max(near, key=lambda k: near[k]["cos_mean"])
-        why = (f"fastest candidate with mean cosine >= {COS_TARGET} (ties within 5 % latency broken by cosine)")
+        why = (f"mean cosine >= {COS_TARGET}, then the most exact of those within {TIE_BAND:.0%} of the fastest "
+               f"best-of-{runs} batch-1 latency")
     else:
         chosen = max(ok, key=lambda k: ok[k]["cos_mean"])
         why = f"no candidate reached mean cosine {COS_TARGET}: kept the most exact one"
@@ -994,7 +1038,8 @@ def write_manifest(path, towers, results, args, network_attempts):
         L.append(f"license = {toml_str(t.license)}")
         L.append(f"weights = \"{t.weights}\"")
         L.append(f"# INT8: {chosen.replace('_', ' ')} ({results[t.key]['why']}): {c['size'] / 1e6:.1f} MB (FP32 "
-                 f"{f['size'] / 1e6:.1f} MB), p50 {c['p50_ms']:.1f} ms (FP32 {f['p50_ms']:.1f} ms) on 2 threads of a shared "
+                 f"{f['size'] / 1e6:.1f} MB), batch-1 p50 {c['p50_ms']:.1f} ms / best {c['min_ms']:.1f} ms (FP32 {f['p50_ms']:.1f} / "
+                 f"{f['min_ms']:.1f} ms) on 2 threads of a shared "
                  f"{platform.machine()} VM (load {c.get('load_avg_1min') or 0:.1f}), cosine vs FP32 "
                  f"mean {c['cos_mean']:.4f} min {c['cos_min']:.4f} over {results[t.key]['n_eval']} real "
                  f"{'prompts' if t.kind == 'text' else 'images'}")
@@ -1023,6 +1068,7 @@ def write_manifest(path, towers, results, args, network_attempts):
                      f"{str(ti['matches_reference']).lower()} (reference: "
                      + ("the model's own Python tokenizer)" if ti["kind"] != "byte-level-stub"
                         else "the model's own text-cleaning function + the stub's byte ids)"))
+            L.append(f"padding_side = \"{ti['padding_side']}\"  # informational: already baked into the tokenizer file")
             L.append(f"pad_id = {ti['pad_id']}")
             L.append(f"eos_id = {ti['eos_id']}")
             L.append(f"logit_scale = {fmt_float(t.logit_scale)}")

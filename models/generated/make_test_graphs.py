@@ -470,6 +470,7 @@ def main():
             L.append(f'tokenizer = "{prefix}{os.path.basename(tok_files[stub_kind])}"')
             L.append(f'tokenizer_sha256 = "{sha256_file(tok_files[stub_kind])}"')
             L.append('tokenizer_kind = "byte-level-stub"')
+            L.append('padding_side = "right"  # informational: already baked into the tokenizer file')
             L.append(f"pad_id = {info['pad_id']}")
             L.append(f"eos_id = {info['eos_id']}")
             L.append("logit_scale = 10.0")

@@ -14,11 +14,21 @@ pub struct Barcode {
 
 /// `Ok(None)` when the photo holds no readable barcode.
 pub fn decode(bytes: &[u8]) -> Result<Option<Barcode>, ApiError> {
-    let image = decode_image(bytes, &DecodeOptions { working_max_side: 2048, ..Default::default() })?.image;
+    let image = decode_image(
+        bytes,
+        &DecodeOptions {
+            working_max_side: 2048,
+            ..Default::default()
+        },
+    )?
+    .image;
     let luma = image::DynamicImage::ImageRgba8(image).into_luma8();
     let (w, h) = luma.dimensions();
     match rxing::helpers::detect_in_luma(luma.into_raw(), w, h, None) {
-        Ok(found) => Ok(Some(Barcode { text: found.getText().to_string(), format: found.getBarcodeFormat().to_string() })),
+        Ok(found) => Ok(Some(Barcode {
+            text: found.getText().to_string(),
+            format: found.getBarcodeFormat().to_string(),
+        })),
         Err(_) => Ok(None),
     }
 }

@@ -19,26 +19,47 @@ pub fn raw_image(body: &InvokeBody) -> Result<&[u8], ApiError> {
     match body {
         InvokeBody::Raw(bytes) if bytes.len() > MAX_IMAGE_BYTES => Err(ApiError::new(
             "payload_too_large",
-            format!("the image is {} MB; the limit is {} MB", bytes.len() >> 20, MAX_IMAGE_BYTES >> 20),
+            format!(
+                "the image is {} MB; the limit is {} MB",
+                bytes.len() >> 20,
+                MAX_IMAGE_BYTES >> 20
+            ),
         )),
         InvokeBody::Raw(bytes) => Ok(bytes),
-        InvokeBody::Json(_) => Err(ApiError::new("bad_request", "send the image as a raw binary body (invoke(cmd, bytes)), not JSON")),
+        InvokeBody::Json(_) => Err(ApiError::new(
+            "bad_request",
+            "send the image as a raw binary body (invoke(cmd, bytes)), not JSON",
+        )),
     }
 }
 
 pub fn parse_options(header: Option<&str>) -> Result<SearchOptions, ApiError> {
     let dto: SearchOptionsDto = match header {
-        Some(h) => serde_json::from_str(h).map_err(|e| ApiError::new("invalid_options", format!("{OPTIONS_HEADER}: {e}")))?,
+        Some(h) => serde_json::from_str(h)
+            .map_err(|e| ApiError::new("invalid_options", format!("{OPTIONS_HEADER}: {e}")))?,
         None => SearchOptionsDto::default(),
     };
     let top_k = dto.top_k.unwrap_or(10);
     if !(1..=50).contains(&top_k) {
-        return Err(ApiError::new("invalid_options", format!("topK must be 1..=50, got {top_k}")));
+        return Err(ApiError::new(
+            "invalid_options",
+            format!("topK must be 1..=50, got {top_k}"),
+        ));
     }
-    Ok(SearchOptions { category: dto.category, weights: dto.weights, top_k, candidates: 50, include_candidates: true })
+    Ok(SearchOptions {
+        category: dto.category,
+        weights: dto.weights,
+        top_k,
+        candidates: 50,
+        include_candidates: true,
+    })
 }
 
-pub fn search_impl(state: &AppState, bytes: &[u8], options: &SearchOptions) -> Result<SearchResponse, ApiError> {
+pub fn search_impl(
+    state: &AppState,
+    bytes: &[u8],
+    options: &SearchOptions,
+) -> Result<SearchResponse, ApiError> {
     let engine = state.engine()?;
     let result = engine.search(bytes, options)?;
     response::search_response(state, &engine, result)
@@ -46,21 +67,38 @@ pub fn search_impl(state: &AppState, bytes: &[u8], options: &SearchOptions) -> R
 
 pub fn product_impl(state: &AppState, id: &str) -> Result<ProductDto, ApiError> {
     let engine = state.engine()?;
-    let p = engine.catalog().product_by_id(id).ok_or_else(|| ApiError::new("not_found", format!("no product `{id}` in the catalog")))?;
+    let p = engine
+        .catalog()
+        .product_by_id(id)
+        .ok_or_else(|| ApiError::new("not_found", format!("no product `{id}` in the catalog")))?;
     response::product_dto(state, &engine, p)
 }
 
-pub fn product_by_barcode_impl(state: &AppState, code: &str) -> Result<Option<ProductDto>, ApiError> {
+pub fn product_by_barcode_impl(
+    state: &AppState,
+    code: &str,
+) -> Result<Option<ProductDto>, ApiError> {
     let code = code.trim();
     if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::new("invalid_barcode", format!("`{code}` is not an EAN/UPC number")));
+        return Err(ApiError::new(
+            "invalid_barcode",
+            format!("`{code}` is not an EAN/UPC number"),
+        ));
     }
     let engine = state.engine()?;
-    engine.catalog().product_by_gtin(code).map(|p| response::product_dto(state, &engine, p)).transpose()
+    engine
+        .catalog()
+        .product_by_gtin(code)
+        .map(|p| response::product_dto(state, &engine, p))
+        .transpose()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| ApiError::new("internal", format!("worker failed: {e}")))?
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new("internal", format!("worker failed: {e}")))?
 }
 
 #[tauri::command]
@@ -71,7 +109,10 @@ pub fn engine_status(state: State<'_, AppState>) -> EngineStatus {
 #[tauri::command]
 pub async fn search(app: AppHandle, request: Request<'_>) -> Result<SearchResponse, ApiError> {
     let bytes = raw_image(request.body())?.to_vec();
-    let header = request.headers().get(OPTIONS_HEADER).map(|v| v.to_str().unwrap_or_default().to_string());
+    let header = request
+        .headers()
+        .get(OPTIONS_HEADER)
+        .map(|v| v.to_str().unwrap_or_default().to_string());
     let options = parse_options(header.as_deref())?;
     blocking(move || search_impl(&app.state::<AppState>(), &bytes, &options)).await
 }
@@ -82,7 +123,10 @@ pub async fn product(app: AppHandle, id: String) -> Result<ProductDto, ApiError>
 }
 
 #[tauri::command]
-pub async fn product_by_barcode(app: AppHandle, code: String) -> Result<Option<ProductDto>, ApiError> {
+pub async fn product_by_barcode(
+    app: AppHandle,
+    code: String,
+) -> Result<Option<ProductDto>, ApiError> {
     blocking(move || product_by_barcode_impl(&app.state::<AppState>(), &code)).await
 }
 

@@ -11,13 +11,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        ApiError { code: code.into(), message: message.into() }
+        ApiError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
-        ApiError { code: e.code().into(), message: e.to_string() }
+        ApiError {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
     }
 }
 

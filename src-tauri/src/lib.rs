@@ -21,10 +21,12 @@ pub fn run() {
             let handle = app.handle().clone();
             let paths = EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
             // models + catalog load off the main thread; the UI shows "loading" meanwhile
-            std::thread::Builder::new().name("engine-load".into()).spawn(move || {
-                let status = handle.state::<AppState>().load(&paths);
-                let _ = handle.emit("engine-status", status);
-            })?;
+            std::thread::Builder::new()
+                .name("engine-load".into())
+                .spawn(move || {
+                    let status = handle.state::<AppState>().load(&paths);
+                    let _ = handle.emit("engine-status", status);
+                })?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use image::imageops::FilterType;
-use image::{DynamicImage, GrayImage, ImageFormat};
+use image::{DynamicImage, ImageFormat};
 use lookalike_engine::catalog::schema::CatalogProduct;
 use lookalike_engine::engine::{RouteSummary, Timings};
 use lookalike_engine::stages::decode::ImageInfo;
@@ -16,7 +16,10 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {
-    format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 fn png_data_url(img: DynamicImage) -> Result<String, ApiError> {
@@ -66,8 +69,16 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
         model: format!("{}.{}", s.model, s.output),
         sha256: s.sha256.clone(),
     };
-    let mut models = vec![stamp("router", &file.models.router), stamp("texture", &file.models.texture)];
-    models.extend(file.models.experts.iter().map(|(k, s)| stamp(&format!("expert {k}"), s)));
+    let mut models = vec![
+        stamp("router", &file.models.router),
+        stamp("texture", &file.models.texture),
+    ];
+    models.extend(
+        file.models
+            .experts
+            .iter()
+            .map(|(k, s)| stamp(&format!("expert {k}"), s)),
+    );
     CatalogInfo {
         name: file.name.clone(),
         profile: file.profile.clone(),
@@ -75,7 +86,11 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
         categories: file
             .categories
             .iter()
-            .map(|c| CategoryInfo { name: c.def.name.clone(), expert: c.def.expert.clone(), count: c.rows[1] - c.rows[0] })
+            .map(|c| CategoryInfo {
+                name: c.def.name.clone(),
+                expert: c.def.expert.clone(),
+                count: c.rows[1] - c.rows[0],
+            })
             .collect(),
         models,
         blend: file.blend,
@@ -95,24 +110,31 @@ pub struct SearchResponse {
     pub mask: String,
 }
 
-/// Largest side of the mask image sent to the designer view.
-const MASK_PREVIEW: u32 = 512;
+/// Largest side of the mask and cut-out images sent to the UI (they are previews).
+const PREVIEW: u32 = 512;
 
-pub fn search_response(state: &AppState, engine: &Engine, result: SearchResult) -> Result<SearchResponse, ApiError> {
+fn preview(img: DynamicImage) -> DynamicImage {
+    if img.width().max(img.height()) > PREVIEW {
+        img.resize(PREVIEW, PREVIEW, FilterType::Triangle)
+    } else {
+        img
+    }
+}
+
+pub fn search_response(
+    state: &AppState,
+    engine: &Engine,
+    result: SearchResult,
+) -> Result<SearchResponse, ApiError> {
     let inline = |mut hits: Vec<Hit>| -> Result<Vec<Hit>, ApiError> {
         for h in &mut hits {
             h.thumbnail = state.thumbnail(engine, &h.id)?.to_string();
         }
         Ok(hits)
     };
-    let mask: GrayImage = if result.mask.width().max(result.mask.height()) > MASK_PREVIEW {
-        DynamicImage::ImageLuma8(result.mask.clone()).resize(MASK_PREVIEW, MASK_PREVIEW, FilterType::Triangle).into_luma8()
-    } else {
-        result.mask.clone()
-    };
     Ok(SearchResponse {
-        cutout: png_data_url(DynamicImage::ImageRgba8(result.cutout))?,
-        mask: png_data_url(DynamicImage::ImageLuma8(mask))?,
+        cutout: png_data_url(preview(DynamicImage::ImageRgba8(result.cutout)))?,
+        mask: png_data_url(preview(DynamicImage::ImageLuma8(result.mask)))?,
         results: inline(result.results)?,
         candidates: inline(result.candidates)?,
         image: result.image,
@@ -137,7 +159,11 @@ pub struct ProductDto {
     pub thumbnail: String,
 }
 
-pub fn product_dto(state: &AppState, engine: &Engine, p: &CatalogProduct) -> Result<ProductDto, ApiError> {
+pub fn product_dto(
+    state: &AppState,
+    engine: &Engine,
+    p: &CatalogProduct,
+) -> Result<ProductDto, ApiError> {
     Ok(ProductDto {
         id: p.id.clone(),
         name: p.name.clone(),

@@ -16,29 +16,40 @@ use crate::response::{CatalogInfo, catalog_info};
 pub struct EnginePaths {
     pub models: PathBuf,
     pub catalog: PathBuf,
+    /// ONNX Runtime library; `None`: the engine's default (`$ORT_DYLIB_PATH`, `<models>/runtime/`).
+    pub dylib: Option<PathBuf>,
 }
 
 impl EnginePaths {
     /// `$LOOKALIKE_MODELS` / `$LOOKALIKE_CATALOG` first, then the bundle's resources, then (debug
     /// builds run from the repo) the repo's own `models/` and `catalog/demo/`.
     pub fn resolve(resource_dir: Option<&Path>) -> Self {
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let bundled = resource_dir.map(|r| (r.join("models"), r.join("catalog").join("demo")));
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let (models, catalog) = match bundled {
             Some((m, c)) if m.join("manifest.toml").is_file() => (m, c),
             _ => (repo.join("models"), repo.join("catalog").join("demo")),
         };
-        EnginePaths { models: env("LOOKALIKE_MODELS").unwrap_or(models), catalog: env("LOOKALIKE_CATALOG").unwrap_or(catalog) }
+        let models = env("LOOKALIKE_MODELS").unwrap_or(models);
+        // the wheel's versioned file name survives bundling (the unversioned symlink may not)
+        let versioned = models.join("runtime").join("libonnxruntime.so.1.31.1");
+        let dylib = (versioned.is_file() && std::env::var_os("ORT_DYLIB_PATH").is_none())
+            .then_some(versioned);
+        EnginePaths {
+            models,
+            catalog: env("LOOKALIKE_CATALOG").unwrap_or(catalog),
+            dylib,
+        }
     }
 
     pub fn config(&self) -> EngineConfig {
         let mut config = EngineConfig::new(&self.models, &self.catalog);
-        // the wheel's versioned file name survives bundling (the unversioned symlink may not)
-        let versioned = self.models.join("runtime").join("libonnxruntime.so.1.31.1");
-        if versioned.is_file() && std::env::var_os("ORT_DYLIB_PATH").is_none() {
-            config.runtime.dylib = Some(versioned);
-        }
+        config.runtime.dylib = self.dylib.clone();
         config
     }
 }
@@ -66,7 +77,10 @@ pub struct AppState {
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState { slot: RwLock::new(Slot::Loading), thumbs: Mutex::new(HashMap::new()) }
+        AppState {
+            slot: RwLock::new(Slot::Loading),
+            thumbs: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -84,30 +98,52 @@ impl AppState {
     pub fn status(&self) -> EngineStatus {
         match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
             Slot::Loading => EngineStatus::Loading,
-            Slot::Ready(engine) => EngineStatus::Ready { catalog: catalog_info(engine) },
-            Slot::Failed(error) => EngineStatus::Error { error: error.clone() },
+            Slot::Ready(engine) => EngineStatus::Ready {
+                catalog: catalog_info(engine),
+            },
+            Slot::Failed(error) => EngineStatus::Error {
+                error: error.clone(),
+            },
         }
     }
 
     pub fn engine(&self) -> Result<Arc<Engine>, ApiError> {
         match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
             Slot::Ready(engine) => Ok(engine.clone()),
-            Slot::Loading => Err(ApiError::new("loading", "the models and the catalog are still loading")),
+            Slot::Loading => Err(ApiError::new(
+                "engine_not_ready",
+                "the models and the catalog are still loading",
+            )),
             Slot::Failed(error) => Err(error.clone()),
         }
     }
 
     /// The product's thumbnail as a `data:image/jpeg;base64,...` URL (cached).
     pub fn thumbnail(&self, engine: &Engine, id: &str) -> Result<Arc<str>, ApiError> {
-        if let Some(t) = self.thumbs.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+        if let Some(t) = self
+            .thumbs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+        {
             return Ok(t.clone());
         }
-        let product = engine.catalog().product_by_id(id).ok_or_else(|| ApiError::new("not_found", format!("no product `{id}`")))?;
+        let product = engine
+            .catalog()
+            .product_by_id(id)
+            .ok_or_else(|| ApiError::new("not_found", format!("no product `{id}`")))?;
         let path = engine.catalog().thumbnail_path(product);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| ApiError::new("catalog", format!("thumbnail {} cannot be read: {e}", path.display())))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            ApiError::new(
+                "catalog",
+                format!("thumbnail {} cannot be read: {e}", path.display()),
+            )
+        })?;
         let url: Arc<str> = crate::response::data_url("image/jpeg", &bytes).into();
-        self.thumbs.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), url.clone());
+        self.thumbs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), url.clone());
         Ok(url)
     }
 }

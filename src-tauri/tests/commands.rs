@@ -9,9 +9,16 @@ use lookalike_tests::{build_catalog, demo_sources, models_dir, photo_like};
 use tauri::ipc::InvokeBody;
 
 fn ready_state(dir: &std::path::Path) -> AppState {
-    let catalog = build_catalog(dir, &["vendure-laptop", "vendure-tent", "saleor-orange-juice"]);
+    let catalog = build_catalog(
+        dir,
+        &["vendure-laptop", "vendure-tent", "saleor-orange-juice"],
+    );
     let state = AppState::default();
-    let status = state.load(&EnginePaths { models: models_dir(), catalog });
+    let status = state.load(&EnginePaths {
+        models: models_dir(),
+        catalog,
+        dylib: None,
+    });
     assert!(matches!(status, EngineStatus::Ready { .. }), "{status:?}");
     state
 }
@@ -19,12 +26,23 @@ fn ready_state(dir: &std::path::Path) -> AppState {
 #[test]
 fn options_header_is_validated() {
     let o = commands::parse_options(None).unwrap();
-    assert_eq!((o.top_k, o.candidates, o.include_candidates, o.category), (10, 50, true, None));
-    let o = commands::parse_options(Some(r#"{"category":"sports","weights":{"semantic":1,"texture":0,"color":0},"topK":5}"#)).unwrap();
+    assert_eq!(
+        (o.top_k, o.candidates, o.include_candidates, o.category),
+        (10, 50, true, None)
+    );
+    let o = commands::parse_options(Some(
+        r#"{"category":"sports","weights":{"semantic":1,"texture":0,"color":0},"topK":5}"#,
+    ))
+    .unwrap();
     assert_eq!(o.category.as_deref(), Some("sports"));
     assert_eq!(o.top_k, 5);
     assert_eq!(o.weights.unwrap().semantic, 1.0);
-    for bad in [r#"{"topK":0}"#, r#"{"topK":500}"#, r#"{"colour":1}"#, "not json"] {
+    for bad in [
+        r#"{"topK":0}"#,
+        r#"{"topK":500}"#,
+        r#"{"colour":1}"#,
+        "not json",
+    ] {
         let e = commands::parse_options(Some(bad)).unwrap_err();
         assert_eq!(e.code, "invalid_options", "{bad}: {e}");
     }
@@ -32,11 +50,17 @@ fn options_header_is_validated() {
 
 #[test]
 fn image_must_be_a_raw_body_of_bounded_size() {
-    assert_eq!(commands::raw_image(&InvokeBody::Raw(vec![1, 2, 3])).unwrap(), &[1, 2, 3]);
+    assert_eq!(
+        commands::raw_image(&InvokeBody::Raw(vec![1, 2, 3])).unwrap(),
+        &[1, 2, 3]
+    );
     let json = InvokeBody::Json(serde_json::json!([255, 216, 255]));
     assert_eq!(commands::raw_image(&json).unwrap_err().code, "bad_request");
     let huge = InvokeBody::Raw(vec![0; MAX_IMAGE_BYTES + 1]);
-    assert_eq!(commands::raw_image(&huge).unwrap_err().code, "payload_too_large");
+    assert_eq!(
+        commands::raw_image(&huge).unwrap_err().code,
+        "payload_too_large"
+    );
 }
 
 #[test]
@@ -50,9 +74,16 @@ fn engine_errors_keep_their_code_and_message() {
 fn commands_wait_for_the_engine_and_report_load_failures() {
     let state = AppState::default();
     assert!(matches!(state.status(), EngineStatus::Loading));
-    assert_eq!(commands::product_impl(&state, "x").unwrap_err().code, "loading");
+    assert_eq!(
+        commands::product_impl(&state, "x").unwrap_err().code,
+        "engine_not_ready"
+    );
     let missing = tempfile::tempdir().unwrap();
-    let status = state.load(&EnginePaths { models: models_dir(), catalog: missing.path().to_path_buf() });
+    let status = state.load(&EnginePaths {
+        models: models_dir(),
+        catalog: missing.path().to_path_buf(),
+        dylib: None,
+    });
     match status {
         EngineStatus::Error { error } => {
             assert_eq!(error.code, "catalog");
@@ -60,7 +91,12 @@ fn commands_wait_for_the_engine_and_report_load_failures() {
         }
         other => panic!("expected an error status, got {other:?}"),
     }
-    assert_eq!(commands::search_impl(&state, b"x", &Default::default()).unwrap_err().code, "catalog");
+    assert_eq!(
+        commands::search_impl(&state, b"x", &Default::default())
+            .unwrap_err()
+            .code,
+        "catalog"
+    );
 }
 
 #[test]
@@ -73,12 +109,30 @@ fn search_product_and_barcode_through_the_app_state() {
     let r = commands::search_impl(&state, &photo, &options).unwrap();
     assert_eq!(r.results[0].id, "vendure-tent");
     assert_eq!(r.results.len(), 3);
-    assert_eq!(r.candidates.len(), 3, "the app always gets the shortlist for the designer view");
-    assert!(r.results.iter().all(|h| h.thumbnail.starts_with("data:image/jpeg;base64,")));
+    assert_eq!(
+        r.candidates.len(),
+        3,
+        "the app always gets the shortlist for the designer view"
+    );
+    assert!(
+        r.results
+            .iter()
+            .all(|h| h.thumbnail.starts_with("data:image/jpeg;base64,"))
+    );
     assert!(r.cutout.starts_with("data:image/png;base64,"));
     assert!(r.mask.starts_with("data:image/png;base64,"));
     let json = serde_json::to_value(&r).unwrap();
-    for key in ["image", "categories", "route", "segmentation", "results", "candidates", "timings_ms", "cutout", "mask"] {
+    for key in [
+        "image",
+        "categories",
+        "route",
+        "segmentation",
+        "results",
+        "candidates",
+        "timings_ms",
+        "cutout",
+        "mask",
+    ] {
         assert!(!json[key].is_null(), "response has `{key}`");
     }
 
@@ -87,8 +141,20 @@ fn search_product_and_barcode_through_the_app_state() {
 
     let p = commands::product_impl(&state, "vendure-laptop").unwrap();
     assert_eq!(p.name, "Laptop");
-    assert_eq!(commands::product_impl(&state, "../etc").unwrap_err().code, "not_found");
+    assert_eq!(
+        commands::product_impl(&state, "../etc").unwrap_err().code,
+        "not_found"
+    );
     // the demo products carry no GTIN: a valid code finds nothing, a malformed one is refused
-    assert!(commands::product_by_barcode_impl(&state, "4006381333931").unwrap().is_none());
-    assert_eq!(commands::product_by_barcode_impl(&state, "12ab").unwrap_err().code, "invalid_barcode");
+    assert!(
+        commands::product_by_barcode_impl(&state, "4006381333931")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        commands::product_by_barcode_impl(&state, "12ab")
+            .unwrap_err()
+            .code,
+        "invalid_barcode"
+    );
 }

@@ -130,7 +130,8 @@ test('weight sliders re-rank the grid live from the candidates, without calling 
   // reset -> the engine's own order again
   await page.click('#weights-reset');
   assert.deepEqual(await gridIds(page), engineOrder);
-  assert.equal(await page.locator('#no-match').isVisible(), false);
+  // the engine's own blend decides again whether anything is close (coffee is not in the catalog)
+  assert.equal(await page.locator('#no-match').isVisible(), r.results[0].score < 0.35);
   assert.equal((await ipcCalls(page, 'search')).length, 1, 'no new search for slider moves');
 
   // a later category search sends the slider weights along

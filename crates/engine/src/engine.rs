@@ -432,7 +432,10 @@ impl Engine {
         t.embed += extra_embed;
 
         let s = Instant::now();
-        let tq = texture::descriptor(inference.output(&self.profile.texture)?);
+        let tq = texture::descriptor(
+            inference.output(&self.profile.texture)?,
+            &self.catalog.file.texture_center,
+        );
         let tex: Vec<f32> = shortlist
             .iter()
             .map(|(r, ..)| texture::similarity(&tq, self.catalog.texture.row(*r)))

@@ -109,7 +109,7 @@ export class DetailsDialog {
           h(
             'div',
             { class: 'details-thumb' },
-            thumb ? h('img', { src: thumb, alt: name, width: 256, height: 256 }) : null,
+            thumb ? h('img', { src: thumb, alt: name }) : null,
           ),
           h(
             'div',

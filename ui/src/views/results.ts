@@ -144,7 +144,7 @@ export class ResultsView {
       h(
         'span',
         { class: 'thumb' },
-        h('img', { src: hit.thumbnail, alt: '', width: 256, height: 256, decoding: 'async' }),
+        h('img', { src: hit.thumbnail, alt: '', decoding: 'async' }),
         rank,
       ),
       h(

@@ -253,7 +253,8 @@ pub fn build(
                 ),
                 RouterKind::TextPrototypes => Vec::new(),
             };
-            let texture = texture::descriptor(inference.output(&profile.texture)?);
+            // raw: centred once the whole catalog is known
+            let texture = inference.output(&profile.texture)?.to_vec();
             let color = color::signature(&seg.cutout);
             Ok(Item {
                 product: CatalogProduct {
@@ -319,12 +320,18 @@ pub fn build(
             });
         }
     }
+    let texture_center = texture::center(
+        &ordered
+            .iter()
+            .map(|i| i.texture.clone())
+            .collect::<Vec<_>>(),
+    );
     let mut embeddings = Matrix::new(dims.embedding);
     let mut textures = Matrix::new(dims.texture);
     let mut colors = Matrix::new(dims.color);
     for i in &ordered {
         embeddings.push(&i.embedding);
-        textures.push(&i.texture);
+        textures.push(&texture::descriptor(&i.texture, &texture_center));
         colors.push(&i.color);
     }
     let file = CatalogFile {
@@ -334,6 +341,7 @@ pub fn build(
         profile: opts.profile.clone(),
         models: stamps,
         dims,
+        texture_center,
         blend: products.blend.unwrap_or_default(),
         router: RouterData {
             kind: profile.router.kind,

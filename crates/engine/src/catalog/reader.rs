@@ -137,6 +137,13 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
         ));
     }
     file.blend.validate().map_err(|e| e.to_string())?;
+    if !file.texture_center.is_empty() && file.texture_center.len() != file.dims.texture {
+        return Err(format!(
+            "texture_center has {} dims, texture vectors have {}",
+            file.texture_center.len(),
+            file.dims.texture
+        ));
+    }
     let mut ids = HashSet::new();
     for p in &file.products {
         if !ids.insert(p.id.as_str()) {

@@ -148,6 +148,9 @@ pub struct CatalogFile {
     pub profile: String,
     pub models: CatalogModels,
     pub dims: Dims,
+    /// Mean normalised texture descriptor, subtracted before texture cosines (see stages/texture.rs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub texture_center: Vec<f32>,
     pub blend: BlendWeights,
     pub router: RouterData,
     pub categories: Vec<CatalogCategory>,

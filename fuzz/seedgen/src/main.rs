@@ -1,0 +1,1104 @@
+//! Writes the seed corpora of the fuzz targets (scripts/fuzz.sh runs it before fuzzing):
+//!
+//! ```text
+//! lookalike-fuzz-seedgen OUT_DIR [CATALOG_DIR] [FIXTURES_DIR]
+//! ```
+//!
+//! - `OUT/decode`: small valid PNG (8/16-bit, grey, alpha, palette, 1-bit, APNG, eXIf), JPEG (with
+//!   EXIF orientations), WebP (lossless, VP8X + EXIF), GIF (still, animated), BMP and TIFF images;
+//!   truncated and bit-flipped copies; headers patched to huge sizes (decompression bombs that
+//!   must be refused from the header); real bombs just under and over the 50 MP limit; non-images.
+//! - `OUT/pipeline`, `OUT/search`: valid images, some with extra trailing knob bytes.
+//! - `OUT/catalog`: catalog bundles (see fuzz/README.md): a synthetic catalog, and when
+//!   `CATALOG_DIR` (catalog/demo) exists the real demo catalog and a trimmed copy, plus hostile
+//!   variants (paths, links, NaN, huge headers, mismatched rows and dims).
+//! - `OUT/matrix`: `.bin` matrices (the demo's and synthetic ones).
+//!
+//! Everything is deterministic (fixed pseudo-random seed).
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::codecs::gif::GifEncoder;
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, Frame, ImageBuffer, ImageFormat, LumaA, RgbImage, Rgba, RgbaImage};
+use serde_json::{Value, json};
+
+/// libFuzzer's -max_len for the image targets (scripts/fuzz.sh); bigger seeds are not written.
+const MAX_IMAGE_SEED: usize = 256 * 1024;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+struct Out {
+    dir: PathBuf,
+    count: usize,
+}
+
+impl Out {
+    fn new(root: &Path, target: &str) -> Self {
+        let dir = root.join(target);
+        std::fs::create_dir_all(&dir).expect("create seed dir");
+        Out { dir, count: 0 }
+    }
+    fn put(&mut self, name: &str, bytes: &[u8]) {
+        if bytes.is_empty() || bytes.len() > MAX_IMAGE_SEED * 4 {
+            return;
+        }
+        std::fs::write(self.dir.join(name), bytes).expect("write seed");
+        self.count += 1;
+    }
+}
+
+// ---- images ------------------------------------------------------------------------------------
+
+/// A product-like photo: a soft background gradient and a coloured ellipse.
+fn scene(w: u32, h: u32, hue: u8) -> RgbaImage {
+    RgbaImage::from_fn(w, h, |x, y| {
+        let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+        let (dx, dy) = (
+            (x as f32 - cx) / (w as f32 * 0.35),
+            (y as f32 - cy) / (h as f32 * 0.35),
+        );
+        if dx * dx + dy * dy <= 1.0 {
+            Rgba([hue, 255 - hue, (x * 7 + y * 3) as u8, 255])
+        } else {
+            let g = 200 + ((x + y) % 40) as u8;
+            Rgba([g, g, g - 10, 255])
+        }
+    })
+}
+
+/// A real cut-out: transparent background, opaque product.
+fn cutout(w: u32, h: u32, hue: u8) -> RgbaImage {
+    let mut img = scene(w, h, hue);
+    let bg = *img.get_pixel(0, 0);
+    img.pixels_mut()
+        .filter(|p| **p == bg || p[0] > 190)
+        .for_each(|p| p[3] = 0);
+    img
+}
+
+fn encode(img: &DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format)
+        .unwrap_or_else(|e| panic!("encode {format:?} {:?}: {e}", img.color()));
+    out.into_inner()
+}
+
+fn jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .expect("jpeg");
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    c.extend_from_slice(&crc32(&c[4..]).to_be_bytes());
+    c
+}
+
+/// A little-endian TIFF/EXIF block holding only the orientation tag.
+fn exif_orientation(orientation: u16) -> Vec<u8> {
+    let mut t = b"II*\0".to_vec();
+    t.extend_from_slice(&8u32.to_le_bytes());
+    t.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    t.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    t.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    t.extend_from_slice(&1u32.to_le_bytes());
+    t.extend_from_slice(&orientation.to_le_bytes());
+    t.extend_from_slice(&[0, 0]);
+    t.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    t
+}
+
+fn jpeg_with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut payload = b"Exif\0\0".to_vec();
+    payload.extend(exif_orientation(orientation));
+    let mut out = jpeg[..2].to_vec(); // SOI
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    out.extend(payload);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn png_with_exif(png: &[u8], orientation: u16) -> Vec<u8> {
+    let ihdr_end = 8 + 25;
+    let mut out = png[..ihdr_end].to_vec();
+    out.extend(png_chunk(b"eXIf", &exif_orientation(orientation)));
+    out.extend_from_slice(&png[ihdr_end..]);
+    out
+}
+
+fn png_with_dims(png: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = png.to_vec();
+    out[16..20].copy_from_slice(&w.to_be_bytes());
+    out[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&out[12..29]);
+    out[29..33].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn jpeg_with_dims(jpeg: &[u8], w: u16, h: u16) -> Vec<u8> {
+    let mut out = jpeg.to_vec();
+    if let Some(i) = find(&out, &[0xFF, 0xC0]) {
+        out[i + 5..i + 7].copy_from_slice(&h.to_be_bytes());
+        out[i + 7..i + 9].copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+fn gif_with_dims(gif: &[u8], w: u16, h: u16) -> Vec<u8> {
+    let mut out = gif.to_vec();
+    out[6..8].copy_from_slice(&w.to_le_bytes());
+    out[8..10].copy_from_slice(&h.to_le_bytes());
+    // first image descriptor, after the global colour table if any
+    let gct = if out[10] & 0x80 != 0 {
+        3 << ((out[10] & 7) + 1)
+    } else {
+        0
+    };
+    let mut i = 13 + gct;
+    while i < out.len() && out[i] == 0x21 {
+        // extension: skip its sub-blocks
+        i += 2;
+        while i < out.len() && out[i] != 0 {
+            i += usize::from(out[i]) + 1;
+        }
+        i += 1;
+    }
+    if i + 9 <= out.len() && out[i] == 0x2C {
+        out[i + 5..i + 7].copy_from_slice(&w.to_le_bytes());
+        out[i + 7..i + 9].copy_from_slice(&h.to_le_bytes());
+    }
+    out
+}
+
+fn bmp_with_dims(bmp: &[u8], w: i32, h: i32) -> Vec<u8> {
+    let mut out = bmp.to_vec();
+    out[18..22].copy_from_slice(&w.to_le_bytes());
+    out[22..26].copy_from_slice(&h.to_le_bytes());
+    out
+}
+
+fn webp_lossless_with_dims(webp: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = webp.to_vec();
+    if let Some(i) = find(&out, b"VP8L") {
+        let at = i + 9; // after the chunk header and the 0x2f signature
+        let old = u32::from_le_bytes(out[at..at + 4].try_into().unwrap());
+        let bits = ((w - 1) & 0x3FFF) | (((h - 1) & 0x3FFF) << 14) | (old & 0xF000_0000);
+        out[at..at + 4].copy_from_slice(&bits.to_le_bytes());
+    }
+    out
+}
+
+/// Wraps a simple (VP8L) WebP into an extended VP8X one with an EXIF chunk.
+fn webp_with_exif(webp: &[u8], w: u32, h: u32, orientation: u16) -> Vec<u8> {
+    let image_chunk = &webp[12..];
+    let mut vp8x = vec![0x08 | 0x10, 0, 0, 0]; // EXIF + alpha flags
+    vp8x.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
+    vp8x.extend_from_slice(&(h - 1).to_le_bytes()[..3]);
+    let chunk = |kind: &[u8; 4], data: &[u8]| {
+        let mut c = kind.to_vec();
+        c.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        c.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    };
+    let mut body = b"WEBP".to_vec();
+    body.extend(chunk(b"VP8X", &vp8x));
+    body.extend_from_slice(image_chunk);
+    body.extend(chunk(b"EXIF", &exif_orientation(orientation)));
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+fn tiff_with_dims(tiff: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = tiff.to_vec();
+    if &out[..4] != b"II*\0" {
+        return out;
+    }
+    let ifd = u32::from_le_bytes(out[4..8].try_into().unwrap()) as usize;
+    let n = u16::from_le_bytes([out[ifd], out[ifd + 1]]) as usize;
+    for e in 0..n {
+        let at = ifd + 2 + 12 * e;
+        let tag = u16::from_le_bytes([out[at], out[at + 1]]);
+        let kind = u16::from_le_bytes([out[at + 2], out[at + 3]]);
+        let v = match tag {
+            256 => w,
+            257 => h,
+            _ => continue,
+        };
+        if kind == 3 {
+            out[at + 8..at + 10].copy_from_slice(&(v.min(65535) as u16).to_le_bytes());
+        } else {
+            out[at + 8..at + 12].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn png_raw(
+    w: u32,
+    h: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+    setup: impl FnOnce(&mut png::Encoder<&mut Vec<u8>>),
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(color);
+        enc.set_depth(depth);
+        enc.set_compression(png::Compression::High);
+        setup(&mut enc);
+        let mut writer = enc.write_header().expect("png header");
+        writer.write_image_data(data).expect("png data");
+    }
+    out
+}
+
+fn apng(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_animated(2, 0).expect("apng");
+        let mut writer = enc.write_header().expect("png header");
+        writer
+            .write_image_data(cutout(w, h, 30).as_raw())
+            .expect("frame 1");
+        writer
+            .write_image_data(scene(w, h, 200).as_raw())
+            .expect("frame 2");
+    }
+    out
+}
+
+fn gif_frames(frames: &[RgbaImage]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut out);
+        enc.encode_frames(frames.iter().map(|f| Frame::new(f.clone())))
+            .expect("gif");
+    }
+    out
+}
+
+/// Valid images: (name, bytes).
+fn valid_images() -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: &str, bytes: Vec<u8>| v.push((name.to_string(), bytes));
+    let photo = DynamicImage::ImageRgba8(scene(64, 48, 220)).to_rgb8();
+    let cut = cutout(64, 64, 40);
+
+    // PNG
+    add(
+        "png-rgb8.png",
+        encode(&DynamicImage::ImageRgb8(photo.clone()), ImageFormat::Png),
+    );
+    add(
+        "png-rgba8-cutout.png",
+        encode(&DynamicImage::ImageRgba8(cut.clone()), ImageFormat::Png),
+    );
+    add(
+        "png-l8.png",
+        encode(
+            &DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(photo.clone()).to_luma8()),
+            ImageFormat::Png,
+        ),
+    );
+    let la: ImageBuffer<LumaA<u8>, Vec<u8>> =
+        DynamicImage::ImageRgba8(cut.clone()).to_luma_alpha8();
+    add(
+        "png-la8.png",
+        encode(&DynamicImage::ImageLumaA8(la), ImageFormat::Png),
+    );
+    add(
+        "png-rgb16.png",
+        encode(
+            &DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(photo.clone()).to_rgb16()),
+            ImageFormat::Png,
+        ),
+    );
+    add(
+        "png-rgba16.png",
+        encode(
+            &DynamicImage::ImageRgba16(DynamicImage::ImageRgba8(cut.clone()).to_rgba16()),
+            ImageFormat::Png,
+        ),
+    );
+    add(
+        "png-l16.png",
+        encode(
+            &DynamicImage::ImageLuma16(DynamicImage::ImageRgb8(photo.clone()).to_luma16()),
+            ImageFormat::Png,
+        ),
+    );
+    add(
+        "png-17x16.png",
+        encode(
+            &DynamicImage::ImageRgba8(scene(17, 16, 90)),
+            ImageFormat::Png,
+        ),
+    );
+    add(
+        "png-1x1.png",
+        encode(&DynamicImage::ImageRgba8(scene(1, 1, 90)), ImageFormat::Png),
+    );
+    add(
+        "png-wide-1100x40.png",
+        encode(
+            &DynamicImage::ImageRgba8(scene(1100, 40, 120)),
+            ImageFormat::Png,
+        ),
+    );
+    add(
+        "png-tall-18x1300.png",
+        encode(
+            &DynamicImage::ImageRgba8(cutout(18, 1300, 10)),
+            ImageFormat::Png,
+        ),
+    );
+    let palette: Vec<u8> = (0..16u8)
+        .flat_map(|i| [i * 16, 255 - i * 16, i * 8])
+        .collect();
+    let trns: Vec<u8> = (0..16u8).map(|i| if i < 4 { 0 } else { 255 }).collect();
+    let indices: Vec<u8> = (0..32 * 32 / 2)
+        .map(|i| ((i % 16) as u8) << 4 | ((i / 16) % 16) as u8)
+        .collect();
+    add(
+        "png-palette4-trns.png",
+        png_raw(
+            32,
+            32,
+            png::ColorType::Indexed,
+            png::BitDepth::Four,
+            &indices,
+            |e| {
+                e.set_palette(palette.clone());
+                e.set_trns(trns.clone());
+            },
+        ),
+    );
+    let bits: Vec<u8> = (0..32 * 32 / 8)
+        .map(|i| if i % 3 == 0 { 0xAA } else { 0x0F })
+        .collect();
+    add(
+        "png-gray1.png",
+        png_raw(
+            32,
+            32,
+            png::ColorType::Grayscale,
+            png::BitDepth::One,
+            &bits,
+            |_| {},
+        ),
+    );
+    add("png-apng.png", apng(32, 32));
+    let rgb_png = encode(&DynamicImage::ImageRgb8(photo.clone()), ImageFormat::Png);
+    add("png-exif6.png", png_with_exif(&rgb_png, 6));
+    add("png-exif9-invalid.png", png_with_exif(&rgb_png, 9));
+
+    // JPEG
+    let j = jpeg(&photo, 90);
+    add("jpeg-q90.jpg", j.clone());
+    add(
+        "jpeg-q20-tall.jpg",
+        jpeg(&DynamicImage::ImageRgba8(scene(40, 90, 60)).to_rgb8(), 20),
+    );
+    let mut gray = Vec::new();
+    JpegEncoder::new_with_quality(&mut gray, 75)
+        .encode_image(&DynamicImage::ImageRgb8(photo.clone()).to_luma8())
+        .expect("gray jpeg");
+    add("jpeg-gray.jpg", gray);
+    for o in [2, 3, 5, 6, 8] {
+        add(&format!("jpeg-exif{o}.jpg"), jpeg_with_exif(&j, o));
+    }
+
+    // WebP (the image crate encodes lossless only)
+    let webp_cut = encode(&DynamicImage::ImageRgba8(cut.clone()), ImageFormat::WebP);
+    add("webp-lossless-rgba.webp", webp_cut.clone());
+    add(
+        "webp-lossless-rgb.webp",
+        encode(&DynamicImage::ImageRgb8(photo.clone()), ImageFormat::WebP),
+    );
+    add("webp-vp8x-exif6.webp", webp_with_exif(&webp_cut, 64, 64, 6));
+
+    // GIF
+    add("gif-still.gif", gif_frames(&[scene(48, 48, 170)]));
+    add(
+        "gif-animated-alpha.gif",
+        gif_frames(&[cutout(40, 40, 20), scene(40, 40, 250)]),
+    );
+
+    // BMP
+    add(
+        "bmp-rgb.bmp",
+        encode(&DynamicImage::ImageRgb8(photo.clone()), ImageFormat::Bmp),
+    );
+    add(
+        "bmp-rgba.bmp",
+        encode(&DynamicImage::ImageRgba8(cut.clone()), ImageFormat::Bmp),
+    );
+    add(
+        "bmp-l8.bmp",
+        encode(
+            &DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(photo.clone()).to_luma8()),
+            ImageFormat::Bmp,
+        ),
+    );
+
+    // TIFF
+    add(
+        "tiff-rgb8.tif",
+        encode(&DynamicImage::ImageRgb8(photo.clone()), ImageFormat::Tiff),
+    );
+    add(
+        "tiff-rgba8.tif",
+        encode(&DynamicImage::ImageRgba8(cut.clone()), ImageFormat::Tiff),
+    );
+    add(
+        "tiff-l8.tif",
+        encode(
+            &DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(photo.clone()).to_luma8()),
+            ImageFormat::Tiff,
+        ),
+    );
+    add(
+        "tiff-rgb16.tif",
+        encode(
+            &DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(photo).to_rgb16()),
+            ImageFormat::Tiff,
+        ),
+    );
+    v
+}
+
+fn header_bombs(valid: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    let get = |n: &str| {
+        valid
+            .iter()
+            .find(|(name, _)| name == n)
+            .map(|(_, b)| b.clone())
+            .unwrap()
+    };
+    vec![
+        (
+            "bomb-png-header-100000x100000.png".into(),
+            png_with_dims(&get("png-rgb8.png"), 100_000, 100_000),
+        ),
+        (
+            "bomb-png-header-u32max.png".into(),
+            png_with_dims(&get("png-rgba8-cutout.png"), u32::MAX, u32::MAX),
+        ),
+        (
+            "bomb-png-header-7071x7071.png".into(),
+            png_with_dims(&get("png-l8.png"), 7071, 7071),
+        ),
+        (
+            "bomb-jpeg-header-65535.jpg".into(),
+            jpeg_with_dims(&get("jpeg-q90.jpg"), 65535, 65535),
+        ),
+        (
+            "bomb-jpeg-header-0x0.jpg".into(),
+            jpeg_with_dims(&get("jpeg-q90.jpg"), 0, 0),
+        ),
+        (
+            "bomb-gif-header-65535.gif".into(),
+            gif_with_dims(&get("gif-still.gif"), 65535, 65535),
+        ),
+        (
+            "bomb-bmp-header-huge.bmp".into(),
+            bmp_with_dims(&get("bmp-rgb.bmp"), 40_000, 40_000),
+        ),
+        (
+            "bomb-bmp-header-topdown.bmp".into(),
+            bmp_with_dims(&get("bmp-rgb.bmp"), 64, -48),
+        ),
+        (
+            "bomb-bmp-header-min.bmp".into(),
+            bmp_with_dims(&get("bmp-rgb.bmp"), i32::MIN, i32::MIN),
+        ),
+        (
+            "bomb-webp-header-16384.webp".into(),
+            webp_lossless_with_dims(&get("webp-lossless-rgba.webp"), 16384, 16384),
+        ),
+        (
+            "bomb-tiff-header-60000.tif".into(),
+            tiff_with_dims(&get("tiff-rgb8.tif"), 60_000, 60_000),
+        ),
+        (
+            "bomb-tiff-header-u32max.tif".into(),
+            tiff_with_dims(&get("tiff-rgba8.tif"), u32::MAX, 3),
+        ),
+    ]
+}
+
+/// Real decompression bombs: all-zero greyscale/RGBA16 PNGs that compress ~1000:1.
+fn real_bombs() -> Vec<(String, Vec<u8>)> {
+    let mut v = Vec::new();
+    for (name, w, h, color, depth, bpp) in [
+        (
+            "bomb-png-l8-4096x4096.png",
+            4096u32,
+            4096u32,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            1usize,
+        ),
+        (
+            "bomb-png-l8-7000x7000-under-limit.png",
+            7000,
+            7000,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            1,
+        ),
+        (
+            "bomb-png-l8-10000x6000-over-limit.png",
+            10_000,
+            6_000,
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            1,
+        ),
+        (
+            "bomb-png-rgba16-4000x4000.png",
+            4000,
+            4000,
+            png::ColorType::Rgba,
+            png::BitDepth::Sixteen,
+            8,
+        ),
+    ] {
+        let data = vec![0u8; w as usize * h as usize * bpp];
+        let bytes = png_raw(w, h, color, depth, &data, |_| {});
+        if bytes.len() <= MAX_IMAGE_SEED {
+            v.push((name.to_string(), bytes));
+        } else {
+            eprintln!(
+                "seedgen: {name} is {} bytes, over the {MAX_IMAGE_SEED}-byte max_len: skipped",
+                bytes.len()
+            );
+        }
+    }
+    v
+}
+
+fn non_images() -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("text.txt".into(), b"hello, this is a note\n".to_vec()),
+        (
+            "svg.svg".into(),
+            b"<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'></svg>".to_vec(),
+        ),
+        ("pdf.pdf".into(), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec()),
+        (
+            "heic.heic".into(),
+            b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
+        ),
+        (
+            "avif.avif".into(),
+            b"\0\0\0\x1cftypavif\0\0\0\0avifmif1".to_vec(),
+        ),
+        (
+            "mp4.mp4".into(),
+            b"\0\0\0\x18ftypisom\0\0\0\0isomiso2".to_vec(),
+        ),
+        ("tga-ish.bin".into(), vec![0u8; 18]),
+    ]
+}
+
+fn mutations(rng: &mut Rng, name: &str, bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut v = vec![
+        (
+            format!("trunc-half-{name}"),
+            bytes[..bytes.len() / 2].to_vec(),
+        ),
+        (format!("trunc-1-{name}"), bytes[..bytes.len() - 1].to_vec()),
+        (
+            format!("trunc-12-{name}"),
+            bytes[..bytes.len().saturating_sub(12)].to_vec(),
+        ),
+        (
+            format!("trunc-header-{name}"),
+            bytes[..bytes.len().min(40)].to_vec(),
+        ),
+    ];
+    for k in 0..2 {
+        let mut b = bytes.to_vec();
+        for _ in 0..4 {
+            // mostly in the headers, where the interesting checks are
+            let i = if rng.below(2) == 0 {
+                rng.below(b.len().min(64))
+            } else {
+                rng.below(b.len())
+            };
+            b[i] ^= 1 << rng.below(8);
+        }
+        v.push((format!("flip{k}-{name}"), b));
+    }
+    v
+}
+
+// ---- catalogs ----------------------------------------------------------------------------------
+
+fn matrix(rows: usize, dims: usize, f: impl Fn(usize, usize) -> f32) -> Vec<u8> {
+    let mut out = b"LKLKVEC\0".to_vec();
+    for w in [1u32, rows as u32, dims as u32, 0] {
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    for r in 0..rows {
+        for d in 0..dims {
+            out.extend_from_slice(&f(r, d).to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Rows `keep` of a `.bin` matrix.
+fn slice_rows(bin: &[u8], keep: &[usize]) -> Vec<u8> {
+    let dims = u32::from_le_bytes(bin[16..20].try_into().unwrap()) as usize;
+    let mut out = bin[..24].to_vec();
+    out[12..16].copy_from_slice(&(keep.len() as u32).to_le_bytes());
+    for &r in keep {
+        out.extend_from_slice(&bin[24 + r * dims * 4..24 + (r + 1) * dims * 4]);
+    }
+    out
+}
+
+struct Cat {
+    json: Value,
+    emb: Vec<u8>,
+    tex: Vec<u8>,
+    col: Vec<u8>,
+}
+
+const FLAG_THUMBS: u8 = 1;
+
+fn bundle(flags: u8, json: &[u8], bins: [&[u8]; 3], thumb: &[u8]) -> Vec<u8> {
+    let mut out = vec![flags];
+    for s in [json, bins[0], bins[1], bins[2], thumb] {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+impl Cat {
+    fn bundle(&self, flags: u8) -> Vec<u8> {
+        let json = serde_json::to_vec_pretty(&self.json).unwrap();
+        bundle(
+            flags,
+            &json,
+            [&self.emb, &self.tex, &self.col],
+            b"\xFF\xD8thumb\xFF\xD9",
+        )
+    }
+    fn with_json(&self, edit: impl FnOnce(&mut Value)) -> Cat {
+        let mut json = self.json.clone();
+        edit(&mut json);
+        Cat {
+            json,
+            emb: self.emb.clone(),
+            tex: self.tex.clone(),
+            col: self.col.clone(),
+        }
+    }
+}
+
+/// A small catalog in the real format, made up (used when catalog/demo is absent, and always).
+fn synthetic_catalog() -> Cat {
+    let (emb_dims, tex_dims) = (8, 4);
+    let stamp = |output: &str| json!({"model": "efficientnet_lite0", "output": output, "sha256": "0".repeat(64)});
+    let product = |id: &str, cat: &str, gtin: Option<&str>| {
+        json!({
+            "id": id, "name": format!("Product {id}"), "category": cat, "price": 12.5, "currency": "EUR",
+            "gtin": gtin, "brand": null, "description": null, "source": null,
+            "source_image": format!("{id}.png"), "thumbnail": format!("thumbs/{id}.jpg"), "segmentation": "alpha"
+        })
+    };
+    let json = json!({
+        "format": "lookalike-catalog", "version": 1, "name": "fuzz", "profile": "lite",
+        "models": {"router": stamp("logits"), "texture": stamp("texture"),
+                   "experts": {"general": stamp("embedding")}, "index_segmenter": "u2netp"},
+        "dims": {"embedding": emb_dims, "texture": tex_dims, "color": 26},
+        "texture_center": [0.1, -0.1, 0.0, 0.2],
+        "blend": {"semantic": 0.5, "texture": 0.3, "color": 0.2},
+        "router": {"kind": "class_table", "second_threshold": 0.25, "min_confidence": 0.05, "temperature": 100.0},
+        "categories": [
+            {"name": "mugs", "expert": "general", "imagenet_classes": [504, 968], "prompts": [],
+             "learned_classes": [[504, 1.5], [999, 0.25]], "rows": [0, 2]},
+            {"name": "shoes", "expert": "general", "imagenet_classes": [770], "prompts": ["a shoe"],
+             "prototype": vec![0.35355339f32; emb_dims], "rows": [2, 3]}
+        ],
+        "products": [product("a", "mugs", Some("4006381333931")), product("b", "mugs", None), product("c", "shoes", Some("00012345678905"))]
+    });
+    Cat {
+        json,
+        emb: matrix(3, emb_dims, |r, d| if d == r { 1.0 } else { 0.0 }),
+        tex: matrix(3, tex_dims, |r, d| (r + d) as f32 * 0.25),
+        col: matrix(3, 26, |r, d| {
+            if d == r || d == 18 || d == 22 {
+                1.0
+            } else {
+                0.0
+            }
+        }),
+    }
+}
+
+/// The demo catalog, and a copy trimmed to two products of each of its first two categories.
+fn demo_catalogs(dir: &Path) -> Option<(Cat, Cat)> {
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("catalog.json")).ok()?).ok()?;
+    let read = |n: &str| std::fs::read(dir.join(n)).ok();
+    let full = Cat {
+        json,
+        emb: read("embeddings.bin")?,
+        tex: read("texture.bin")?,
+        col: read("color_signatures.bin")?,
+    };
+    let cats = full.json["categories"].as_array()?;
+    let products = full.json["products"].as_array()?;
+    let mut keep = Vec::new();
+    let mut new_cats = Vec::new();
+    for c in cats.iter().take(2) {
+        let start = c["rows"][0].as_u64()? as usize;
+        let end = c["rows"][1].as_u64()? as usize;
+        let rows: Vec<usize> = (start..end.min(start + 2)).collect();
+        let mut c = c.clone();
+        c["rows"] = json!([keep.len(), keep.len() + rows.len()]);
+        keep.extend(rows);
+        new_cats.push(c);
+    }
+    let trimmed = full.with_json(|j| {
+        j["categories"] = Value::Array(new_cats);
+        j["products"] = Value::Array(keep.iter().map(|r| products[*r].clone()).collect());
+    });
+    let trimmed = Cat {
+        emb: slice_rows(&full.emb, &keep),
+        tex: slice_rows(&full.tex, &keep),
+        col: slice_rows(&full.col, &keep),
+        ..trimmed
+    };
+    Some((full, trimmed))
+}
+
+fn catalog_seeds(out: &mut Out, demo: Option<&Path>) {
+    let synth = synthetic_catalog();
+    let mut bases = vec![("synthetic", synth)];
+    if let Some((full, trimmed)) = demo.and_then(demo_catalogs) {
+        out.put("demo-full", &full.bundle(FLAG_THUMBS));
+        bases.push(("demo-trimmed", trimmed));
+    }
+    for (name, c) in &bases {
+        out.put(&format!("{name}-ok"), &c.bundle(FLAG_THUMBS));
+        out.put(&format!("{name}-no-thumbs"), &c.bundle(0));
+        for (flag, what) in [
+            (2, "thumb-symlink"),
+            (4, "thumb-is-dir"),
+            (8, "emb-missing"),
+            (8 | 0x40, "tex-missing"),
+            (16 | 0x80, "colors-is-dir"),
+            (32, "thumbs-dir-symlink"),
+        ] {
+            out.put(&format!("{name}-{what}"), &c.bundle(FLAG_THUMBS | flag));
+        }
+        let first = |j: &mut Value| j["products"][0].clone();
+        let variants: Vec<(&str, Cat)> = vec![
+            (
+                "path-dotdot",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("../../../../etc/passwd")),
+            ),
+            (
+                "path-absolute",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("/etc/passwd")),
+            ),
+            (
+                "path-inner-dotdot",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("thumbs/../catalog.json")),
+            ),
+            (
+                "path-empty",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("")),
+            ),
+            (
+                "path-dot",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("./thumbs/x.jpg")),
+            ),
+            (
+                "path-is-json",
+                c.with_json(|j| j["products"][0]["thumbnail"] = json!("catalog.json")),
+            ),
+            (
+                "dup-id",
+                c.with_json(|j| {
+                    let p = first(j);
+                    j["products"][1]["id"] = p["id"].clone();
+                }),
+            ),
+            (
+                "rows-reversed",
+                c.with_json(|j| j["categories"][0]["rows"] = json!([2, 0])),
+            ),
+            (
+                "rows-huge",
+                c.with_json(|j| j["categories"][0]["rows"] = json!([0, u64::MAX])),
+            ),
+            (
+                "rows-gap",
+                c.with_json(|j| j["categories"][0]["rows"] = json!([1, 2])),
+            ),
+            (
+                "wrong-category",
+                c.with_json(|j| j["products"][0]["category"] = json!("nope")),
+            ),
+            (
+                "color-dims-27",
+                c.with_json(|j| j["dims"]["color"] = json!(27)),
+            ),
+            (
+                "emb-dims-huge",
+                c.with_json(|j| j["dims"]["embedding"] = json!(u64::MAX)),
+            ),
+            (
+                "center-wrong-len",
+                c.with_json(|j| j["texture_center"] = json!([1.0])),
+            ),
+            (
+                "blend-negative",
+                c.with_json(|j| j["blend"]["texture"] = json!(-1.0)),
+            ),
+            (
+                "blend-zero",
+                c.with_json(|j| {
+                    j["blend"] = json!({"semantic": 0.0, "texture": 0.0, "color": 0.0})
+                }),
+            ),
+            (
+                "blend-overflow-f32",
+                c.with_json(|j| j["blend"]["color"] = json!(1e39)),
+            ),
+            (
+                "router-nan-ish",
+                c.with_json(|j| j["router"]["second_threshold"] = json!(-1e39)),
+            ),
+            (
+                "prototype-wrong-dims",
+                c.with_json(|j| j["categories"][0]["prototype"] = json!([1.0, 2.0])),
+            ),
+            (
+                "learned-huge-class",
+                c.with_json(|j| {
+                    j["categories"][0]["learned_classes"] =
+                        json!([[4294967295u64, 1e38], [5, -1.0]])
+                }),
+            ),
+            ("version-2", c.with_json(|j| j["version"] = json!(2))),
+            (
+                "no-categories",
+                c.with_json(|j| {
+                    j["categories"] = json!([]);
+                }),
+            ),
+            (
+                "empty",
+                Cat {
+                    json: c.json.clone(),
+                    emb: matrix(
+                        0,
+                        c.json["dims"]["embedding"].as_u64().unwrap_or(0) as usize,
+                        |_, _| 0.0,
+                    ),
+                    tex: matrix(
+                        0,
+                        c.json["dims"]["texture"].as_u64().unwrap_or(0) as usize,
+                        |_, _| 0.0,
+                    ),
+                    col: matrix(0, 26, |_, _| 0.0),
+                }
+                .with_json(|j| {
+                    j["categories"] = json!([]);
+                    j["products"] = json!([]);
+                }),
+            ),
+        ];
+        for (what, v) in &variants {
+            out.put(&format!("{name}-{what}"), &v.bundle(FLAG_THUMBS));
+        }
+        let json = serde_json::to_vec(&c.json).unwrap();
+        let rows = c.json["products"].as_array().map_or(0, Vec::len);
+        let dims = c.json["dims"]["embedding"].as_u64().unwrap_or(0) as usize;
+        let mut nan = c.emb.clone();
+        nan[24..28].copy_from_slice(&f32::NAN.to_le_bytes());
+        let mut huge = c.emb.clone();
+        huge[12..20].copy_from_slice(&[0xFF; 8]);
+        let short = matrix(rows.saturating_sub(1), dims, |_, _| 0.5);
+        let thumb = b"x".as_slice();
+        for (what, emb) in [
+            ("emb-nan", nan),
+            ("emb-huge-header", huge),
+            ("emb-fewer-rows", short),
+        ] {
+            out.put(
+                &format!("{name}-{what}"),
+                &bundle(FLAG_THUMBS, &json, [&emb, &c.tex, &c.col], thumb),
+            );
+        }
+        out.put(
+            &format!("{name}-bins-swapped"),
+            &bundle(FLAG_THUMBS, &json, [&c.tex, &c.emb, &c.col], thumb),
+        );
+        out.put(
+            &format!("{name}-json-truncated"),
+            &bundle(
+                FLAG_THUMBS,
+                &json[..json.len() / 2],
+                [&c.emb, &c.tex, &c.col],
+                thumb,
+            ),
+        );
+    }
+    out.put("garbage", b"\x01\x05\0\0\0{}\0\0\0\0");
+}
+
+fn matrix_seeds(out: &mut Out, demo: Option<&Path>) {
+    if let Some(d) = demo {
+        for n in ["color_signatures.bin", "texture.bin", "embeddings.bin"] {
+            if let Ok(b) = std::fs::read(d.join(n)) {
+                out.put(&format!("demo-{n}"), &b);
+                out.put(&format!("demo-3rows-{n}"), &slice_rows(&b, &[0, 1, 2]));
+            }
+        }
+    }
+    out.put("0x0", &matrix(0, 0, |_, _| 0.0));
+    out.put("0x26", &matrix(0, 26, |_, _| 0.0));
+    out.put("5x0", &matrix(5, 0, |_, _| 0.0));
+    out.put("2x26", &matrix(2, 26, |r, d| (r * 26 + d) as f32 / 52.0));
+    out.put(
+        "3x3-inf",
+        &matrix(3, 3, |r, _| if r == 2 { f32::INFINITY } else { 1.0 }),
+    );
+    let mut huge = matrix(1, 4, |_, _| 1.0);
+    huge[12..20].copy_from_slice(&[0xFF; 8]);
+    out.put("huge-header", &huge);
+    let mut v2 = matrix(1, 4, |_, _| 1.0);
+    v2[8] = 2;
+    out.put("version-2", &v2);
+    out.put("header-only-truncated", &matrix(1, 4, |_, _| 1.0)[..23]);
+}
+
+fn main() {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let Some(root) = args.first() else {
+        eprintln!("usage: lookalike-fuzz-seedgen OUT_DIR [CATALOG_DIR] [FIXTURES_DIR]");
+        std::process::exit(2);
+    };
+    let demo = args
+        .get(1)
+        .filter(|d| d.join("catalog.json").is_file())
+        .map(PathBuf::as_path);
+    let fixtures = args.get(2).filter(|d| d.is_dir());
+    let mut rng = Rng(0x5EED_1007_A1_1CE);
+
+    let valid = valid_images();
+    let mut decode = Out::new(root, "decode");
+    let mut pipeline = Out::new(root, "pipeline");
+    let mut search = Out::new(root, "search");
+    for (name, bytes) in &valid {
+        decode.put(name, bytes);
+        pipeline.put(name, bytes);
+        for k in 0..2 {
+            let mut tail = bytes.clone();
+            tail.extend(rng.bytes(16));
+            pipeline.put(&format!("knobs{k}-{name}"), &tail);
+        }
+        for (n, b) in mutations(&mut rng, name, bytes) {
+            decode.put(&n, &b);
+        }
+    }
+    for (name, bytes) in header_bombs(&valid)
+        .into_iter()
+        .chain(real_bombs())
+        .chain(non_images())
+    {
+        decode.put(&name, &bytes);
+    }
+    for name in [
+        "png-rgb8.png",
+        "png-rgba8-cutout.png",
+        "jpeg-q90.jpg",
+        "webp-lossless-rgba.webp",
+        "gif-still.gif",
+        "jpeg-exif6.jpg",
+        "png-1x1.png",
+    ] {
+        let bytes = &valid.iter().find(|(n, _)| n == name).unwrap().1;
+        search.put(name, bytes);
+    }
+    if let Some(f) = fixtures {
+        for entry in std::fs::read_dir(f).expect("read fixtures").flatten() {
+            let bytes = std::fs::read(entry.path()).unwrap_or_default();
+            if bytes.len() <= MAX_IMAGE_SEED {
+                let name = format!("fixture-{}", entry.file_name().to_string_lossy());
+                decode.put(&name, &bytes);
+                pipeline.put(&name, &bytes);
+                search.put(&name, &bytes);
+            }
+        }
+    }
+    let mut catalog = Out::new(root, "catalog");
+    catalog_seeds(&mut catalog, demo);
+    let mut mat = Out::new(root, "matrix");
+    matrix_seeds(&mut mat, demo);
+    for o in [&decode, &pipeline, &search, &catalog, &mat] {
+        println!("seedgen: {} seeds in {}", o.count, o.dir.display());
+    }
+}

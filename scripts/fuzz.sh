@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Fuzzes the engine with cargo-fuzz/libFuzzer (issue "Hardening", item 2). NOT part of CI: it
+# needs a nightly toolchain and takes minutes. See fuzz/README.md.
+#
+#   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS (60) each
+#   bash scripts/fuzz.sh decode catalog  # only these targets
+#   FUZZ_SECONDS=300 bash scripts/fuzz.sh
+#   FUZZ_SECONDS=0 bash scripts/fuzz.sh  # no fuzzing: replay seeds + fuzz/regressions/ only
+#
+# Targets: decode, pipeline, catalog, matrix, search (slow: real models and ONNX Runtime; skipped
+# with a note when scripts/setup.sh has not fetched them). Per-target time: FUZZ_SECONDS_<TARGET>
+# (e.g. FUZZ_SECONDS_SEARCH=20). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
+# FUZZ_RSS_MB (2048), FUZZ_CODEGEN_UNITS (16: faster builds), FUZZ_MIN_SECONDS (time to minimise
+# a crash, 60).
+#
+# Prints, per target, the executions run (libFuzzer's `stat::number_of_executed_units`) and the
+# crashes found. A crash (panic, abort, sanitizer report, OOM, timeout) leaves its input in
+# fuzz/artifacts/<target>/; panics are minimised into fuzz/regressions/<target>/, which every later
+# run replays first. Exits 1 if any target crashed.
+set -euo pipefail
+
+CARGO_FUZZ_VERSION=0.13.2
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+FUZZ=fuzz
+ALL_TARGETS=(decode pipeline catalog matrix search)
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-30}
+FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
+FUZZ_CODEGEN_UNITS=${FUZZ_CODEGEN_UNITS:-16}
+FUZZ_MIN_SECONDS=${FUZZ_MIN_SECONDS:-60}
+
+say() { printf '\n== %s\n' "$*"; }
+die() { printf 'fuzz.sh: %s\n' "$*" >&2; exit 2; }
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
+for t in "${targets[@]}"; do
+  [[ " ${ALL_TARGETS[*]} " == *" $t "* ]] || die "unknown target '$t' (known: ${ALL_TARGETS[*]})"
+done
+
+# ---- tools -----------------------------------------------------------------------------------
+cargo +nightly --version >/dev/null 2>&1 \
+  || die "needs a nightly toolchain: rustup toolchain install nightly"
+if [ "$(cargo fuzz --version 2>/dev/null | head -1)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  say "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+fi
+HOST=$(rustc +nightly -vV | sed -n 's/^host: //p')
+
+# ---- seeds -----------------------------------------------------------------------------------
+say "seed corpora (fuzz/seedgen -> $FUZZ/seeds)"
+rm -rf "$FUZZ/seeds"
+cargo run --release --quiet --manifest-path "$FUZZ/seedgen/Cargo.toml" -- \
+  "$FUZZ/seeds" catalog/demo tests/fixtures
+
+# ---- build -----------------------------------------------------------------------------------
+say "cargo +nightly fuzz build (AddressSanitizer, debug assertions, overflow checks)"
+cargo +nightly fuzz build --codegen-units "$FUZZ_CODEGEN_UNITS"
+BIN_DIR="$FUZZ/target/$HOST/release"
+
+# ---- run -------------------------------------------------------------------------------------
+max_len() {
+  case "$1" in
+    catalog) echo 1048576 ;;  # the whole demo catalog is a ~600 KB bundle
+    matrix) echo 524288 ;;    # the demo's embeddings.bin is 435 KB
+    *) echo 262144 ;;         # 256 KB images
+  esac
+}
+
+declare -A EXECS CRASHES STATUS
+failed=0
+mkdir -p "$FUZZ/logs"
+for t in "${targets[@]}"; do
+  var="FUZZ_SECONDS_${t^^}"
+  secs=${!var:-$FUZZ_SECONDS}
+  if [ "$t" = search ]; then
+    ort=${ORT_DYLIB_PATH:-models/runtime/libonnxruntime.so}
+    if [ ! -e "$ort" ] || [ ! -f models/u2netp.onnx ] || [ ! -f "${LOOKALIKE_FUZZ_CATALOG:-catalog/demo}/catalog.json" ]; then
+      STATUS[$t]="skipped (run scripts/setup.sh: needs ONNX Runtime, u2netp.onnx, catalog/demo)"
+      EXECS[$t]=-; CRASHES[$t]=-
+      continue
+    fi
+    export ORT_DYLIB_PATH="$ROOT/$ort"
+    [[ "$ort" = /* ]] && export ORT_DYLIB_PATH="$ort"
+  fi
+  art="$FUZZ/artifacts/$t"
+  mkdir -p "$FUZZ/corpus/$t" "$art" "$FUZZ/regressions/$t"
+  corpora=("$FUZZ/corpus/$t" "$FUZZ/seeds/$t")
+  # replayed on start-up, never written to (new inputs go to the first folder)
+  [ -n "$(ls -A "$FUZZ/regressions/$t" 2>/dev/null | grep -v '^README')" ] && corpora+=("$FUZZ/regressions/$t")
+  flags=(-print_final_stats=1 "-rss_limit_mb=$FUZZ_RSS_MB" "-timeout=$FUZZ_TIMEOUT"
+         "-max_len=$(max_len "$t")" "-artifact_prefix=$art/")
+  dict="$FUZZ/dicts/$t.dict"
+  [ "$t" = pipeline ] || [ "$t" = search ] && dict="$FUZZ/dicts/decode.dict"
+  [ -f "$dict" ] && flags+=("-dict=$dict")
+  if [ "$secs" = 0 ]; then flags+=(-runs=0); else flags+=("-max_total_time=$secs"); fi
+  log="$FUZZ/logs/$t.log"
+  before=$(find "$art" -maxdepth 1 -type f | sort)
+  say "$t: ${secs}s (log: $log)"
+  rc=0
+  # detect_leaks=0: the engine's OnceLock statics (and ONNX Runtime) live until exit by design
+  ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:${ASAN_OPTIONS:-}" \
+    timeout --kill-after=30 $((secs + FUZZ_TIMEOUT + 300)) \
+    "$BIN_DIR/$t" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || rc=$?
+  EXECS[$t]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  [ -n "${EXECS[$t]}" ] || EXECS[$t]=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  new=$(comm -13 <(echo "$before") <(find "$art" -maxdepth 1 -type f | sort) | grep -v '^$' || true)
+  CRASHES[$t]=$(printf '%s' "$new" | grep -c . || true)
+  if [ "$rc" = 0 ] && [ "${CRASHES[$t]}" = 0 ]; then
+    STATUS[$t]=ok
+    grep -E '^(Done|INFO: fuzzed|#[0-9]+ *DONE)' "$log" | tail -1 || true
+    continue
+  fi
+  failed=1
+  [ "${CRASHES[$t]}" != 0 ] || CRASHES[$t]="1 (exit $rc, no artifact)"
+  STATUS[$t]="CRASH"
+  grep -E -m3 "panicked at|ERROR: (libFuzzer|AddressSanitizer)|SUMMARY" "$log" || tail -20 "$log"
+  for a in $new; do
+    case "$(basename "$a")" in
+      crash-*)
+        sum=$(sha1sum "$a" | cut -c1-12)
+        dest="$FUZZ/regressions/$t/crash-$sum"
+        say "$t: minimising $a -> $dest"
+        "$BIN_DIR/$t" -minimize_crash=1 "-max_total_time=$FUZZ_MIN_SECONDS" "-timeout=$FUZZ_TIMEOUT" \
+          "-rss_limit_mb=$FUZZ_RSS_MB" -exact_artifact_path="$dest" "$a" >"$FUZZ/logs/$t.minimise.log" 2>&1 || true
+        [ -s "$dest" ] || cp "$a" "$dest"
+        echo "  $dest ($(wc -c <"$dest") bytes); reproduce: $BIN_DIR/$t $dest"
+        ;;
+      *) echo "  $a (OOM/timeout/leak: kept in artifacts; reproduce: $BIN_DIR/$t $a)" ;;
+    esac
+  done
+done
+
+say "summary (${FUZZ_SECONDS}s a target; logs in $FUZZ/logs/)"
+printf '%-10s %14s  %-8s %s\n' target executions crashes status
+for t in "${targets[@]}"; do
+  printf '%-10s %14s  %-8s %s\n' "$t" "${EXECS[$t]:-?}" "${CRASHES[$t]:-?}" "${STATUS[$t]:-?}"
+done
+exit $failed
