@@ -13,8 +13,11 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(m.data.len(), m.rows * m.dims);
     assert!(m.data.iter().all(|v| v.is_finite()));
-    for i in 0..m.rows {
-        assert_eq!(m.row(i).len(), m.dims);
+    // (a header may claim billions of zero-length rows: probe some instead of walking them all)
+    for i in [0, m.rows / 2, m.rows.saturating_sub(1)] {
+        if i < m.rows {
+            assert_eq!(m.row(i).len(), m.dims);
+        }
     }
     let back = m.to_bytes();
     assert_eq!(back.len(), data.len());

@@ -44,6 +44,12 @@ fn specs() -> &'static Specs {
         let m = Manifest::load(&dir)
             .unwrap_or_else(|e| panic!("fuzz harness: cannot load {}: {e}", dir.display()));
         let model = |id: &str| m.model(id).unwrap_or_else(|e| panic!("fuzz harness: {e}"));
+        let image_input = |id: &str| {
+            model(id)
+                .image_input(id)
+                .unwrap_or_else(|e| panic!("fuzz harness: {e}"))
+                .clone()
+        };
         let out_len = |id: &str, name: &str| {
             model(id)
                 .outputs
@@ -53,8 +59,8 @@ fn specs() -> &'static Specs {
                 .len()
         };
         Specs {
-            segmenter: model("u2netp").input.clone(),
-            embedder: model("efficientnet_lite0").input.clone(),
+            segmenter: image_input("u2netp"),
+            embedder: image_input("efficientnet_lite0"),
             classes: out_len("efficientnet_lite0", "logits"),
             embedding: out_len("efficientnet_lite0", "embedding"),
             texture: out_len("efficientnet_lite0", "texture"),

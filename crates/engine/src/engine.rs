@@ -394,12 +394,30 @@ impl Engine {
         let scan = |indices: &[usize],
                     queries: &HashMap<OutputRef, Vec<f32>>|
          -> Result<Vec<(usize, f32)>> {
-            let mut scored = Vec::new();
+            // one scan per expert in use; a second expert's scores are aligned onto the first's
+            // (the best-routed category's) so the merged top-50 is fair across experts
+            let mut groups: Vec<(&OutputRef, Vec<(usize, f32)>)> = Vec::new();
             for &ci in indices {
-                if let Some(q) = queries.get(self.expert_of(ci)?) {
-                    let [a, b] = cats[ci].rows;
-                    retrieve::scan(&emb.data, emb.dims, a..b, q, &mut scored);
+                let r = self.expert_of(ci)?;
+                let Some(q) = queries.get(r) else { continue };
+                let g = match groups.iter().position(|(gr, _)| *gr == r) {
+                    Some(g) => g,
+                    None => {
+                        groups.push((r, Vec::new()));
+                        groups.len() - 1
+                    }
+                };
+                let [a, b] = cats[ci].rows;
+                retrieve::scan(&emb.data, emb.dims, a..b, q, &mut groups[g].1);
+            }
+            let reference = groups.first().map(|(_, s)| retrieve::moments(s));
+            let mut scored = Vec::new();
+            for (i, (_, mut s)) in groups.into_iter().enumerate() {
+                if let (true, Some(to)) = (i > 0, reference) {
+                    let from = retrieve::moments(&s);
+                    retrieve::align(&mut s, from, to);
                 }
+                scored.extend(s);
             }
             Ok(retrieve::top_k(scored, opts.candidates))
         };

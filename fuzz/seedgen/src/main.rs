@@ -7,7 +7,9 @@
 //! - `OUT/decode`: small valid PNG (8/16-bit, grey, alpha, palette, 1-bit, APNG, eXIf), JPEG (with
 //!   EXIF orientations), WebP (lossless, VP8X + EXIF), GIF (still, animated), BMP and TIFF images;
 //!   truncated and bit-flipped copies; headers patched to huge sizes (decompression bombs that
-//!   must be refused from the header); real bombs just under and over the 50 MP limit; non-images.
+//!   must be refused from the header); a real bomb over the 50 MP limit; non-images.
+//! - `OUT/decode-bombs`: real decompression bombs (all-zero PNGs, ~1000:1) under and over the
+//!   limit; scripts/fuzz.sh replays them once (each takes seconds) rather than mutating them.
 //! - `OUT/pipeline`, `OUT/search`: valid images, some with extra trailing knob bytes.
 //! - `OUT/catalog`: catalog bundles (see fuzz/README.md): a synthetic catalog, and when
 //!   `CATALOG_DIR` (catalog/demo) exists the real demo catalog and a trimmed copy, plus hostile
@@ -1064,12 +1066,17 @@ fn main() {
             decode.put(&n, &b);
         }
     }
-    for (name, bytes) in header_bombs(&valid)
-        .into_iter()
-        .chain(real_bombs())
-        .chain(non_images())
-    {
+    for (name, bytes) in header_bombs(&valid).into_iter().chain(non_images()) {
         decode.put(&name, &bytes);
+    }
+    // Real bombs under the pixel limit are decoded, in seconds under the sanitizer: replayed once
+    // by scripts/fuzz.sh instead of being mutated (each would cost the fuzzer ~10-20 s an exec).
+    let mut bombs = Out::new(root, "decode-bombs");
+    for (name, bytes) in real_bombs() {
+        if name.contains("over-limit") {
+            decode.put(&name, &bytes);
+        }
+        bombs.put(&name, &bytes);
     }
     for name in [
         "png-rgb8.png",
@@ -1098,7 +1105,7 @@ fn main() {
     catalog_seeds(&mut catalog, demo);
     let mut mat = Out::new(root, "matrix");
     matrix_seeds(&mut mat, demo);
-    for o in [&decode, &pipeline, &search, &catalog, &mat] {
+    for o in [&decode, &bombs, &pipeline, &search, &catalog, &mat] {
         println!("seedgen: {} seeds in {}", o.count, o.dir.display());
     }
 }

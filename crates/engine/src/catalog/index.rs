@@ -14,6 +14,7 @@ use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::models::manifest::{OutputRef, RouterKind};
 use crate::models::preprocess::composite;
+use crate::models::text::TextEncoder;
 use crate::models::{InferenceCache, Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::{self, DecodeOptions};
 use crate::stages::segment::{self, MaskSource, SegmentOptions};
@@ -165,12 +166,6 @@ pub fn build(
             )));
         }
     }
-    if profile.router.kind == RouterKind::TextPrototypes {
-        return Err(EngineError::InvalidOptions(format!(
-            "profile `{}` routes by text prototypes, which need the exported text towers (models/export); build a `lite` catalog here",
-            opts.profile
-        )));
-    }
     let models = ModelRegistry::new(
         manifest.clone(),
         opts.runtime.clone(),
@@ -197,7 +192,28 @@ pub fn build(
             .map(|(k, r)| Ok((k.clone(), stamp(r)?)))
             .collect::<Result<BTreeMap<_, _>>>()?,
         index_segmenter: index_segmenter.clone(),
+        text: match &profile.router.text_model {
+            Some(t) => Some(ModelStamp {
+                model: t.clone(),
+                output: String::new(),
+                sha256: models.get(t)?.sha256.clone(),
+            }),
+            None => None,
+        },
     };
+    // text-prototype router: the text tower turns each category's prompts into its prototype
+    let prototypes: BTreeMap<String, Vec<f32>> =
+        match (&profile.router.kind, &profile.router.text_model) {
+            (RouterKind::TextPrototypes, Some(text_model)) => {
+                let encoder = TextEncoder::load(&models, text_model)?;
+                products
+                    .categories
+                    .iter()
+                    .map(|c| Ok((c.name.clone(), encoder.prototype(&c.prompts)?)))
+                    .collect::<Result<_>>()?
+            }
+            _ => BTreeMap::new(),
+        };
     let dims_of = |r: &OutputRef| manifest.output_spec(r).map_or(0, |o| o.len());
     let emb_dims: HashSet<usize> = profile.experts.values().map(dims_of).collect();
     let [emb_dim] = emb_dims.into_iter().collect::<Vec<_>>()[..] else {
@@ -314,7 +330,7 @@ pub fn build(
             }
             categories.push(CatalogCategory {
                 def: c.clone(),
-                prototype: None,
+                prototype: prototypes.get(&c.name).cloned(),
                 learned_classes: learned.into_iter().collect(),
                 rows: [start, ordered.len()],
             });

@@ -42,8 +42,50 @@ pub struct ModelSpec {
     pub source: String,
     pub license: String,
     pub weights: Weights,
-    pub input: InputSpec,
+    /// Image models: how a picture becomes the input tensor.
+    #[serde(default)]
+    pub input: Option<InputSpec>,
+    /// Text towers (index time only: category prompts -> prototypes).
+    #[serde(default)]
+    pub text: Option<TextSpec>,
     pub outputs: Vec<OutputSpec>,
+}
+
+/// A text tower's input: token ids from a tokenizer file that ships beside the model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextSpec {
+    /// Graph input holding `[1, max_len]` int64 token ids.
+    pub input: String,
+    pub max_len: usize,
+    /// Hugging Face `tokenizer.json`, relative to the manifest.
+    pub tokenizer: String,
+    pub tokenizer_sha256: String,
+    /// "huggingface-tokenizers" (the exported SigLIP tokenizers) or "byte-level-stub" (test graphs).
+    pub tokenizer_kind: String,
+    #[serde(default)]
+    pub padding_side: Option<String>,
+    pub pad_id: i64,
+    #[serde(default)]
+    pub eos_id: Option<i64>,
+    #[serde(default)]
+    pub logit_scale: Option<f32>,
+    #[serde(default)]
+    pub logit_bias: Option<f32>,
+    /// The image tower whose embedding space this text tower shares.
+    pub image_model: String,
+}
+
+impl ModelSpec {
+    /// The image input, or a clear error for text towers.
+    pub fn image_input(&self, id: &str) -> Result<&InputSpec> {
+        self.input
+            .as_ref()
+            .ok_or_else(|| EngineError::ModelMismatch {
+                model: id.into(),
+                detail: "is a text tower: it has no image input".into(),
+            })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -151,6 +193,9 @@ pub struct RouterSpec {
     pub kind: RouterKind,
     pub model: String,
     pub output: String,
+    /// Text tower that turns category prompts into prototypes (text-prototype router).
+    #[serde(default)]
+    pub text_model: Option<String>,
 }
 
 impl RouterSpec {
@@ -217,7 +262,31 @@ impl Manifest {
             ));
         }
         for (id, m) in &self.models {
-            let i = &m.input;
+            let i = match (&m.input, &m.text) {
+                (Some(i), None) => i,
+                (None, Some(t)) => {
+                    if t.max_len == 0 || !self.models.contains_key(&t.image_model) {
+                        return Err(format!(
+                            "model `{id}`: text tower needs max_len > 0 and a known image_model"
+                        ));
+                    }
+                    if Path::new(&t.tokenizer)
+                        .components()
+                        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+                    {
+                        return Err(format!(
+                            "model `{id}`: tokenizer `{}` must be a plain relative path",
+                            t.tokenizer
+                        ));
+                    }
+                    continue;
+                }
+                _ => {
+                    return Err(format!(
+                        "model `{id}`: needs exactly one of `input` (image) or `text`"
+                    ));
+                }
+            };
             if i.width == 0 || i.height == 0 {
                 return Err(format!("model `{id}`: input size must be positive"));
             }
@@ -273,6 +342,23 @@ impl Manifest {
                 RouterKind::TextPrototypes => OutputKind::Embedding,
             };
             check(&p.router.output_ref(), &[router_kind], "router")?;
+            match (p.router.kind, &p.router.text_model) {
+                (RouterKind::TextPrototypes, Some(t)) => {
+                    let spec = self.models.get(t).and_then(|m| m.text.as_ref());
+                    if spec.is_none_or(|s| s.image_model != p.router.model) {
+                        return Err(format!(
+                            "profile `{name}`: router text_model `{t}` must be a text tower of `{}`",
+                            p.router.model
+                        ));
+                    }
+                }
+                (RouterKind::TextPrototypes, None) => {
+                    return Err(format!(
+                        "profile `{name}`: a text_prototypes router needs a text_model"
+                    ));
+                }
+                _ => {}
+            }
             check(
                 &p.texture,
                 &[OutputKind::Texture, OutputKind::Embedding],

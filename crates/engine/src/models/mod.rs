@@ -4,6 +4,7 @@
 pub mod manifest;
 pub mod preprocess;
 pub mod runtime;
+pub mod text;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -181,26 +181,57 @@ impl LoadedModel {
 
     /// Preprocesses `image` as the manifest says and runs the model; returns every declared output.
     pub fn run(&self, image: &RgbaImage) -> Result<ModelOutputs> {
-        let input = preprocess::to_tensor(image, &self.spec.input);
+        let input = preprocess::to_tensor(image, self.spec.image_input(&self.id)?);
         self.run_tensor(input)
+    }
+
+    /// Runs a text tower on one sequence of `max_len` token ids.
+    pub fn run_text(&self, ids: &[i64]) -> Result<ModelOutputs> {
+        let text = self
+            .spec
+            .text
+            .as_ref()
+            .ok_or_else(|| EngineError::ModelMismatch {
+                model: self.id.clone(),
+                detail: "is not a text tower".into(),
+            })?;
+        let tensor = TensorRef::from_array_view(([1usize, ids.len()], ids)).map_err(|e| {
+            EngineError::Inference {
+                model: self.id.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        self.run_input(&text.input, tensor.into())
     }
 
     /// Runs an already preprocessed `[1, 3, H, W]` tensor.
     pub fn run_tensor(&self, input: Vec<f32>) -> Result<ModelOutputs> {
+        let i = self.spec.image_input(&self.id)?;
+        let shape = [1usize, 3, i.height as usize, i.width as usize];
+        let tensor = TensorRef::from_array_view((shape, input.as_slice())).map_err(|e| {
+            EngineError::Inference {
+                model: self.id.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        self.run_input(&i.name, tensor.into())
+    }
+
+    fn run_input(
+        &self,
+        name: &str,
+        tensor: ort::session::SessionInputValue<'_>,
+    ) -> Result<ModelOutputs> {
         let fail = |detail: String| EngineError::Inference {
             model: self.id.clone(),
             detail,
         };
-        let i = &self.spec.input;
-        let shape = [1usize, 3, i.height as usize, i.width as usize];
-        let tensor = TensorRef::from_array_view((shape, input.as_slice()))
-            .map_err(|e| fail(e.to_string()))?;
         let mut session = self
             .session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let outputs = session
-            .run(ort::inputs![i.name.as_str() => tensor])
+            .run(ort::inputs![name => tensor])
             .map_err(|e| fail(e.to_string()))?;
         let mut result = ModelOutputs::new();
         for spec in &self.spec.outputs {
@@ -249,10 +280,14 @@ fn check_io(id: &str, spec: &ModelSpec, session: &Session) -> Result<()> {
         detail,
     };
     let inputs: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
-    if !inputs.contains(&spec.input.name.as_str()) {
+    let want = match (&spec.input, &spec.text) {
+        (Some(i), _) => i.name.as_str(),
+        (None, Some(t)) => t.input.as_str(),
+        (None, None) => "",
+    };
+    if !inputs.contains(&want) {
         return Err(mismatch(format!(
-            "manifest input `{}` is not in the graph (inputs: {inputs:?})",
-            spec.input.name
+            "manifest input `{want}` is not in the graph (inputs: {inputs:?})"
         )));
     }
     let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();

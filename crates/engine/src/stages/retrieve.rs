@@ -40,6 +40,26 @@ pub fn scan(
     }
 }
 
+/// Mean and standard deviation of the scores.
+pub fn moments(scored: &[(usize, f32)]) -> (f32, f32) {
+    let n = scored.len().max(1) as f32;
+    let mean = scored.iter().map(|s| s.1).sum::<f32>() / n;
+    let var = scored.iter().map(|s| (s.1 - mean).powi(2)).sum::<f32>() / n;
+    (mean, var.sqrt())
+}
+
+/// Two experts' cosines live on different scales (one model's "close" may be 0.3, another's 0.8),
+/// so a merged ranking compares them after mapping one onto the other: same mean and spread over
+/// the sub-catalogs each one scanned. A group too small to have a spread keeps its raw scores.
+pub fn align(scored: &mut [(usize, f32)], from: (f32, f32), to: (f32, f32)) {
+    if from.1 <= 1e-6 || to.1 <= 1e-6 {
+        return;
+    }
+    for s in scored.iter_mut() {
+        s.1 = to.0 + (s.1 - from.0) * (to.1 / from.1);
+    }
+}
+
 /// Keeps the `k` best `(row, score)` pairs, best first; ties go to the lower row (stable results).
 pub fn top_k(mut scored: Vec<(usize, f32)>, k: usize) -> Vec<(usize, f32)> {
     let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -84,6 +104,23 @@ mod tests {
         assert_eq!(top_k(scored.clone(), 3), vec![(1, 0.9), (3, 0.9), (5, 0.7)]);
         assert_eq!(top_k(scored.clone(), 10).len(), 6);
         assert!(top_k(scored, 0).is_empty());
+    }
+
+    #[test]
+    fn aligned_experts_rank_fairly() {
+        // expert A scores everything high, expert B low; each has one clear best match
+        let a = vec![(0, 0.90), (1, 0.80), (2, 0.82), (3, 0.78)];
+        let mut b = vec![(10, 0.40), (11, 0.10), (12, 0.12), (13, 0.08)];
+        let (ma, mb) = (moments(&a), moments(&b));
+        align(&mut b, mb, ma);
+        assert!((moments(&b).0 - ma.0).abs() < 1e-5);
+        assert!((moments(&b).1 - ma.1).abs() < 1e-5);
+        let merged = top_k(a.iter().copied().chain(b.iter().copied()).collect(), 2);
+        // B's standout match (far above B's own mean) now competes with A's best instead of losing to all of A
+        assert!(merged.iter().any(|m| m.0 == 10), "{merged:?}");
+        let mut single = vec![(5, 0.3)];
+        align(&mut single, moments(&[(5, 0.3)]), ma);
+        assert_eq!(single, vec![(5, 0.3)], "no spread: left as is");
     }
 
     #[test]
