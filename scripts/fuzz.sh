@@ -114,6 +114,8 @@ for t in "${targets[@]}"; do
   ASAN_OPTIONS="$asan:${ASAN_OPTIONS:-}" \
     timeout --kill-after=30 $((secs + FUZZ_TIMEOUT + 300)) \
     "$BIN_DIR/$t" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || { [ "$rc" != 0 ] || rc=$?; }
+  # the catalog target's scratch folder lives in a static, which libFuzzer never drops
+  [ "$t" = catalog ] && rm -rf /dev/shm/lookalike-fuzz-catalog-* "${TMPDIR:-/tmp}"/lookalike-fuzz-catalog-*
   EXECS[$t]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   [ -n "${EXECS[$t]}" ] || EXECS[$t]=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
   new=$(comm -13 <(echo "$before") <(find "$art" -maxdepth 1 -type f | sort) | grep -v '^$' || true)
@@ -126,14 +128,16 @@ for t in "${targets[@]}"; do
   failed=1
   [ "${CRASHES[$t]}" != 0 ] || CRASHES[$t]="1 (exit $rc, no artifact)"
   STATUS[$t]="CRASH"
-  grep -E -m3 "panicked at|ERROR: (libFuzzer|AddressSanitizer)|SUMMARY" "$log" || tail -20 "$log"
+  { grep -E -m1 -A1 "panicked at" "$log"; grep -E -m2 "ERROR: (libFuzzer|AddressSanitizer)|^SUMMARY"  "$log"; } \
+    || tail -20 "$log"
   for a in $new; do
     case "$(basename "$a")" in
       crash-*)
         sum=$(sha1sum "$a" | cut -c1-40)
-        known=$(cd "$FUZZ/regressions/$t" && sha1sum -- * 2>/dev/null | awk -v s="$sum" '$1 == s {print $2}' | head -1)
+        known=$(find "$FUZZ/regressions/$t" -maxdepth 1 -type f -exec sha1sum {} + 2>/dev/null \
+          | awk -v s="$sum" '$1 == s {print $2; exit}' || true)
         if [ -n "$known" ]; then
-          echo "  known regression $FUZZ/regressions/$t/$known still crashes (not fixed yet)"
+          echo "  known regression $known still crashes (not fixed yet)"
           continue
         fi
         dest="$FUZZ/regressions/$t/crash-${sum:0:12}"

@@ -117,9 +117,9 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             "peak_rss_mib": rss,
             "stages_ms": stages,
         });
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        out!(
             "profile {} | catalog {} products | {} images x {} runs = {} searches | load {:.0} ms | peak RSS {}",
             engine.profile_name(),
             engine.catalog().len(),
@@ -129,12 +129,15 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             load_ms,
             rss.map_or("n/a".into(), |r| format!("{r:.0} MiB"))
         );
-        println!(
+        out!(
             "{:<10} {:>9} {:>9} {:>9}",
-            "stage", "min ms", "p50 ms", "p95 ms"
+            "stage",
+            "min ms",
+            "p50 ms",
+            "p95 ms"
         );
         for (n, min, p50, p95) in rows {
-            println!("{n:<10} {min:>9.2} {p50:>9.2} {p95:>9.2}");
+            out!("{n:<10} {min:>9.2} {p50:>9.2} {p95:>9.2}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,12 @@
 //! `lookalike`: build a catalog, search it, time it. A thin face over `lookalike-engine`.
 
+/// `println!` that returns an error instead of panicking when stdout is gone (`lookalike ... | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::emit(&format!($($arg)*))?
+    };
+}
+
 mod bench;
 mod output;
 
@@ -87,6 +94,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // the reader of our stdout went away (`| head`): nothing left to say
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -130,7 +144,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
             .with_context(|| format!("building catalog {}", out.display()))?;
             bar.finish_and_clear();
-            output::print_index_report(&out, &report);
+            output::print_index_report(&out, &report)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
@@ -171,8 +185,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .with_context(|| format!("writing {}", file.display()))?;
                 }
                 match outcome {
-                    Ok(result) if json => println!("{}", output::search_json(path, &result)?),
-                    Ok(result) => output::print_search(path, &result),
+                    Ok(result) if json => out!("{}", output::search_json(path, &result)?),
+                    Ok(result) => output::print_search(path, &result)?,
                     Err(e) => {
                         failed += 1;
                         eprintln!("error: {}: {e:#}", path.display());

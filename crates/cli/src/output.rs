@@ -6,6 +6,14 @@ use lookalike_engine::SearchResult;
 use lookalike_engine::catalog::index::IndexReport;
 use serde_json::json;
 
+/// Writes one line to stdout.
+pub fn emit(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(line.as_bytes())?;
+    stdout.write_all(b"\n")
+}
+
 pub fn search_json(query: &Path, r: &SearchResult) -> anyhow::Result<String> {
     let value = json!({
         "query": query.to_string_lossy(),
@@ -14,9 +22,13 @@ pub fn search_json(query: &Path, r: &SearchResult) -> anyhow::Result<String> {
         "route": r.route,
         "segmentation": r.segmentation,
         "results": r.results,
-        "candidates": if r.candidates.is_empty() { None } else { Some(&r.candidates) },
+
         "timings_ms": r.timings_ms,
     });
+    let mut value = value;
+    if !r.candidates.is_empty() {
+        value["candidates"] = serde_json::to_value(&r.candidates)?;
+    }
     Ok(serde_json::to_string(&value)?)
 }
 
@@ -35,15 +47,15 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
-pub fn print_search(query: &Path, r: &SearchResult) {
-    println!("{}", query.display());
+pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
+    out!("{}", query.display());
     let cats: Vec<String> = r
         .categories
         .iter()
         .take(3)
         .map(|c| format!("{} {:.2}", c.name, c.score))
         .collect();
-    println!(
+    out!(
         "  category: {}   (searched: {}, {:?})",
         cats.join(", "),
         r.route.searched.join(" + "),
@@ -51,19 +63,25 @@ pub fn print_search(query: &Path, r: &SearchResult) {
     );
     let seg = &r.segmentation;
     match &seg.fallback_reason {
-        Some(why) => println!("  segmentation: fallback ({why})"),
-        None => println!(
+        Some(why) => out!("  segmentation: fallback ({why})"),
+        None => out!(
             "  segmentation: {} cut-out, foreground {:.0}%",
             seg.model.as_deref().unwrap_or("alpha"),
             seg.foreground * 100.0
         ),
     }
-    println!(
+    out!(
         "  {:>4}  {:>5}  {:>5} {:>5} {:>5}  {:<12} {:>12}  name",
-        "rank", "score", "sem", "tex", "col", "category", "price"
+        "rank",
+        "score",
+        "sem",
+        "tex",
+        "col",
+        "category",
+        "price"
     );
     for h in &r.results {
-        println!(
+        out!(
             "  {:>4}  {:.3}  {:.2}  {:.2}  {:.2}  {:<12} {:>12}  {}{}",
             h.rank,
             h.score,
@@ -77,18 +95,27 @@ pub fn print_search(query: &Path, r: &SearchResult) {
         );
     }
     let t = &r.timings_ms;
-    println!(
+    out!(
         "  ms: decode {:.1} | segment {:.1} | route {:.1} | embed {:.1} | retrieve {:.2} | texture {:.2} | color {:.2} | rerank {:.2} | total {:.1}",
-        t.decode, t.segment, t.route, t.embed, t.retrieve, t.texture, t.color, t.rerank, t.total
+        t.decode,
+        t.segment,
+        t.route,
+        t.embed,
+        t.retrieve,
+        t.texture,
+        t.color,
+        t.rerank,
+        t.total
     );
+    Ok(())
 }
 
-pub fn print_index_report(out: &Path, r: &IndexReport) {
-    println!("catalog {}: {} products", out.display(), r.products);
+pub fn print_index_report(out: &Path, r: &IndexReport) -> anyhow::Result<()> {
+    out!("catalog {}: {} products", out.display(), r.products);
     for (c, n) in &r.per_category {
-        println!("  {c:<14} {n}");
+        out!("  {c:<14} {n}");
     }
-    println!(
+    out!(
         "  cut-outs: {} from alpha, {} by {}, {} whole-image fallback",
         r.cut_by_alpha,
         r.cut_by_model,
@@ -98,4 +125,5 @@ pub fn print_index_report(out: &Path, r: &IndexReport) {
     for (id, why) in &r.skipped {
         eprintln!("warning: skipped `{id}`: {why}");
     }
+    Ok(())
 }

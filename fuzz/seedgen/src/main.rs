@@ -1048,7 +1048,7 @@ fn main() {
         .filter(|d| d.join("catalog.json").is_file())
         .map(PathBuf::as_path);
     let fixtures = args.get(2).filter(|d| d.is_dir());
-    let mut rng = Rng(0x5EED_1007_A1_1CE);
+    let mut rng = Rng(0x0005_EED1_007A_11CE);
 
     let valid = valid_images();
     let mut decode = Out::new(root, "decode");
