@@ -447,7 +447,10 @@ fn truncated_or_resized_vectors_are_refused() {
         last["rows"][1] = (last["rows"][1].as_u64().unwrap() - 1).into();
     });
     let err = open_catalog(&cat).to_string();
-    assert!(err.contains("rows"), "{err}");
+    assert!(
+        err.contains("embeddings.bin") && err.contains("from another catalog"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -474,6 +477,38 @@ fn missing_thumbnails_and_hostile_paths_are_refused() {
     std::os::unix::fs::symlink("/etc/hostname", &thumb).unwrap();
     let err = open_catalog(&cat).to_string();
     assert!(err.contains("symbolic link"), "{err}");
+    // a linked thumbs/ folder escapes too (regression: found by the `catalog` fuzz target)
+    let tmp = catalog_copy();
+    let cat = tmp.path().join("catalog");
+    let outside = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(cat.join("thumbs")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), outside.path().join(e.file_name())).unwrap();
+    }
+    std::fs::remove_dir_all(cat.join("thumbs")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), cat.join("thumbs")).unwrap();
+    let err = open_catalog(&cat).to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[test]
+fn vectors_that_are_links_or_devices_are_refused_before_reading() {
+    let tmp = catalog_copy();
+    let cat = tmp.path().join("catalog");
+    std::fs::remove_file(cat.join("texture.bin")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", cat.join("texture.bin")).unwrap();
+    let err = open_catalog(&cat).to_string();
+    assert!(err.contains("texture.bin is not a regular file"), "{err}");
+    // a vector file far longer than the catalog needs is refused from its size alone
+    let tmp = catalog_copy();
+    let cat = tmp.path().join("catalog");
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(cat.join("embeddings.bin"))
+        .unwrap();
+    f.set_len(1 << 30).unwrap();
+    let err = open_catalog(&cat).to_string();
+    assert!(err.contains("embeddings.bin is 1073741824 bytes"), "{err}");
 }
 
 #[test]

@@ -79,6 +79,9 @@ impl Matrix {
             ));
         }
         let (rows, dims) = (word(12) as usize, word(16) as usize);
+        if dims == 0 {
+            return Err("header claims 0 dims".into());
+        }
         let expected = rows
             .checked_mul(dims)
             .and_then(|n| n.checked_mul(4))

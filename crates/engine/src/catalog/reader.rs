@@ -9,6 +9,9 @@ use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::stages::color;
 
+/// Upper bound on catalog.json (about 100k products with long descriptions).
+const MAX_CATALOG_JSON: u64 = 256 << 20;
+
 #[derive(Debug)]
 pub struct Catalog {
     pub dir: PathBuf,
@@ -26,15 +29,20 @@ pub fn safe_relative(dir: &Path, rel: &str) -> Result<PathBuf, String> {
             "path `{rel}` must be relative and stay inside the catalog"
         ));
     }
-    let full = dir.join(p);
-    let meta = std::fs::symlink_metadata(&full).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("`{rel}` is missing"),
-        _ => format!("`{rel}`: {e}"),
-    })?;
-    if meta.file_type().is_symlink() {
-        return Err(format!(
-            "`{rel}` is a symbolic link (refused: it could point outside the catalog)"
-        ));
+    // every step must be a real entry inside the catalog: a linked `thumbs/` folder escapes as
+    // surely as a linked file (found by the `catalog` fuzz target)
+    let mut full = dir.to_path_buf();
+    for part in p.components() {
+        full.push(part);
+        let meta = std::fs::symlink_metadata(&full).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("`{rel}` is missing"),
+            _ => format!("`{rel}`: {e}"),
+        })?;
+        if meta.file_type().is_symlink() {
+            return Err(format!(
+                "`{rel}` goes through a symbolic link (refused: it could point outside the catalog)"
+            ));
+        }
     }
     Ok(full)
 }
@@ -46,6 +54,27 @@ impl Catalog {
             detail,
         };
         let json_path = dir.join(CATALOG_JSON);
+        // a regular file of sane size, not a link or a pipe (a hostile catalog could hang or exhaust us)
+        let regular = |name: &str, max: u64| -> Result<()> {
+            let meta = std::fs::symlink_metadata(dir.join(name)).map_err(|e| {
+                err(format!(
+                    "cannot read {name}: {e} (build one with `lookalike index`)"
+                ))
+            })?;
+            if !meta.file_type().is_file() {
+                return Err(err(format!(
+                    "{name} is not a regular file (links, pipes and devices are refused)"
+                )));
+            }
+            if meta.len() > max {
+                return Err(err(format!(
+                    "{name} is {} bytes, more than the {max} that {CATALOG_JSON} accounts for (resized, or from another catalog)",
+                    meta.len()
+                )));
+            }
+            Ok(())
+        };
+        regular(CATALOG_JSON, MAX_CATALOG_JSON)?;
         let text = std::fs::read_to_string(&json_path).map_err(|e| {
             err(format!(
                 "cannot read {CATALOG_JSON}: {e} (build one with `lookalike index`)"
@@ -61,6 +90,13 @@ impl Catalog {
         }
         validate(&file, dir).map_err(err)?;
         let read = |name: &str, dims: usize| -> Result<Matrix> {
+            let expected = file
+                .products
+                .len()
+                .saturating_mul(dims)
+                .saturating_mul(4)
+                .saturating_add(super::format::HEADER_LEN);
+            regular(name, expected as u64)?;
             let bytes = std::fs::read(dir.join(name))
                 .map_err(|e| err(format!("cannot read {name}: {e}")))?;
             let m = Matrix::from_bytes(&bytes).map_err(|e| err(format!("{name}: {e}")))?;
