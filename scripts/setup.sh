@@ -58,6 +58,8 @@ step "0/3 system packages (Tauri/WebKitGTK, Xvfb, WebKitWebDriver, tauri-driver)
 t=$EPOCHREALTIME
 bash scripts/setup-system.sh || die "installing the system packages failed"
 bash scripts/setup-ui.sh || die "setting up the front end failed"
+# the app crate embeds ui/dist at compile time (tauri::generate_context!), so it must exist first
+npm run --silent build:ui >/dev/null || die "building the front end (npm run build:ui) failed"
 SUMMARY+=("system + front end        $(elapsed "$t")")
 
 # --- 1. downloads ---------------------------------------------------------------------------------

@@ -263,10 +263,15 @@ fn exif_orientation_is_applied() {
     });
     let base = jpeg(&img);
     let red = |p: &Rgba<u8>| p[0] > 200 && p[2] < 60;
+    // every EXIF orientation: where the top-left red block must end up once the photo is upright
     for (orientation, (w, h), corner) in [
         (1, (60, 30), (0, 0)),
+        (2, (60, 30), (59, 0)),
         (3, (60, 30), (59, 29)),
+        (4, (60, 30), (0, 29)),
+        (5, (30, 60), (0, 0)),
         (6, (30, 60), (29, 0)),
+        (7, (30, 60), (29, 59)),
         (8, (30, 60), (0, 59)),
     ] {
         let d = decode(
