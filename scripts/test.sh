@@ -26,3 +26,6 @@ npm run test:ui
 
 echo "== desktop end to end (the real app under Xvfb, tauri-driver)"
 bash scripts/test-desktop.sh
+
+echo "== Android cross-check (cargo check --target aarch64-linux-android; skipped if the target is unavailable)"
+bash scripts/check-android.sh

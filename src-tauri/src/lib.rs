@@ -3,12 +3,13 @@
 pub mod barcode;
 pub mod commands;
 pub mod error;
+pub mod mobile;
 pub mod response;
 pub mod state;
 
 use tauri::{Emitter, Manager};
 
-use crate::state::{AppState, EnginePaths};
+use crate::state::AppState;
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -19,11 +20,23 @@ pub fn run() {
         .manage(AppState::default())
         .setup(|app| {
             let handle = app.handle().clone();
-            let paths = EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
+            #[cfg(not(target_os = "android"))]
+            let paths = state::EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
             // models + catalog load off the main thread; the UI shows "loading" meanwhile
             std::thread::Builder::new()
                 .name("engine-load".into())
                 .spawn(move || {
+                    // Android: the models and catalog are APK assets, copied out on first run
+                    #[cfg(target_os = "android")]
+                    let paths = match mobile::prepare_engine_paths(&handle) {
+                        Ok(paths) => paths,
+                        Err(message) => {
+                            let error = error::ApiError::new("install", message);
+                            let status = handle.state::<AppState>().fail(error);
+                            let _ = handle.emit("engine-status", status);
+                            return;
+                        }
+                    };
                     let status = handle.state::<AppState>().load(&paths);
                     let _ = handle.emit("engine-status", status);
                 })?;

@@ -49,6 +49,10 @@ impl EnginePaths {
 
     pub fn config(&self) -> EngineConfig {
         let mut config = EngineConfig::new(&self.models, &self.catalog);
+        #[cfg(mobile)]
+        {
+            config.runtime = crate::mobile::runtime_options();
+        }
         config.runtime.dylib = self.dylib.clone();
         config
     }
@@ -92,6 +96,13 @@ impl AppState {
             Err(e) => Slot::Failed(e.into()),
         };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;
+        self.status()
+    }
+
+    /// Records a failure from before the engine could be opened (a phone that cannot copy the
+    /// bundled models and catalog out of the APK) and returns the status to emit.
+    pub fn fail(&self, error: ApiError) -> EngineStatus {
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Failed(error);
         self.status()
     }
 
