@@ -60,19 +60,11 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
     let format_name = format_name(format);
     // Header-only size check first: a bomb is refused even when its data is cut short.
     if let Ok(size) = imagesize::blob_size(bytes) {
-        let (width, height) = (
+        check_pixels(
             size.width.min(u32::MAX as usize) as u32,
             size.height.min(u32::MAX as usize) as u32,
-        );
-        let pixels = u64::from(width) * u64::from(height);
-        if pixels > opts.max_pixels {
-            return Err(EngineError::ImageTooLarge {
-                width,
-                height,
-                pixels,
-                limit: opts.max_pixels,
-            });
-        }
+            opts,
+        )?;
     }
     if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
         return Err(EngineError::CorruptImage {
@@ -88,15 +80,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
         .into_decoder()
         .map_err(|e| map_image_error(e, &format_name))?;
     let (width, height) = decoder.dimensions();
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > opts.max_pixels {
-        return Err(EngineError::ImageTooLarge {
-            width,
-            height,
-            pixels,
-            limit: opts.max_pixels,
-        });
-    }
+    check_pixels(width, height, opts)?;
     if width.min(height) < opts.min_side {
         return Err(EngineError::ImageTooSmall {
             width,
@@ -131,6 +115,20 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
     let last_eoi = bytes.windows(2).rposition(|w| w == [0xFF, 0xD9]);
     matches!((last_sos, last_eoi), (Some(s), Some(e)) if e > s)
+}
+
+/// Refuses images with more pixels than the limit (from the header or the decoder's dimensions).
+fn check_pixels(width: u32, height: u32, opts: &DecodeOptions) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > opts.max_pixels {
+        return Err(EngineError::ImageTooLarge {
+            width,
+            height,
+            pixels,
+            limit: opts.max_pixels,
+        });
+    }
+    Ok(())
 }
 
 fn shrink(img: DynamicImage, max_side: u32) -> DynamicImage {
