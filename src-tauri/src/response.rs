@@ -145,35 +145,17 @@ pub fn search_response(
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ProductDto {
-    pub id: String,
-    pub name: String,
-    pub category: String,
-    pub price: Option<f64>,
-    pub currency: Option<String>,
-    pub gtin: Option<String>,
-    pub brand: Option<String>,
-    pub description: Option<String>,
-    pub source: Option<String>,
-    pub thumbnail: String,
-}
+/// A catalog product as the UI sees it: the catalog's own record, with `thumbnail` turned from a
+/// catalog path into a data URL.
+pub type ProductDto = CatalogProduct;
 
 pub fn product_dto(
     state: &AppState,
     engine: &Engine,
     p: &CatalogProduct,
 ) -> Result<ProductDto, ApiError> {
-    Ok(ProductDto {
-        id: p.id.clone(),
-        name: p.name.clone(),
-        category: p.category.clone(),
-        price: p.price,
-        currency: p.currency.clone(),
-        gtin: p.gtin.clone(),
-        brand: p.brand.clone(),
-        description: p.description.clone(),
-        source: p.source.clone(),
+    Ok(CatalogProduct {
         thumbnail: state.thumbnail(engine, &p.id)?.to_string(),
+        ..p.clone()
     })
 }
