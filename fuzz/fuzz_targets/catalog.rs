@@ -256,18 +256,16 @@ fn check(cat: &Catalog, dir: &Path) {
     if let Some(protos) = protos {
         let _ = route::prototype_scores(&query, &protos, cfg.temperature);
     }
-    let mut scored = Vec::new();
-    for c in &f.categories {
-        retrieve::scan(
-            &cat.embeddings.data,
-            cat.embeddings.dims,
-            c.rows[0]..c.rows[1],
-            &query,
-            &mut scored,
-        );
-    }
-    assert_eq!(scored.len(), n);
-    let short = retrieve::top_k(scored, 50);
+    let ranges: Vec<_> = f.categories.iter().map(|c| c.rows[0]..c.rows[1]).collect();
+    let found = retrieve::scan_top_k(
+        &cat.embeddings.data,
+        cat.embeddings.dims,
+        &ranges,
+        &query,
+        50,
+    );
+    assert_eq!(found.count, n);
+    let short = found.top;
     let tq = texture::descriptor(&vec![1.0; f.dims.texture], &f.texture_center);
     let qsig = [1.0 / color::DIMS as f32; color::DIMS];
     for (row, _) in short {

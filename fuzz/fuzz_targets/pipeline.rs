@@ -253,13 +253,17 @@ fuzz_target!(|data: &[u8]| {
             false,
         )));
     }
-    let mut scored = Vec::new();
     let split = usize::from(k.byte()) % (rows + 1);
-    retrieve::scan(&matrix, specs.embedding, 0..split, &emb, &mut scored);
-    retrieve::scan(&matrix, specs.embedding, split..rows, &emb, &mut scored);
-    assert_eq!(scored.len(), rows);
     let candidates = 1 + usize::from(k.byte() % 60);
-    let short = retrieve::top_k(scored, candidates);
+    let found = retrieve::scan_top_k(
+        &matrix,
+        specs.embedding,
+        &[0..split, split..rows],
+        &emb,
+        candidates,
+    );
+    assert_eq!(found.count, rows);
+    let short = found.top;
     assert_eq!(short.len(), rows.min(candidates));
     assert!(short.windows(2).all(|p| p[0].1.total_cmp(&p[1].1).is_ge()));
 

@@ -8,6 +8,7 @@ macro_rules! out {
 }
 
 mod bench;
+mod eval;
 mod output;
 
 use std::path::PathBuf;
@@ -84,6 +85,8 @@ enum Command {
     },
     /// Time every stage of a search: min / p50 / p95 over repeated runs.
     Bench(bench::BenchArgs),
+    /// Retrieval quality on a labelled query set: recall@1/5/10, MRR, ablations, tuning.
+    Eval(eval::EvalArgs),
 }
 
 fn parse_weights(s: &str) -> Result<BlendWeights, String> {
@@ -200,5 +203,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Bench(args) => bench::run(cli.models, args),
+        Command::Eval(args) => eval::run(cli.models, args),
     }
 }

@@ -133,6 +133,37 @@ pub struct SearchResult {
     pub mask: image::GrayImage,
 }
 
+impl SearchResult {
+    /// A shortlist (a search's `candidates`, made with `include_candidates`) re-ranked under
+    /// other blend weights exactly as the search itself ranks (routed categories first), without
+    /// running the models again: `lookalike eval` compares blends this way.
+    pub fn rank_shortlist(shortlist: &[Hit], weights: &BlendWeights, top_k: usize) -> Vec<Hit> {
+        let scored: Vec<(Scored, bool)> = shortlist
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let s = Scored {
+                    row: i,
+                    semantic: h.semantic,
+                    texture: h.texture,
+                    color: h.color,
+                    score: 0.0,
+                };
+                (s, h.routed)
+            })
+            .collect();
+        rerank::rank_routed_first(&scored, weights, top_k.min(scored.len()))
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| Hit {
+                rank: i + 1,
+                score: s.score,
+                ..shortlist[s.row].clone()
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Debug for SearchResult {
     // everything but the cut-out's pixels
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -396,10 +427,12 @@ impl Engine {
          -> Result<Vec<(usize, f32)>> {
             // one scan per expert in use; a second expert's scores are aligned onto the first's
             // (the best-routed category's) so the merged top-50 is fair across experts
-            let mut groups: Vec<(&OutputRef, Vec<(usize, f32)>)> = Vec::new();
+            let mut groups: Vec<(&OutputRef, Vec<std::ops::Range<usize>>)> = Vec::new();
             for &ci in indices {
                 let r = self.expert_of(ci)?;
-                let Some(q) = queries.get(r) else { continue };
+                if !queries.contains_key(r) {
+                    continue;
+                }
                 let g = match groups.iter().position(|(gr, _)| *gr == r) {
                     Some(g) => g,
                     None => {
@@ -408,16 +441,20 @@ impl Engine {
                     }
                 };
                 let [a, b] = cats[ci].rows;
-                retrieve::scan(&emb.data, emb.dims, a..b, q, &mut groups[g].1);
+                groups[g].1.push(a..b);
             }
-            let reference = groups.first().map(|(_, s)| retrieve::moments(s));
+            let mut reference = None;
             let mut scored = Vec::new();
-            for (i, (_, mut s)) in groups.into_iter().enumerate() {
-                if let (true, Some(to)) = (i > 0, reference) {
-                    let from = retrieve::moments(&s);
-                    retrieve::align(&mut s, from, to);
+            for (r, ranges) in &groups {
+                let Some(q) = queries.get(*r) else { continue };
+                let mut found =
+                    retrieve::scan_top_k(&emb.data, emb.dims, ranges, q, opts.candidates);
+                let from = found.moments();
+                match reference {
+                    None => reference = Some(from),
+                    Some(to) => retrieve::align(&mut found.top, from, to),
                 }
-                scored.extend(s);
+                scored.extend(found.top);
             }
             Ok(retrieve::top_k(scored, opts.candidates))
         };
@@ -469,39 +506,35 @@ impl Engine {
         t.color = ms(s);
 
         let s = Instant::now();
-        let routed: std::collections::HashSet<usize> =
-            shortlist.iter().filter(|c| c.2).map(|c| c.0).collect();
-        let scored: Vec<Scored> = shortlist
+        let scored: Vec<(Scored, bool)> = shortlist
             .iter()
             .zip(tex.iter().zip(&col))
-            .map(|((row, semantic, _), (texture, color))| Scored {
-                row: *row,
-                semantic: *semantic,
-                texture: *texture,
-                color: *color,
-                score: 0.0,
+            .map(|((row, semantic, routed), (texture, color))| {
+                let s = Scored {
+                    row: *row,
+                    semantic: *semantic,
+                    texture: *texture,
+                    color: *color,
+                    score: 0.0,
+                };
+                (s, *routed)
             })
             .collect();
-        // routed categories rank above top-up items; within each group the blend decides
-        let (in_route, topped): (Vec<Scored>, Vec<Scored>) =
-            scored.iter().partition(|c| routed.contains(&c.row));
-        let mut ranked = rerank::rerank(in_route, &weights, opts.top_k);
-        ranked.extend(rerank::rerank(topped, &weights, opts.top_k - ranked.len()));
-        let results = ranked
+        let results = rerank::rank_routed_first(&scored, &weights, opts.top_k)
             .iter()
             .enumerate()
-            .map(|(i, c)| self.hit(i + 1, c, routed.contains(&c.row)))
+            .map(|(i, (c, routed))| self.hit(i + 1, c, *routed))
             .collect();
         let candidates = if opts.include_candidates {
             scored
                 .iter()
                 .enumerate()
-                .map(|(i, c)| {
+                .map(|(i, (c, routed))| {
                     let blended = Scored {
                         score: weights.blend(c.semantic, c.texture, c.color),
                         ..*c
                     };
-                    self.hit(i + 1, &blended, routed.contains(&c.row))
+                    self.hit(i + 1, &blended, *routed)
                 })
                 .collect()
         } else {

@@ -89,6 +89,30 @@ pub fn rerank(mut candidates: Vec<Scored>, weights: &BlendWeights, k: usize) -> 
     candidates
 }
 
+/// The final order: candidates from the routed categories rank above top-up ones (`false`),
+/// and within each group the blend decides. Used by the search and by re-blending a shortlist.
+pub fn rank_routed_first(
+    candidates: &[(Scored, bool)],
+    weights: &BlendWeights,
+    k: usize,
+) -> Vec<(Scored, bool)> {
+    let (in_route, topped): (Vec<Scored>, Vec<Scored>) = (
+        candidates.iter().filter(|c| c.1).map(|c| c.0).collect(),
+        candidates.iter().filter(|c| !c.1).map(|c| c.0).collect(),
+    );
+    let mut ranked: Vec<(Scored, bool)> = rerank(in_route, weights, k)
+        .into_iter()
+        .map(|c| (c, true))
+        .collect();
+    let room = k - ranked.len();
+    ranked.extend(
+        rerank(topped, weights, room)
+            .into_iter()
+            .map(|c| (c, false)),
+    );
+    ranked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +150,31 @@ mod tests {
         let top = rerank(c, &semantic_only, 3);
         assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![0, 1, 2]);
         assert!((top[0].score - 0.90).abs() < 1e-6);
+    }
+
+    #[test]
+    fn routed_candidates_rank_above_top_ups() {
+        let c = vec![
+            (cand(0, 0.30, 0.30, 0.30), true),
+            (cand(1, 0.99, 0.99, 0.99), false),
+            (cand(2, 0.50, 0.50, 0.50), true),
+            (cand(3, 0.10, 0.10, 0.10), false),
+        ];
+        let rows = |r: &[(Scored, bool)]| r.iter().map(|c| c.0.row).collect::<Vec<_>>();
+        let all = rank_routed_first(&c, &BlendWeights::default(), 4);
+        assert_eq!(rows(&all), vec![2, 0, 1, 3]);
+        assert_eq!(
+            all.iter().map(|c| c.1).collect::<Vec<_>>(),
+            vec![true, true, false, false]
+        );
+        assert_eq!(
+            rows(&rank_routed_first(&c, &BlendWeights::default(), 3)),
+            vec![2, 0, 1]
+        );
+        assert_eq!(
+            rows(&rank_routed_first(&c, &BlendWeights::default(), 1)),
+            vec![2]
+        );
     }
 
     #[test]
