@@ -47,6 +47,17 @@ pub struct Decoded {
     pub info: ImageInfo,
 }
 
+/// The formats the engine decodes, whatever else the `image` crate may have been built with.
+pub const DECODED: [ImageFormat; 6] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Gif,
+    ImageFormat::Tiff,
+    ImageFormat::Bmp,
+];
+const SUPPORTED: &str = "supported: JPEG, PNG, WebP, GIF, TIFF, BMP";
+
 pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
     if bytes.is_empty() {
         return Err(EngineError::EmptyInput);
@@ -57,6 +68,18 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
     let Some(format) = reader.format() else {
         return Err(EngineError::UnsupportedFormat(sniff_unsupported(bytes)));
     };
+    if !DECODED.contains(&format) {
+        // recognised, but not one we decode (AVIF, ICO, QOI, ...): say what it is and what to do
+        let what = if format == ImageFormat::Avif {
+            sniff_unsupported(bytes)
+        } else {
+            format!(
+                "{} images are not supported ({SUPPORTED})",
+                format_name(format)
+            )
+        };
+        return Err(EngineError::UnsupportedFormat(what));
+    }
     let format_name = format_name(format);
     // Header-only size check first: a bomb is refused even when its data is cut short.
     if let Ok(size) = imagesize::blob_size(bytes) {
@@ -176,8 +199,19 @@ fn map_image_error(e: ImageError, format: &str) -> EngineError {
         }
         other => EngineError::CorruptImage {
             format: format.into(),
-            detail: other.to_string(),
+            detail: corrupt_detail(&other.to_string()),
         },
+    }
+}
+
+/// The decoders' wording for the two common kinds of damage, said in words a person can use.
+fn corrupt_detail(text: &str) -> String {
+    if text.contains("CRC error") {
+        "the file is damaged: a checksum (CRC) does not match its data".into()
+    } else if text.contains("deflate") {
+        "the file is damaged: its compressed image data cannot be unpacked".into()
+    } else {
+        text.into()
     }
 }
 
@@ -213,7 +247,7 @@ fn sniff_unsupported(bytes: &[u8]) -> String {
         {
             "text file, not an image".into()
         }
-        None => "not a recognised image (supported: JPEG, PNG, WebP, GIF, TIFF, BMP)".into(),
+        None => format!("not a recognised image ({SUPPORTED})"),
     }
 }
 
@@ -288,6 +322,11 @@ mod tests {
         assert!(err(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>").contains("SVG"));
         assert!(err(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").contains("HEIC"));
         assert!(err(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1").contains("AVIF"));
+        // recognised by the image crate but not decoded here: named, with what to do instead
+        let avif = err(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miafMA1B\0\0\0\0");
+        assert!(avif.contains("AVIF (convert to JPEG"), "{avif}");
+        let ico = err(b"\0\0\x01\0\x01\0\x10\x10\0\0\x01\0\x20\0\0\0\0\0\x16\0\0\0");
+        assert!(ico.contains("ICO images are not supported"), "{ico}");
     }
 
     #[test]
