@@ -116,6 +116,8 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             "load_ms": load_ms,
             "peak_rss_mib": rss,
             "stages_ms": stages,
+            // every timed search's stage times, in run order (for pooling across processes)
+            "samples_ms": samples,
         });
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -153,3 +153,114 @@ fn clear_errors_for_a_missing_catalog_and_bad_options() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = [
+        "vendure-laptop",
+        "vendure-tent",
+        "vendure-road-bike",
+        "vendure-balloon-chair",
+    ];
+    let catalog = lookalike_tests::build_catalog(tmp.path(), &ids);
+    let mut csv = String::from("image,product,split\n");
+    for (i, id) in ids.iter().enumerate() {
+        let original = std::fs::read(demo_sources().join(format!("images/{id}.jpg"))).unwrap();
+        let name = format!("q{i}.jpg");
+        std::fs::write(tmp.path().join(&name), photo_like(&original, 5.0, 0.04, 70)).unwrap();
+        let split = if i % 2 == 0 { "tune" } else { "test" };
+        csv.push_str(&format!("{name},{id},{split}\n"));
+    }
+    let queries = tmp.path().join("queries.csv");
+    std::fs::write(&queries, &csv).unwrap();
+    let cat = catalog.to_str().unwrap();
+    let out = lookalike(&[
+        "eval",
+        "--catalog",
+        cat,
+        "--queries",
+        queries.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(report["n"], 4);
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "semantic only",
+            "semantic + texture",
+            "semantic + colour",
+            "full blend"
+        ]
+    );
+    for r in rows {
+        let m = &r["metrics"];
+        let (r1, r5, r10, mrr) = (
+            m["recall_at_1"].as_f64().unwrap(),
+            m["recall_at_5"].as_f64().unwrap(),
+            m["recall_at_10"].as_f64().unwrap(),
+            m["mrr"].as_f64().unwrap(),
+        );
+        assert!(r1 <= r5 && r5 <= r10 && r1 <= mrr && mrr <= r10, "{r}");
+        // a 4-product catalog: every product is in the top 10
+        assert_eq!(r10, 1.0, "{r}");
+    }
+    // rotated, cropped, recompressed copies of catalog photos come back first
+    assert_eq!(rows[3]["metrics"]["recall_at_1"], 1.0, "{report}");
+    assert!(
+        report["per_category"].as_array().unwrap().len() >= 2,
+        "{report}"
+    );
+
+    // tuning fits on the tune split and reports the test split
+    let out = lookalike(&[
+        "eval",
+        "--catalog",
+        cat,
+        "--queries",
+        queries.to_str().unwrap(),
+        "--tune",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tuned: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(tuned["split"], "test");
+    assert_eq!(tuned["n"], 2);
+    assert_eq!(tuned["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(tuned["tuned"]["on_tune"]["n"], 2);
+
+    // a query set for another catalog is refused, naming the product
+    std::fs::write(&queries, "image,product\nq0.jpg,vendure-sofa\n").unwrap();
+    let out = lookalike(&[
+        "eval",
+        "--catalog",
+        cat,
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("vendure-sofa"),
+        "{}",
+        text(&out.stderr)
+    );
+    // and a file without the columns says which it needs
+    std::fs::write(&queries, "path,id\nq0.jpg,vendure-tent\n").unwrap();
+    let out = lookalike(&[
+        "eval",
+        "--catalog",
+        cat,
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`image` and `product`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
