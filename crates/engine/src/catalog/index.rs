@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use image::imageops::FilterType;
-use image::{DynamicImage, RgbaImage};
+use image::RgbaImage;
 
 use super::format::Matrix;
 use super::reader::Catalog;
 use super::schema::*;
 use crate::error::{EngineError, Result};
-use crate::models::manifest::{OutputRef, RouterKind};
+use crate::models::manifest::{Interpolation, OutputRef, RouterKind};
 use crate::models::preprocess::composite;
+use crate::models::resample;
 use crate::models::text::TextEncoder;
 use crate::models::{InferenceCache, Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::{self, DecodeOptions};
@@ -411,8 +411,9 @@ fn category_def<'a>(products: &'a ProductsFile, name: &str) -> &'a CategoryDef {
 
 /// A JPEG-ready thumbnail: transparent parts on white, longest side `size`.
 fn thumbnail(img: &RgbaImage, size: u32) -> image::RgbImage {
-    let rgb = DynamicImage::ImageRgb8(composite(img, [255, 255, 255]));
-    rgb.resize(size, size, FilterType::Triangle).into_rgb8()
+    let rgb = composite(img, [255, 255, 255]);
+    let (w, h) = resample::fit(rgb.dimensions(), size);
+    resample::rgb(&rgb, w, h, Interpolation::Bilinear)
 }
 
 /// Runs `write` into a fresh temp folder beside `out`, then swaps it into place. An interrupted

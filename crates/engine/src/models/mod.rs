@@ -3,6 +3,7 @@
 
 pub mod manifest;
 pub mod preprocess;
+pub mod resample;
 pub mod runtime;
 pub mod text;
 

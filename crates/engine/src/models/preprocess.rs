@@ -1,10 +1,11 @@
 //! Turns an RGBA image into a model's input tensor, driven only by the manifest's `InputSpec`
 //! (composite -> resize -> scale -> mean/std -> NCHW). No model has code of its own here.
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{Rgb, RgbImage, RgbaImage};
 
-use super::manifest::{InputSpec, Interpolation, ResizeMode, Scale};
+use super::manifest::{InputSpec, ResizeMode, Scale};
+use super::resample;
 
 /// Composites transparent pixels onto `background` (the removed background becomes a plain colour).
 pub fn composite(img: &RgbaImage, background: [u8; 3]) -> RgbImage {
@@ -22,27 +23,18 @@ pub fn composite(img: &RgbaImage, background: [u8; 3]) -> RgbImage {
     out
 }
 
-pub fn filter(i: Interpolation) -> FilterType {
-    match i {
-        Interpolation::Nearest => FilterType::Nearest,
-        Interpolation::Bilinear => FilterType::Triangle,
-        Interpolation::Bicubic => FilterType::CatmullRom,
-        Interpolation::Lanczos3 => FilterType::Lanczos3,
-    }
-}
-
 /// Geometric part of the preprocessing: the exact pixels the model will see.
 pub fn resize_for(img: &RgbImage, spec: &InputSpec) -> RgbImage {
     let (w, h) = (spec.width, spec.height);
-    let f = filter(spec.interpolation);
+    let f = spec.interpolation;
     match spec.resize {
-        ResizeMode::Stretch => imageops::resize(img, w, h, f),
+        ResizeMode::Stretch => resample::rgb(img, w, h, f),
         ResizeMode::ShorterSideThenCenterCrop => {
             let shorter = spec.resize_shorter.unwrap_or(w.max(h)).max(w.max(h));
             let scale = shorter as f32 / img.width().min(img.height()).max(1) as f32;
             let nw = ((img.width() as f32 * scale).round() as u32).max(w);
             let nh = ((img.height() as f32 * scale).round() as u32).max(h);
-            let resized = imageops::resize(img, nw, nh, f);
+            let resized = resample::rgb(img, nw, nh, f);
             imageops::crop_imm(&resized, (nw - w) / 2, (nh - h) / 2, w, h).to_image()
         }
         ResizeMode::Letterbox => {
@@ -50,7 +42,7 @@ pub fn resize_for(img: &RgbImage, spec: &InputSpec) -> RgbImage {
                 (w as f32 / img.width().max(1) as f32).min(h as f32 / img.height().max(1) as f32);
             let nw = ((img.width() as f32 * scale).round() as u32).clamp(1, w);
             let nh = ((img.height() as f32 * scale).round() as u32).clamp(1, h);
-            let resized = imageops::resize(img, nw, nh, f);
+            let resized = resample::rgb(img, nw, nh, f);
             let mut canvas = RgbImage::from_pixel(w, h, Rgb(spec.background));
             imageops::replace(
                 &mut canvas,
@@ -83,6 +75,7 @@ pub fn to_tensor(img: &RgbaImage, spec: &InputSpec) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::manifest::Interpolation;
     use image::Rgba;
 
     fn spec(resize: ResizeMode, scale: Scale) -> InputSpec {

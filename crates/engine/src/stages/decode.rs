@@ -3,11 +3,12 @@
 
 use std::io::Cursor;
 
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbaImage};
 use serde::Serialize;
 
 use crate::error::{EngineError, Result};
+use crate::models::manifest::Interpolation;
+use crate::models::resample;
 
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
@@ -115,10 +116,10 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let has_alpha_channel = decoder.color_type().has_alpha();
-    let mut img =
-        DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
+    let img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
+    // shrink first: rotating a 12 MP photo costs more than rotating its working-size copy
+    let mut img = DynamicImage::ImageRgba8(shrink(img.into_rgba8(), opts.working_max_side));
     img.apply_orientation(orientation);
-    let img = shrink(img, opts.working_max_side);
     let image = img.into_rgba8();
     let alpha_cutout = has_alpha_channel && is_cutout(&image);
     let info = ImageInfo {
@@ -154,12 +155,10 @@ fn check_pixels(width: u32, height: u32, opts: &DecodeOptions) -> Result<()> {
     Ok(())
 }
 
-fn shrink(img: DynamicImage, max_side: u32) -> DynamicImage {
-    if img.width().max(img.height()) <= max_side {
-        return img;
-    }
-    // `resize` keeps the aspect ratio inside the max_side square.
-    img.resize(max_side, max_side, FilterType::Triangle)
+/// Fits the image inside a `max_side` square, keeping its aspect ratio (never enlarges).
+fn shrink(img: RgbaImage, max_side: u32) -> RgbaImage {
+    let (w, h) = resample::fit(img.dimensions(), max_side);
+    resample::rgba(&img, w, h, Interpolation::Bilinear)
 }
 
 /// A real cut-out has both a clearly transparent and a clearly opaque part

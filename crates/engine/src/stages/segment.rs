@@ -2,14 +2,14 @@
 //! transparent cut-out, tightly cropped around the product. An image that already carries an alpha
 //! cut-out uses it; an (almost) empty mask falls back to the whole image and says so.
 
-use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma, RgbaImage};
 use serde::Serialize;
 
 use super::decode::Decoded;
 use crate::error::{EngineError, Result};
 use crate::models::LoadedModel;
-use crate::models::manifest::OutputKind;
+use crate::models::manifest::{Interpolation, OutputKind};
+use crate::models::resample;
 
 #[derive(Debug, Clone)]
 pub struct SegmentOptions {
@@ -85,11 +85,11 @@ pub fn saliency(model: &LoadedModel, image: &RgbaImage) -> Result<GrayImage> {
         let v = map.data[(y * w + x) as usize].clamp(0.0, 1.0);
         Luma([(v * 255.0).round() as u8])
     });
-    Ok(imageops::resize(
+    Ok(resample::gray(
         &small,
         image.width(),
         image.height(),
-        FilterType::Triangle,
+        Interpolation::Bilinear,
     ))
 }
 
