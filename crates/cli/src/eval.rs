@@ -35,7 +35,10 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
-    /// List the queries whose product is not first under the evaluated blend.
+    /// Also write the JSON report to this file (the table still goes to stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// List the queries whose product is not first under the evaluated blend (JSON always has them).
     #[arg(long)]
     misses: bool,
     #[arg(long)]
@@ -321,8 +324,7 @@ pub fn run(models: PathBuf, args: EvalArgs) -> Result<ExitCode> {
         })
         .collect();
 
-    if args.json {
-        let report = json!({
+    let report = json!({
             "catalog": args.catalog.to_string_lossy(),
             "queries": args.queries.to_string_lossy(),
             "profile": engine.profile_name(),
@@ -334,8 +336,13 @@ pub fn run(models: PathBuf, args: EvalArgs) -> Result<ExitCode> {
             "rows": rows.iter().map(|(name, w, m)| json!({"name": name, "weights": w, "metrics": m})).collect::<Vec<_>>(),
             "per_category": per_category.iter().map(|(c, os)| json!({"category": c, "metrics": metrics(os, &base), "route_accuracy": os.iter().filter(|o| o.routed_ok).count() as f64 / os.len() as f64})).collect::<Vec<_>>(),
             "tuned": tuned.as_ref().map(|(w, m)| json!({"weights": w, "on_tune": m})),
-            "misses": if args.misses { json!(misses) } else { json!(misses.len()) },
-        });
+            "misses": misses,
+    });
+    if let Some(path) = &args.out {
+        std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         out!(
