@@ -3,7 +3,7 @@
 
 use lookalike_engine::SearchOptions;
 use tauri::ipc::{InvokeBody, Request};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::barcode::{self, Barcode};
 use crate::error::ApiError;
@@ -107,7 +107,10 @@ pub fn engine_status(state: State<'_, AppState>) -> EngineStatus {
 }
 
 #[tauri::command]
-pub async fn search(app: AppHandle, request: Request<'_>) -> Result<SearchResponse, ApiError> {
+pub async fn search<R: Runtime>(
+    app: AppHandle<R>,
+    request: Request<'_>,
+) -> Result<SearchResponse, ApiError> {
     let bytes = raw_image(request.body())?.to_vec();
     let header = request
         .headers()
@@ -118,13 +121,13 @@ pub async fn search(app: AppHandle, request: Request<'_>) -> Result<SearchRespon
 }
 
 #[tauri::command]
-pub async fn product(app: AppHandle, id: String) -> Result<ProductDto, ApiError> {
+pub async fn product<R: Runtime>(app: AppHandle<R>, id: String) -> Result<ProductDto, ApiError> {
     blocking(move || product_impl(&app.state::<AppState>(), &id)).await
 }
 
 #[tauri::command]
-pub async fn product_by_barcode(
-    app: AppHandle,
+pub async fn product_by_barcode<R: Runtime>(
+    app: AppHandle<R>,
     code: String,
 ) -> Result<Option<ProductDto>, ApiError> {
     blocking(move || product_by_barcode_impl(&app.state::<AppState>(), &code)).await

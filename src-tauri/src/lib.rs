@@ -7,17 +7,35 @@ pub mod mobile;
 pub mod response;
 pub mod state;
 
-use tauri::{Emitter, Manager};
+use tauri::{Emitter, Manager, Runtime};
 
 use crate::state::AppState;
+
+/// The app's state and commands, on any runtime: the real webview in [`run`], tauri's mock runtime
+/// in the tests (`tests/capabilities.rs`). The engine is loaded by `run`'s setup hook.
+pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .manage(AppState::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::engine_status,
+            commands::search,
+            commands::product,
+            commands::product_by_barcode,
+            commands::decode_barcode,
+        ])
+}
+
+/// The real context: `tauri.conf.json` (windows, CSP), the capabilities and the embedded UI.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let builder = tauri::Builder::default();
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
-    builder
-        .manage(AppState::default())
+    app(builder)
         .setup(|app| {
             let handle = app.handle().clone();
             #[cfg(not(target_os = "android"))]
@@ -42,14 +60,7 @@ pub fn run() {
                 })?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::engine_status,
-            commands::search,
-            commands::product,
-            commands::product_by_barcode,
-            commands::decode_barcode,
-        ])
-        .run(tauri::generate_context!())
+        .run(context())
         .unwrap_or_else(|e| {
             eprintln!("lookalike: the app could not start: {e}");
             std::process::exit(1);

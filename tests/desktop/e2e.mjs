@@ -110,3 +110,48 @@ test("a real product photo picked in the app finds that product first", async (t
   assert.ok(state.thumbs >= 10, `thumbnails rendered: ${state.thumbs}`);
   await screenshot("02-results");
 });
+
+test("the real webview's CSP blocks remote fetches, remote images, inline scripts and eval", async (t) => {
+  await waitFor("the UI", () => run("return document.readyState === 'complete'"));
+  // A refusal by the CSP fires `securitypolicyviolation`; a network failure (this machine has no
+  // internet) does not. So every probe must both fail AND be reported as a violation.
+  await run(`
+    const probe = { violations: [], fetch: null, img: null, inline: false, eval: null };
+    window.__cspProbe = probe;
+    document.addEventListener('securitypolicyviolation', (e) => probe.violations.push({
+      directive: e.effectiveDirective || e.violatedDirective, uri: e.blockedURI,
+    }));
+    fetch('https://example.com/lookalike-csp-probe').then(
+      () => { probe.fetch = 'loaded'; },
+      (e) => { probe.fetch = 'rejected: ' + e; });
+    const img = new Image();
+    img.id = 'csp-probe-img';
+    img.onload = () => { probe.img = 'loaded'; };
+    img.onerror = () => { probe.img = 'error'; };
+    img.src = 'https://example.com/lookalike-csp-probe.png';
+    document.body.appendChild(img);
+    const s = document.createElement('script');
+    s.textContent = 'window.__cspProbe.inline = true;';
+    document.head.appendChild(s);
+    try { window.eval('1 + 1'); probe.eval = 'ran'; } catch (e) { probe.eval = 'blocked: ' + e.name; }
+    return true;
+  `);
+  const probe = await waitFor("the probes to settle", async () => {
+    const p = await run("return window.__cspProbe");
+    return p.fetch !== null && p.img !== null && p.violations.length >= 4 && p;
+  }, 15_000).catch(async (e) => {
+    throw new Error(`${e.message}; probe: ${JSON.stringify(await run("return window.__cspProbe"))}`);
+  });
+  await run("document.getElementById('csp-probe-img')?.remove(); return true");
+  const seen = (directive, uri) =>
+    probe.violations.some((v) => v.directive.startsWith(directive) && (uri === undefined || v.uri.startsWith(uri)));
+  const detail = JSON.stringify(probe);
+  t.diagnostic(`CSP probe: ${detail}`);
+  assert.match(probe.fetch, /^rejected/, `remote fetch: ${detail}`);
+  assert.ok(seen("connect-src", "https://example.com"), `the remote fetch was refused by the CSP: ${detail}`);
+  assert.equal(probe.img, "error", `remote image: ${detail}`);
+  assert.ok(seen("img-src", "https://example.com"), `the remote image was refused by the CSP: ${detail}`);
+  assert.equal(probe.inline, false, `an injected inline script ran: ${detail}`);
+  assert.ok(seen("script-src"), `the inline script was refused by the CSP: ${detail}`);
+  assert.match(probe.eval, /^blocked/, `eval: ${detail}`);
+});
