@@ -14,10 +14,10 @@ The race runs alternating rounds. Each round: `lookalike bench --json --runs N` 
 process (a warm-up pass, then N timed passes), then rembg `remove(img, session=new_session("u2netp"))`
 (a warm-up pass, then N timed passes) with U2NET_HOME pointing at models/u2netp.onnx.
 
-`lookalike bench --json` reports min / p50 / p95 per stage but not its raw samples, so the table's
-p50 is, for every side alike, the median over rounds of each round's p50 (nearest-rank percentile
-over photos x runs, as crates/cli/src/bench.rs computes it). The JSON also keeps the Python sides'
-raw samples and their pooled p50.
+Every side's p50 is the nearest-rank percentile (as crates/cli/src/bench.rs computes it) of its
+samples pooled over all rounds; `lookalike bench --json` gives its raw samples as `samples_ms`
+(an older CLI without them: the median over rounds of each round's p50, for every side alike). The
+JSON keeps every raw sample and the per-round p50s.
 
 Thread settings are left at each side's defaults (the point of the comparison) and printed.
 """
@@ -56,10 +56,10 @@ DIFFERENCES = """\
 Why scores are not bit-identical: the two sides run the same algorithm on the same model files and
 catalog, but (1) JPEGs are decoded by libjpeg-turbo (Pillow) vs zune-jpeg (Rust `image`), which differ
 by a level or two in some pixels (chroma upsampling, IDCT rounding); (2) resizing uses the same kernels
-(triangle, Lanczos3) with different arithmetic: Pillow works in 8-bit fixed point, horizontal pass
-first, rounding between passes, and premultiplies alpha for RGBA; `image` works in f32, vertical
-first, straight alpha; (3) float sums run in a different order (numpy pairwise/BLAS vs the engine's
-8-lane dot product). These move the network inputs by a few 1/255 steps, so cosines move in the 3rd
+(bilinear, Lanczos3) in 8-bit fixed point with premultiplied alpha on both sides, but Pillow runs the
+horizontal pass first and fast_image_resize (the engine) the vertical one, rounding in between, with
+different coefficient precision; (3) float sums run in a different order (numpy/BLAS vs the engine's
+SIMD dot product). These move the network inputs by a level here and there, so cosines move in the 3rd
 decimal and a mask pixel on the 0.5 threshold can flip. Ids can swap only where two candidates'
 blended scores are closer than that."""
 
@@ -375,25 +375,39 @@ def run_race(ref: Reference, rounds: int, runs: int, skip_rembg: bool) -> dict:
         print(f"  round {i + 1}/{rounds}: lookalike {t1 - t0:.1f} s, reference {t2 - t1:.1f} s, rembg {t3 - t2:.1f} s, "
               f"load {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
+    # `lookalike bench --json` carries its raw samples (`samples_ms`) since b84f193: pool every side's
+    # samples over all rounds; with an older CLI fall back to the median of the rounds' p50s.
+    pooled_rust = all("samples_ms" in r for r in rust_rounds)
+    statistic = (
+        "nearest-rank p50 of all rounds' samples pooled (photos x runs x rounds per side)"
+        if pooled_rust
+        else "median over rounds of each round's nearest-rank p50 (this lookalike bench --json has no raw samples)"
+    )
     rows = []
     for st in STAGES:
         rust_p50s = [r["stages_ms"][st]["p50"] for r in rust_rounds]
         ref_p50s = [percentile([s[st] for s in rnd], 50) for rnd in ref_samples]
-        pooled = [s[st] for rnd in ref_samples for s in rnd]
-        rows.append({
+        ref_pooled = [s[st] for rnd in ref_samples for s in rnd]
+        row = {
             "stage": st,
-            "lookalike_p50_ms": median(rust_p50s),
-            "reference_p50_ms": median(ref_p50s),
             "lookalike_round_p50s": rust_p50s,
             "reference_round_p50s": ref_p50s,
-            "reference_pooled_p50_ms": percentile(pooled, 50),
-            "reference_pooled_p95_ms": percentile(pooled, 95),
-        })
+            "reference_pooled_p50_ms": percentile(ref_pooled, 50),
+            "reference_pooled_p95_ms": percentile(ref_pooled, 95),
+        }
+        if pooled_rust:
+            rust_pooled = [s[st] for r in rust_rounds for s in r["samples_ms"]]
+            row["lookalike_pooled_p50_ms"] = percentile(rust_pooled, 50)
+            row["lookalike_pooled_p95_ms"] = percentile(rust_pooled, 95)
+            row["lookalike_p50_ms"], row["reference_p50_ms"] = row["lookalike_pooled_p50_ms"], row["reference_pooled_p50_ms"]
+        else:
+            row["lookalike_p50_ms"], row["reference_p50_ms"] = median(rust_p50s), median(ref_p50s)
+        rows.append(row)
     result = {
         "photos": photos,
         "rounds": rounds,
         "runs": runs,
-        "statistic": "median over rounds of each round's nearest-rank p50 (lookalike bench --json has no raw samples)",
+        "statistic": statistic,
         "stages": rows,
         "lookalike_rounds": rust_rounds,
         "reference_samples": ref_samples,
@@ -401,12 +415,13 @@ def run_race(ref: Reference, rounds: int, runs: int, skip_rembg: bool) -> dict:
     }
     if rembg_samples:
         r50s = [percentile(s, 50) for s in rembg_samples]
+        pooled = percentile([x for s in rembg_samples for x in s], 50)
         result["rembg"] = {
             **rembg_info,
             "input": "PIL image decoded before timing (rembg's time has no decode; Lookalike's total has)",
-            "p50_ms": median(r50s),
+            "p50_ms": pooled if pooled_rust else median(r50s),
             "round_p50s": r50s,
-            "pooled_p50_ms": percentile([x for s in rembg_samples for x in s], 50),
+            "pooled_p50_ms": pooled,
             "samples": rembg_samples,
         }
     return result
@@ -431,8 +446,8 @@ def print_race(res: dict, info: dict) -> None:
     lk, rf = total["lookalike_p50_ms"], total["reference_p50_ms"]
     if "rembg" in res:
         rb = res["rembg"]["p50_ms"]
-        print(f"| rembg `remove(img, session=new_session(\"u2netp\"))` | | {rb:.2f} (rembg) | |")
-        print(f"| **Lookalike total / rembg remove()** | {lk:.2f} | {rb:.2f} (rembg) | **{lk / rb:.2f}** |")
+        print(f"| rembg `remove(img, session=new_session(\"u2netp\"))`, p50 in the reference column | - | {rb:.2f} | - |")
+        print(f"| **Lookalike total / rembg remove()** | {lk:.2f} | {rb:.2f} | **{lk / rb:.2f}** |")
     print()
     print(f"Targets (issue #6): Lookalike total / rembg <= 1.0: "
           + (f"{lk / res['rembg']['p50_ms']:.2f} {'met' if lk <= res['rembg']['p50_ms'] else 'NOT met'}" if "rembg" in res else "rembg skipped")
@@ -448,7 +463,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="agreement check only (no race)")
     ap.add_argument("--exact-resize", action="store_true",
-                    help="with --check: resample like the Rust `image` crate instead of Pillow (diagnostic: isolates JPEG decoding)")
+                    help="with --check: resample with a transcription of the engine's resampler (fast_image_resize) instead of Pillow (diagnostic: isolates JPEG decoding)")
     ap.add_argument("--no-check", action="store_true", help="race without the short agreement check on the race photos first")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=5, help="timed passes over the photos per side per round")
@@ -464,7 +479,7 @@ def main() -> int:
     info = {"machine": machine(), "threads": thread_settings()}
     if args.exact_resize:
         set_resample("exact")
-        print("resampling: exact transcription of the Rust `image` crate's resize (diagnostic), not Pillow")
+        print("resampling: numpy transcription of the engine's fast_image_resize convolution (diagnostic), not Pillow")
     info["resample"] = "exact" if args.exact_resize else "pillow"
     ref = Reference(MODELS, CATALOG)
     if args.check:

@@ -13,7 +13,9 @@ Mirrors crates/engine/src/models/{manifest.rs,preprocess.rs,runtime.rs}.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +27,12 @@ from PIL import Image
 MANIFEST_FILE = "manifest.toml"  # crates/engine/src/models/manifest.rs MANIFEST_FILE
 PENDING_CHECKSUM = "PENDING"
 
-# manifest `interpolation` -> Pillow filter. The engine maps the same names onto the Rust `image`
-# crate's filters (crates/engine/src/models/preprocess.rs `filter`): bilinear -> Triangle,
-# bicubic -> CatmullRom (Pillow's BICUBIC is the same a = -0.5 kernel), lanczos3 -> Lanczos3.
-# Same kernels, different arithmetic: Pillow resizes 8-bit images in fixed point, horizontal pass
-# first, rounding to 8 bits between passes; `image` runs vertical first in f32. Pixels may differ by 1.
+# manifest `interpolation` -> Pillow filter. The engine resizes with fast_image_resize
+# (crates/engine/src/models/resample.rs): bilinear -> Bilinear, bicubic -> CatmullRom (Pillow's
+# BICUBIC is the same a = -0.5 kernel), lanczos3 -> Lanczos3. Same kernels and, like Pillow, 8-bit
+# fixed point with premultiplied RGBA, but Pillow runs the horizontal pass first and fast_image_resize
+# the vertical one (each rounds to 8 bits in between) and their coefficient precisions differ, so a
+# pixel may differ by a level.
 PIL_FILTERS = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
@@ -40,9 +43,10 @@ PIL_FILTERS = {
 
 # How images are resized. "pillow" (the default, what the race times) is the straightforward way:
 # `Image.resize`. "exact" is a diagnostic for `race.py --check --exact-resize`: a numpy transcription
-# of the Rust `image` crate's resampler (imageops/sample.rs: vertical pass first, f32 accumulation in
-# tap order, weights normalised per output pixel, straight alpha, round half away from zero), to
-# show that the remaining differences come from resampling and JPEG decoding, not from the algorithm.
+# of the engine's resampler (crates/engine/src/models/resample.rs: fast_image_resize 6.1
+# `ResizeAlg::Convolution`; 8-bit fixed point with i16 coefficients, vertical pass first, RGBA
+# premultiplied with its mul_div_255 / reciprocal-alpha rounding), to show that what remains between
+# the two sides comes from JPEG decoding (libjpeg-turbo vs zune-jpeg), not from the algorithm.
 RESAMPLE = {"mode": "pillow"}
 
 
@@ -52,76 +56,109 @@ def set_resample(mode: str) -> None:
     RESAMPLE["mode"] = mode
 
 
-def _kernel(interpolation: str):
-    f = np.float32
-    if interpolation == "bilinear":
-        return (lambda x: np.where(np.abs(x) < 1, 1 - np.abs(x), f(0))), 1.0
-    if interpolation == "lanczos3":
-
-        def sinc(t):
-            a = t * f(np.pi)
-            return np.where(t == 0, f(1), np.sin(a) / np.where(t == 0, f(1), a))
-
-        return (lambda x: np.where(np.abs(x) < 3, sinc(x) * sinc(x / f(3)), f(0))), 3.0
-    if interpolation == "bicubic":  # Catmull-Rom: bc_cubic_spline(x, 0, 0.5)
-
-        def cubic(x, b=f(0), c=f(0.5)):
-            a = np.abs(x)
-            k = np.where(
-                a < 1,
-                (12 - 9 * b - 6 * c) * a**3 + (-18 + 12 * b + 6 * c) * a**2 + (6 - 2 * b),
-                np.where(a < 2, (-b - 6 * c) * a**3 + (6 * b + 30 * c) * a**2 + (-12 * b - 48 * c) * a + (8 * b + 24 * c), f(0)),
-            )
-            return k / f(6)
-
-        return cubic, 2.0
-    if interpolation == "nearest":
-        return (lambda x: np.ones_like(x)), 0.0
-    raise ValueError(f"unknown interpolation `{interpolation}`")
+def _sinc(x: float) -> float:
+    if x == 0.0:
+        return 1.0
+    x *= math.pi
+    return math.sin(x) / x
 
 
-def _taps(n_in: int, n_out: int, interpolation: str):
-    """Per output pixel: source indices and normalised weights, padded to one width (weight 0)."""
-    kernel, support = _kernel(interpolation)
-    f = np.float32
-    ratio = f(n_in) / f(n_out)
-    sratio = max(ratio, f(1))
-    src_support = f(support) * sratio
-    idx, wts = [], []
-    for o in range(n_out):
-        x = (f(o) + f(0.5)) * ratio
-        left = min(max(int(np.floor(x - src_support)), 0), n_in - 1)
-        right = min(max(int(np.ceil(x + src_support)), left + 1), n_in)
-        i = np.arange(left, right)
-        w = kernel((i.astype(f) - (x - f(0.5))) / sratio).astype(f)
-        s = f(0)
-        for v in w:  # sequential f32 sum, as the Rust loop
-            s = f(s + v)
-        idx.append(i)
-        wts.append(w / s)
-    k = max(len(i) for i in idx)
-    I = np.zeros((n_out, k), dtype=np.int64)
-    W = np.zeros((n_out, k), dtype=f)
-    for o, (i, w) in enumerate(zip(idx, wts)):
-        I[o, : len(i)], I[o, len(i) :] = i, i[-1]
-        W[o, : len(w)] = w
-    return I, W
+# fast_image_resize 6.1 src/convolution/filters.rs: (filter, support)
+_FILTERS = {
+    "bilinear": (lambda x: 1.0 - abs(x) if abs(x) < 1.0 else 0.0, 1.0),
+    "bicubic": (
+        lambda x: ((1.5 * abs(x) - 2.5) * abs(x) * abs(x) + 1.0)
+        if abs(x) < 1.0
+        else ((((abs(x) - 5.0) * abs(x) + 8.0) * abs(x) - 4.0) * -0.5 if abs(x) < 2.0 else 0.0),
+        2.0,
+    ),
+    "lanczos3": (lambda x: _sinc(x) * _sinc(x / 3.0) if -3.0 <= x < 3.0 else 0.0, 3.0),
+}
+
+
+def _round_away(x: float) -> int:
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+@functools.lru_cache(maxsize=64)
+def _coefficients(in_size: int, out_size: int, interpolation: str):
+    """fast_image_resize `precompute_coefficients` + `Normalizer16`: per output pixel a start index
+    and i16 weights (padded to one width with zeros), and the fixed-point precision."""
+    f, support = _FILTERS[interpolation]
+    scale = in_size / out_size
+    filter_scale = max(scale, 1.0)
+    radius = support * filter_scale
+    recip = 1.0 / filter_scale
+    starts, chunks = [], []
+    for out_x in range(out_size):
+        in_center = (out_x + 0.5) * scale
+        x_min = int(max(math.floor(in_center - radius), 0.0))
+        x_max = int(min(math.ceil(in_center + radius), float(in_size)))
+        center = in_center - 0.5
+        start, coeffs, ww = x_min, [], 0.0
+        for x in range(x_min, x_max):
+            w = f((x - center) * recip)
+            if x == start and w == 0.0:
+                start += 1  # no zero coefficients at the start of the bound
+            else:
+                coeffs.append(w)
+                ww += w
+        end = x_max
+        for c in reversed(coeffs):
+            if end <= start or c != 0.0:
+                break
+            end -= 1
+        if ww != 0.0:
+            coeffs = [c / ww for c in coeffs]
+        starts.append(start)
+        chunks.append(coeffs[: end - start])
+    max_weight = max((c for ch in chunks for c in ch), default=0.0)
+    precision = 0
+    for p in range(32 - 8 - 2):
+        precision = p
+        if _round_away(max_weight * (1 << (p + 1))) >= (1 << 15):
+            break
+    width = max(len(ch) for ch in chunks)
+    k = np.zeros((out_size, width), dtype=np.int64)
+    for o, ch in enumerate(chunks):
+        k[o, : len(ch)] = [_round_away(c * (1 << precision)) for c in ch]
+    return np.asarray(starts, dtype=np.int64), k, precision
+
+
+def _convolve(arr: np.ndarray, axis: int, out_size: int, interpolation: str) -> np.ndarray:
+    starts, k, precision = _coefficients(arr.shape[axis], out_size, interpolation)
+    shape = [1] * arr.ndim
+    shape[axis] = out_size
+    acc = np.full(arr.shape[:axis] + (out_size,) + arr.shape[axis + 1 :], 1 << (precision - 1), dtype=np.int64)
+    src = arr.astype(np.int64)
+    for j in range(k.shape[1]):
+        idx = np.minimum(starts + j, arr.shape[axis] - 1)  # padded taps have weight 0
+        acc += np.take(src, idx, axis=axis) * k[:, j].reshape(shape)
+    return np.clip(acc >> precision, 0, 255).astype(np.uint8)
 
 
 def _resize_exact(arr: np.ndarray, size: tuple[int, int], interpolation: str) -> np.ndarray:
     w, h = size
     if (arr.shape[1], arr.shape[0]) == (w, h):
         return arr.copy()
-    src = arr.astype(np.float32)
-    I, W = _taps(arr.shape[0], h, interpolation)
-    tmp = np.zeros((h,) + src.shape[1:], dtype=np.float32)
-    for k in range(I.shape[1]):  # vertical first, f32 intermediate, taps in order
-        tmp = tmp + W[:, k].reshape((-1,) + (1,) * (src.ndim - 1)) * src[I[:, k]]
-    I, W = _taps(arr.shape[1], w, interpolation)
-    out = np.zeros((h, w) + src.shape[2:], dtype=np.float32)
-    for k in range(I.shape[1]):
-        out = out + W[:, k].reshape((1, -1) + (1,) * (src.ndim - 2)) * tmp[:, I[:, k]]
-    return round_half_away(np.clip(out, 0, 255)).astype(np.uint8)
+    if interpolation == "nearest":  # not used by any manifest entry; Pillow's is close enough here
+        return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.NEAREST))
+    rgba = arr.ndim == 3 and arr.shape[2] == 4
+    img = arr
+    if rgba:  # premultiply: mul_div_255 (fast_image_resize src/alpha/common.rs)
+        a = arr[..., 3:4].astype(np.uint32)
+        t = arr[..., :3].astype(np.uint32) * a + 128
+        img = np.concatenate([((t >> 8) + t) >> 8, a], axis=2).astype(np.uint8)
+    if h != arr.shape[0]:
+        img = _convolve(img, 0, h, interpolation)  # u8 images: vertical pass first
+    if w != arr.shape[1]:
+        img = _convolve(img, 1, w, interpolation)
+    if rgba:  # divide by alpha with the reciprocal table (PRECISION 8)
+        a = img[..., 3].astype(np.uint32)
+        recip = np.where(a > 0, ((255 * (1 << 9)) // np.maximum(a, 1) + 1) >> 1, 0)[..., None]
+        img = img.copy()
+        img[..., :3] = np.minimum((img[..., :3].astype(np.uint32) * recip + 128) >> 8, 255).astype(np.uint8)
+    return img
 
 
 def resize(arr: np.ndarray, size: tuple[int, int], interpolation: str) -> np.ndarray:

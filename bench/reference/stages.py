@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .models import resize, resize_image, round_half_away
 
@@ -38,9 +38,24 @@ def _rust_round_f64(x: float) -> int:
 
 
 def working_size(width: int, height: int, max_side: int) -> tuple[int, int]:
-    """The `image` crate's `DynamicImage::resize` box fit (math/utils.rs `resize_dimensions`)."""
-    ratio = min(max_side / width, max_side / height)
-    return max(_rust_round_f64(width * ratio), 1), max(_rust_round_f64(height * ratio), 1)
+    """Fits (width, height) inside a max_side square, aspect kept (crates/engine/src/models/resample.rs `fit`)."""
+    longest = max(width, height)
+    if longest <= max_side:
+        return width, height
+    scale = max_side / longest
+    return tuple(min(max(_rust_round_f64(s * scale), 1), max_side) for s in (width, height))
+
+
+# EXIF orientation -> Pillow transpose (what ImageOps.exif_transpose applies)
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def is_cutout(alpha: np.ndarray) -> bool:
@@ -68,12 +83,12 @@ def decode(data: bytes, opts: DecodeOptions = DecodeOptions()) -> tuple[np.ndarr
     if img.mode.startswith("I;16") or img.mode == "I":
         # 16-bit greyscale: scale to 8 bits as the `image` crate's into_rgba8 does
         img = Image.fromarray(round_half_away(np.asarray(img, dtype=np.float32) / 257.0).astype(np.uint8), "L")
-    img = ImageOps.exif_transpose(img)
     img = img.convert("RGBA" if has_alpha else "RGB")
+    # shrink to the working size (bilinear, as decode.rs), then turn upright (the engine's order)
     if max(img.size) > opts.working_max_side:
-        # the engine's Triangle filter == Pillow's BILINEAR (same kernel, support scaled when shrinking).
-        # Pillow resizes RGBA premultiplied; the `image` crate does not: edge pixels of a cut-out differ.
         img = resize_image(img, working_size(*img.size, opts.working_max_side), "bilinear")
+    if orientation in _ORIENT:
+        img = img.transpose(_ORIENT[orientation])
     rgba = np.asarray(img.convert("RGBA"))
     info = {
         "format": {"JPG": "JPEG"}.get(fmt, fmt),
@@ -106,7 +121,7 @@ def saliency(model, rgba: np.ndarray) -> np.ndarray:
     out = model.run(rgba)[spec["name"]]  # min-max normalised if the manifest says so
     mh, mw = spec["dims"][-2], spec["dims"][-1]
     small = round_half_away(np.clip(out, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8).reshape(mh, mw)
-    # segment.rs resizes the mask with FilterType::Triangle == Pillow BILINEAR
+    # segment.rs resizes the mask back with Interpolation::Bilinear
     return resize(small, (rgba.shape[1], rgba.shape[0]), "bilinear")
 
 
