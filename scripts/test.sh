@@ -16,7 +16,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== python syntax of the committed tools"
-python3 -m py_compile scripts/*.py catalog/recipe/*.py models/export/*.py
+python3 -m py_compile scripts/*.py catalog/recipe/*.py models/export/*.py models/generated/*.py \
+  bench/*.py bench/reference/*.py bench/queries/*.py tests/bad-inputs/*.py
 
 echo "== cargo test"
 cargo test --workspace
