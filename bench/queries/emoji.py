@@ -294,7 +294,7 @@ def index_stale(products_json: Path) -> bool:
     """As scripts/setup.sh does for catalog/demo: rebuild when catalog.json is missing or older than
     the products file, the CLI binary or the model manifest."""
     cat = common.ROOT / CATALOG / "catalog.json"
-    if not cat.is_file():
+    if not cat.is_file() or not common.LOOKALIKE.is_file():
         return True
     t = cat.stat().st_mtime
     return any(p.stat().st_mtime > t for p in (products_json, common.LOOKALIKE, common.MODELS_DIR / "manifest.toml"))
