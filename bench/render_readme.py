@@ -1,0 +1,136 @@
+"""Writes README's "Performance" and "Quality" tables from the result files that the benchmark
+commands leave in bench/results/ (never from numbers typed by hand):
+
+    race.json         bash scripts/race.sh --json bench/results/race.json
+    scan.json         bash scripts/bench-scan.sh --json bench/results/scan.json
+    eval-<set>.json   bash scripts/eval.sh
+
+The text between `<!-- performance:begin -->` / `<!-- performance:end -->` and
+`<!-- quality:begin -->` / `<!-- quality:end -->` is replaced; everything else is left alone.
+`bash scripts/report.sh` runs all of the above, then this.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+STAGES = ["decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank", "total"]
+SETS = {
+    "photo": "photo-like copies of the demo catalog's own images (crop, rotation, perspective, "
+             "lighting, colour cast, new background, blur, JPEG, downscale)",
+    "multiview": "Saleor products: one view in the catalog, another view as the query",
+    "emoji": "cross-style: a catalog of Google's emoji drawings, queried with Twitter, OpenMoji "
+             "and Fluent drawings of the same objects",
+}
+
+
+def load(name: str) -> dict | None:
+    p = RESULTS / name
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def f(x: float | None, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def performance() -> str:
+    race, scan = load("race.json"), load("scan.json")
+    out = []
+    if race:
+        m, r = race["machine"], race["race"]
+        load_avg = " / ".join(f"{x:.1f}" for x in m.get("loadavg_start", [])[:1] + m.get("loadavg_end", [])[:1])
+        rust_rss = max(x.get("peak_rss_mib") or 0 for x in r["lookalike_rounds"])
+        lk_total = r["stages"][-1]["lookalike_p50_ms"]
+        out += [
+            f"**Search latency**, lite profile, `bash scripts/race.sh --json bench/results/race.json` on "
+            f"{m['nproc']} cores ({m['cpu']}), load average {load_avg} (start / end): the "
+            f"{len(r['photos'])} product photos of `scripts/bench.sh` (1600x1200 JPEG), {r['rounds']} "
+            f"alternating rounds x {r['runs']} runs per side, p50 over all samples. Lookalike is "
+            f"`lookalike bench`; the reference is `bench/reference` (the same stages the plain Python "
+            f"way: onnxruntime with default options, Pillow, numpy) on the same model files and "
+            f"catalog; rembg is `remove(img, session=new_session(\"u2netp\"))` on the decoded photo.",
+            "",
+            "| stage | Lookalike p50 ms | reference p50 ms | Lookalike / reference |",
+            "|---|---|---|---|",
+        ]
+        for s in r["stages"]:
+            a, b = s["lookalike_p50_ms"], s["reference_p50_ms"]
+            ratio = f"{a / b:.2f}" if b and b > 0.05 else "-"
+            name = f"**{s['stage']}**" if s["stage"] == "total" else s["stage"]
+            out.append(f"| {name} | {f(a, 2)} | {f(b, 2)} | {ratio} |")
+        rembg = r["rembg"].get("p50_ms") if isinstance(r.get("rembg"), dict) else None
+        out += [
+            f"| rembg `remove()` (background removal only, no decode) | | {f(rembg, 2)} | "
+            f"Lookalike total / rembg: **{lk_total / rembg:.2f}** |" if rembg else "",
+            "",
+            f"Peak RSS of the Lookalike search process: **{rust_rss:.0f} MiB** (the reference's: "
+            f"{f(r.get('reference_peak_rss_mib'), 0)} MiB). Model + catalog load: "
+            f"{f(r['lookalike_rounds'][0].get('load_ms'), 0)} ms.",
+            "",
+        ]
+    if scan:
+        bw = scan["memory_read_gb_per_s"]
+        out += [
+            f"**Retrieval scan**, `bash scripts/bench-scan.sh --json bench/results/scan.json` "
+            f"(criterion; exact top-50 over generated 768-d f32 rows) on {scan['machine']['cores']} "
+            f"cores ({scan['machine']['cpu']}). Memory read bandwidth, measured the same way (every "
+            f"core summing the 1M-row matrix): **{bw['all_cores']:.2f} GB/s** "
+            f"(one core {f(bw.get('one_core'), 2)} GB/s).",
+            "",
+            "| rows | queries per pass | ms per pass | ms per query | GB/s read | share of bandwidth |",
+            "|---|---|---|---|---|---|",
+        ]
+        for x in scan["rows"]:
+            out.append(
+                f"| {x['rows']:,} | {x['queries']} | {x['median_ms']:.3f} | {x['ms_per_query']:.3f} "
+                f"| {x['gb_per_s']:.2f} | {100 * x['share_of_bandwidth']:.0f}% |"
+            )
+        out.append("")
+    return "\n".join(line for line in out if line is not None)
+
+
+def quality() -> str:
+    out = []
+    for name, about in SETS.items():
+        e = load(f"eval-{name}.json")
+        if not e:
+            continue
+        out += [
+            f"**{name}** ({about}): catalog `{e['catalog']}`, {e['n']} test queries; weights tuned "
+            f"on the tune split (grid, best MRR), every row on the test split; routed to the right "
+            f"category {100 * e['route_accuracy']:.1f}%. `bash scripts/eval.sh {name}`",
+            "",
+            "| blend | weights (semantic, texture, colour) | R@1 | R@5 | R@10 | MRR |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in e["rows"]:
+            w, m = row["weights"], row["metrics"]
+            out.append(
+                f"| {row['name']} | {w['semantic']:.2f}, {w['texture']:.2f}, {w['color']:.2f} | "
+                f"{m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['recall_at_10']:.3f} | {m['mrr']:.3f} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def replace(text: str, tag: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- {tag}:begin -->\n).*?(<!-- {tag}:end -->)", re.S)
+    if not pattern.search(text):
+        sys.exit(f"README.md has no <!-- {tag}:begin --> ... <!-- {tag}:end --> markers")
+    note = "<!-- generated by bench/render_readme.py from bench/results/: rerun, do not edit -->\n"
+    return pattern.sub(lambda m: m.group(1) + note + body.strip() + "\n" + m.group(2), text)
+
+
+def main() -> None:
+    text = README.read_text()
+    text = replace(text, "performance", performance())
+    text = replace(text, "quality", quality())
+    README.write_text(text)
+    print("README.md: Performance and Quality tables rewritten from bench/results/")
+
+
+if __name__ == "__main__":
+    main()
