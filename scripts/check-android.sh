@@ -117,7 +117,7 @@ fi
 echo "  installed"
 
 echo "== 3/3 cargo check --target $TARGET -p lookalike-engine -p lookalike-app"
-for f in models/manifest.toml models/u2netp.onnx models/efficientnet_lite0.onnx catalog/demo/catalog.json; do
+for f in models/manifest.toml models/u2netp_int8.onnx models/efficientnet_lite0.onnx catalog/demo/catalog.json; do
   [ -e "$f" ] || die "$f is missing: run \`bash scripts/setup.sh\` first (bundle resources)"
 done
 if [ ! -f ui/dist/index.html ]; then

@@ -38,7 +38,11 @@ fn engine_is_shareable_across_threads() {
 /// A copy of the models folder (manifest + the lite models) that a test may damage.
 fn models_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["manifest.toml", "u2netp.onnx", "efficientnet_lite0.onnx"] {
+    for f in [
+        "manifest.toml",
+        "u2netp_int8.onnx",
+        "efficientnet_lite0.onnx",
+    ] {
         std::fs::copy(models_dir().join(f), dir.path().join(f)).unwrap();
     }
     // the runtime library stays where set-up put it
@@ -53,11 +57,11 @@ fn open_with(models: &Path) -> Result<Engine, EngineError> {
 #[test]
 fn missing_model_file_is_named() {
     let models = models_copy();
-    std::fs::remove_file(models.path().join("u2netp.onnx")).unwrap();
+    std::fs::remove_file(models.path().join("u2netp_int8.onnx")).unwrap();
     match open_with(models.path()) {
         Err(EngineError::ModelMissing { model, path }) => {
-            assert_eq!(model, "u2netp");
-            assert!(path.ends_with("u2netp.onnx"));
+            assert_eq!(model, "u2netp_int8");
+            assert!(path.ends_with("u2netp_int8.onnx"));
         }
         other => panic!("expected ModelMissing, got {:?}", other.err()),
     }

@@ -35,6 +35,7 @@ fn test_models(dir: &Path) {
     .unwrap();
     for link in [
         "u2netp.onnx",
+        "u2netp_int8.onnx",
         "efficientnet_lite0.onnx",
         "runtime",
         "generated",

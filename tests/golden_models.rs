@@ -17,8 +17,14 @@ fn registry() -> ModelRegistry {
 
 #[test]
 fn u2netp_mask_matches_the_gift_box_alpha() {
+    for id in ["u2netp", "u2netp_int8"] {
+        gift_box_iou(id);
+    }
+}
+
+fn gift_box_iou(id: &str) {
     let models = registry();
-    let u2netp = models.get("u2netp").expect("u2netp loads");
+    let u2netp = models.get(id).expect("segmenter loads");
     let bytes = std::fs::read(fixture("gift_box.png")).unwrap();
     let decoded = decode(&bytes, &DecodeOptions::default()).unwrap();
     assert!(
@@ -36,8 +42,44 @@ fn u2netp_mask_matches_the_gift_box_alpha() {
         "mask comes back at input resolution"
     );
     let iou = mask_iou(&mask, &truth, 128);
-    println!("U2Netp IoU vs gift box alpha: {iou:.3}");
-    assert!(iou >= 0.9, "IoU {iou:.3} < 0.9");
+    println!("{id} IoU vs gift box alpha: {iou:.3}");
+    assert!(iou >= 0.9, "{id}: IoU {iou:.3} < 0.9");
+}
+
+/// The searches' INT8 segmenter must cut products out like the FP32 model it was made from.
+#[test]
+fn int8_u2netp_masks_agree_with_fp32_on_product_photos() {
+    let models = registry();
+    let (fp32, int8) = (
+        models.get("u2netp").unwrap(),
+        models.get("u2netp_int8").unwrap(),
+    );
+    let mut photos: Vec<_> = std::fs::read_dir(lookalike_tests::demo_sources().join("images"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    photos.sort();
+    let mut ious: Vec<f64> = photos
+        .iter()
+        .step_by(3)
+        .map(|p| {
+            let decoded = decode(&std::fs::read(p).unwrap(), &DecodeOptions::default()).unwrap();
+            let a = saliency(&fp32, &decoded.image).unwrap();
+            let b = saliency(&int8, &decoded.image).unwrap();
+            f64::from(mask_iou(&b, &a, 128))
+        })
+        .collect();
+    ious.sort_by(f64::total_cmp);
+    let mean = ious.iter().sum::<f64>() / ious.len() as f64;
+    let median = ious[ious.len() / 2];
+    println!(
+        "INT8 vs FP32 U2Netp mask IoU over {} photos: mean {mean:.3}, median {median:.3}, min {:.3}",
+        ious.len(),
+        ious[0]
+    );
+    assert!(ious.len() >= 10);
+    assert!(mean >= 0.9 && median >= 0.95, "{ious:?}");
 }
 
 #[test]

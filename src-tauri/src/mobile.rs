@@ -194,14 +194,14 @@ pub fn install_bundle(
 }
 
 /// Session settings for phones: one intra-op thread per big core (at most 4: the little cores
-/// only slow a parallel run down), and no CPU arena or memory patterns, which cost about
-/// 240 MB of peak memory for about 25% speed (`scripts/bench.sh`), too much next to a camera app.
+/// only slow a parallel run down). Arena on, memory patterns off, as on the desktop: with the
+/// INT8 segmenter a whole search peaks at about 250 MB on x86-64 (`scripts/race.sh`), and
+/// without the arena segmentation is 1.5x slower.
 pub fn runtime_options() -> RuntimeOptions {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let big = big_cores(Path::new("/sys/devices/system/cpu")).unwrap_or(cores);
     RuntimeOptions {
         intra_threads: big.clamp(1, 4).min(cores),
-        cpu_arena: false,
         ..RuntimeOptions::default()
     }
 }
@@ -666,7 +666,7 @@ mod tests {
         std::fs::create_dir_all(sys.path().join("cpuidle")).unwrap();
         assert_eq!(big_cores(sys.path()), Some(4), "4 little + 3 big + 1 prime");
         let options = runtime_options();
-        assert!(!options.cpu_arena);
+        assert!(options.cpu_arena && !options.memory_pattern);
         assert!((1..=4).contains(&options.intra_threads));
     }
 }

@@ -416,12 +416,15 @@ mod tests {
     fn committed_manifest_has_both_profiles() {
         let m = repo_manifest();
         let lite = m.profile("lite").unwrap();
-        assert_eq!(lite.segmenter, "u2netp");
-        assert_eq!(lite.query_models(), vec!["u2netp", "efficientnet_lite0"]);
+        assert_eq!(lite.segmenter, "u2netp_int8");
+        assert_eq!(
+            lite.query_models(),
+            vec!["u2netp_int8", "efficientnet_lite0"]
+        );
         let full = m.profile("full").unwrap();
         assert_eq!(
             full.query_models(),
-            vec!["u2netp", "siglip2", "fashion_siglip", "dinov2_small"]
+            vec!["u2netp_int8", "siglip2", "fashion_siglip", "dinov2_small"]
         );
         assert!(matches!(
             m.profile("nope"),

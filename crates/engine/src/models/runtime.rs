@@ -64,10 +64,13 @@ pub fn environment(dylib: &Path) -> Result<&'static Environment> {
 pub struct RuntimeOptions {
     pub dylib: Option<PathBuf>,
     pub intra_threads: usize,
-    /// ORT's CPU arena (and memory patterns) keep activation buffers between runs: about 25% faster
-    /// searches for about 240 MB more peak memory (`scripts/bench.sh`: 186 vs 239 ms p50, 613 vs
-    /// 370 MiB). On by default; a memory-tight phone build may turn it off.
+    /// ORT's CPU arena keeps activation buffers between runs. Without it every run maps and
+    /// faults in U2Netp's large activations afresh: 1.5x slower segmentation (`lookalike bench`:
+    /// lite total p50 105 vs 162 ms) for about 100 MB less peak memory.
     pub cpu_arena: bool,
+    /// ORT's memory patterns pre-plan one block for a whole run on top of the arena: no faster
+    /// here (U2Netp INT8 65 ms either way) but about 90 MB more peak memory, so off by default.
+    pub memory_pattern: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -77,6 +80,7 @@ impl Default for RuntimeOptions {
             dylib: None,
             intra_threads: cores.min(4),
             cpu_arena: true,
+            memory_pattern: false,
         }
     }
 }
@@ -166,7 +170,7 @@ impl LoadedModel {
                 .with_arena_allocator(options.cpu_arena)
                 .build()])
             .map_err(|e| ort_err(e.into()))?
-            .with_memory_pattern(options.cpu_arena)
+            .with_memory_pattern(options.memory_pattern)
             .map_err(|e| ort_err(e.into()))?
             .commit_from_file(&path)
             .map_err(ort_err)?;
