@@ -38,8 +38,13 @@ pub fn default_dylib_path(models_dir: &Path) -> PathBuf {
     }
 }
 
-/// Loads ONNX Runtime once per process. The first caller's path wins (ORT can be loaded only once).
-pub fn environment(dylib: &Path) -> Result<&'static Environment> {
+/// Loads ONNX Runtime once per process. The first caller's path and thread count win (ORT can be
+/// loaded only once).
+///
+/// Every session runs on one process-wide intra-op thread pool. With a pool per session, the
+/// segmenter's threads still spin, waiting for work, while the next model runs, and on a
+/// phone-sized core count they take the CPU from it.
+pub fn environment(dylib: &Path, intra_threads: usize) -> Result<&'static Environment> {
     let env = ENVIRONMENT.get_or_init(|| {
         let fail = |e: String| (dylib.to_path_buf(), e);
         if !dylib.exists() {
@@ -47,9 +52,15 @@ pub fn environment(dylib: &Path) -> Result<&'static Environment> {
                 "file not found (run scripts/setup.sh, or set ORT_DYLIB_PATH)".into(),
             ));
         }
-        ort::init_from(dylib)
-            .map_err(|e| fail(e.to_string()))?
+        // the library path first: building the pool options already calls into the library
+        let builder = ort::init_from(dylib).map_err(|e| fail(e.to_string()))?;
+        let pool = ort::environment::GlobalThreadPoolOptions::default()
+            .with_intra_threads(intra_threads.max(1))
+            .and_then(|p| p.with_inter_threads(1))
+            .map_err(|e| fail(e.to_string()))?;
+        builder
             .with_name("lookalike")
+            .with_global_thread_pool(pool)
             .build()
             .map_err(|e| fail(e.to_string()))
     });
@@ -155,7 +166,7 @@ impl LoadedModel {
             .dylib
             .clone()
             .unwrap_or_else(|| default_dylib_path(&manifest.dir));
-        let env = environment(&dylib)?;
+        let env = environment(&dylib, options.intra_threads)?;
         let ort_err = |e: ort::Error| EngineError::ModelMismatch {
             model: id.into(),
             detail: format!("ONNX Runtime could not open {}: {e}", path.display()),
