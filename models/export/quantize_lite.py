@@ -74,7 +74,7 @@ N_CALIB = 32
 WORKING_MAX_SIDE = 1024  # crates/engine/src/stages/decode.rs DecodeOptions::default
 THREADS = 2
 WARMUP = 5
-RUNS = 30
+RUNS = {"u2netp": 30, "efficientnet_lite0": 100}  # timed runs per variant (Lite0 runs are short)
 SEGMENT_CUT = 128  # threshold 0.5 -> stages/segment.rs threshold_u8(0.5)
 SEGMENT_MARGIN = 0.02
 
@@ -195,8 +195,11 @@ def session(path, threads=THREADS):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    # The engine's session: ort GraphOptimizationLevel::Level3 == ORT_ENABLE_LAYOUT, arena + memory pattern on.
+    # The engine's session (crates/engine/src/models/runtime.rs RuntimeOptions::default): ort
+    # GraphOptimizationLevel::Level3 == ORT_ENABLE_LAYOUT, CPU arena on, memory patterns off.
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_LAYOUT
+    opts.enable_cpu_mem_arena = True
+    opts.enable_mem_pattern = False
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
@@ -403,8 +406,9 @@ METHODS = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.P
 
 
 def build(model_id, name, spec, pre_path, feeds, out_path, source_sha):
-    """Quantizes pre_path into out_path; returns the seconds it took."""
+    """Quantizes pre_path into out_path; returns the seconds it took and the nodes kept in float."""
     t0 = time.perf_counter()
+    exclude = []
     if spec.get("kind") == "dynamic":
         quantize_dynamic(str(pre_path), str(out_path), per_channel=False, weight_type=QuantType.QUInt8)
     else:
@@ -436,7 +440,7 @@ def build(model_id, name, spec, pre_path, feeds, out_path, source_sha):
         )
     seconds = time.perf_counter() - t0
     finalize(out_path, model_id, name, source_sha)
-    return seconds
+    return seconds, exclude
 
 
 def finalize(path, model_id, name, source_sha):
@@ -463,13 +467,13 @@ def load_avg():
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def time_sessions(sessions, feed):
+def time_sessions(sessions, feed, runs):
     """Each session in its own block (warm-up, then runs), in two passes: forward and reverse order, so load
     drift hits every variant alike. Not interleaved run by run: ORT's intra-op workers spin for a while
     after a run, and the previous session's spinning threads would slow the next one on 2 cores."""
     times = {k: [] for k in sessions}
     order = list(sessions)
-    per_pass = RUNS // 2
+    per_pass = runs // 2
     for keys in (order, order[::-1]):
         for k in keys:
             s = sessions[k]
@@ -582,9 +586,9 @@ def run(args):
         rows = {"fp32": {"desc": "FP32 (committed / fetched)", "path": fp32}}
         for name, (desc, spec) in todo.items():
             out = WORK / f"{model_id}_{name}.onnx"
-            secs = build(model_id, name, spec, pre, feeds, out, want)
+            secs, floats = build(model_id, name, spec, pre, feeds, out, want)
             print(f"{model_id} {name}: built in {secs:.1f} s, {out.stat().st_size} bytes")
-            rows[name] = {"desc": desc, "path": out, "build_s": secs}
+            rows[name] = {"desc": desc, "path": out, "build_s": secs, "float_nodes": floats}
         # quality
         sessions = {k: session(r["path"]) for k, r in rows.items()}
         for k, r in rows.items():
@@ -595,12 +599,12 @@ def run(args):
             else:
                 r["q"] = eval_lite0(data, sessions["fp32"], sessions[k])
             print(f"  {k}: {r['q']}")
-        # latency (interleaved) on a fixed evaluation input
+        # latency on a fixed evaluation input
         feed_src = data.u2_in if model_id == "u2netp" else data.en_in
         in_name = sessions["fp32"].get_inputs()[0].name
         feed = {in_name: feed_src[data.eval_paths[0]]}
         before = load_avg()
-        lat = time_sessions(sessions, feed)
+        lat = time_sessions(sessions, feed, RUNS[model_id])
         after = load_avg()
         for k, r in rows.items():
             r["p50"], r["p90"] = lat[k]
@@ -610,12 +614,20 @@ def run(args):
             print(f"  {k}: p50 {r['p50']:.1f} ms p90 {r['p90']:.1f} ms, peak RSS {r['rss']:.0f} MB")
         results[model_id] = {"rows": rows, "load_before": before, "load_after": after}
         if model_id in CHOSEN and CHOSEN[model_id] in rows:
-            shutil.copyfile(rows[CHOSEN[model_id]]["path"], OUT_FILES[model_id])
-            print(f"wrote {OUT_FILES[model_id]} ({CHOSEN[model_id]}), sha256 {sha256_file(OUT_FILES[model_id])}")
+            dst = out_file(args, model_id)
+            src = rows[CHOSEN[model_id]]["path"]
+            if dst.exists() and sha256_file(dst) == sha256_file(src):
+                print(f"{dst} is already this build ({CHOSEN[model_id]}), sha256 {sha256_file(dst)}")
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                tmp = dst.with_name(dst.name + ".tmp")
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, dst)  # atomic: a reader never sees half a model
+                print(f"wrote {dst} ({CHOSEN[model_id]}), sha256 {sha256_file(dst)}")
     base_rss = peak_rss_mb(None)
     repro = None
     if args.repro:
-        repro = check_repro(data, manifest, [m for m in results])
+        repro = check_repro(data, manifest, [m for m in results], args)
     text = report(data, results, base_rss, repro, args)
     print(text)
     if not args.no_readme:
@@ -623,7 +635,11 @@ def run(args):
         print(f"wrote {README}")
 
 
-def check_repro(data, manifest, model_ids):
+def out_file(args, model_id):
+    return Path(args.out_dir) / OUT_FILES[model_id].name if args.out_dir else OUT_FILES[model_id]
+
+
+def check_repro(data, manifest, model_ids, args):
     """Rebuilds each chosen variant from scratch (fresh pre-processing, fresh calibration) and compares bytes."""
     out = {}
     with tempfile.TemporaryDirectory(prefix="quant-lite-repro.") as tmp:
@@ -634,7 +650,7 @@ def check_repro(data, manifest, model_ids):
             desc, spec = variants(model_id)[name]
             again = Path(tmp) / f"{model_id}_{name}.onnx"
             build(model_id, name, spec, tmp_pre, data.calib(model_id), again, manifest[model_id]["sha256"])
-            a, b = sha256_file(OUT_FILES[model_id]), sha256_file(again)
+            a, b = sha256_file(out_file(args, model_id)), sha256_file(again)
             out[model_id] = (a == b, a, b)
             print(f"repro {model_id}: {'identical' if a == b else 'DIFFERENT'} {a} {b}")
     return out
@@ -661,7 +677,7 @@ def report(data, results, base_rss, repro, args):
         f"{' ' + ' '.join(args.argv) if args.argv else ''}`",
         f"- machine: {cpu_name()}, {os.cpu_count()} cores (shared), {platform.system()} {platform.release()}; "
         f"onnxruntime {ort.__version__} CPU, intra_op_num_threads={THREADS}, inter_op 1, ORT_ENABLE_LAYOUT "
-        f"(the engine's Level3), arena on",
+        f"(the engine's Level3), CPU arena on, memory patterns off (the engine's defaults)",
         f"- calibration: {len(data.calib_paths)} demo-catalog product photos, `random.Random({SEED}).sample` of the "
         f"{len(data.calib_paths) + len([p for p in data.eval_paths if p.parent == CATALOG_IMAGES])} sorted "
         f"`.cache/demo-sources/images/*`; evaluation: the other "
@@ -675,8 +691,9 @@ def report(data, results, base_rss, repro, args):
         "- activations UInt8 (asymmetric), weights Int8 (symmetric), reduce_range off; pre-processed with "
         "`quant_pre_process(skip_symbolic_shape=True)`; calibration in chunks of 4 images",
         "- latency: median (p50) and p90 of "
-        f"{RUNS} runs of one fixed evaluation image: each variant in its own block ({WARMUP} warm-up + "
-        f"{RUNS // 2} runs), two passes (forward and reverse order of the table)",
+        f"{RUNS['u2netp']} (U2Netp) / {RUNS['efficientnet_lite0']} (Lite0) runs of one fixed evaluation image: "
+        f"each variant in its own block ({WARMUP} warm-up + half the runs), two passes (forward and reverse "
+        "order of the table)",
         f"- peak RSS: VmHWM of a fresh Python process that loads the model and runs it 5 times "
         f"(Python + numpy + onnxruntime imported, no model: {base_rss:.0f} MB)",
         "",
@@ -716,13 +733,17 @@ def report(data, results, base_rss, repro, args):
         lines.append("| variant | what |")
         lines.append("|---|---|")
         for k, r in rows.items():
-            lines.append(f"| `{k}` | {r['desc']} |")
+            floats = r.get("float_nodes")
+            extra = f"; float: {', '.join(floats)}" if floats else ""
+            lines.append(f"| `{k}` | {r['desc']}{extra} |")
         lines.append("")
         if CHOSEN[model_id] in rows:
             r = rows[CHOSEN[model_id]]
             lines.append(f"Chosen: `{CHOSEN[model_id]}` -> `models/{OUT_FILES[model_id].name}`, "
                          f"{r['size']} bytes, sha256 `{r['sha256']}`")
             lines.append("")
+    lines += manifest_entries(results)
+    lines += NOTES
     if repro:
         lines.append("## Reproducibility")
         lines.append("")
@@ -733,6 +754,87 @@ def report(data, results, base_rss, repro, args):
     return "\n".join(lines)
 
 
+def toml_value(v):
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def manifest_entries(results):
+    """The manifest entries the chosen files would get: the FP32 entry's input/outputs (the names are checked
+    unchanged by finalize()), the INT8 file and its sha256."""
+    manifest = load_manifest()
+    lines = ["## Manifest entries for the chosen files", "",
+             "Input and output names are those of the FP32 graph (checked by the script). Proposed, not applied:",
+             "", "```toml"]
+    for model_id, res in results.items():
+        row = res["rows"].get(CHOSEN[model_id])
+        if row is None:
+            continue
+        fp = manifest[model_id]
+        m = onnx.load(str(row["path"]), load_external_data=False)
+        inits = {t.name for t in m.graph.initializer}
+        ins = [i.name for i in m.graph.input if i.name not in inits]
+        outs = [o.name for o in m.graph.output]
+        source = (f"{model_id} above ({fp['file']}), statically quantized by models/export/quantize_lite.py, "
+                  f"variant {CHOSEN[model_id]}: {row['desc']}")
+        lines += [
+            f"[models.{model_id}_int8]",
+            f"file = {toml_value(OUT_FILES[model_id].name)}",
+            f"sha256 = {toml_value(row['sha256'])}",
+            f"source = {toml_value(source)}",
+            f"license = {toml_value(fp['license'])}",
+            f"weights = {toml_value(fp['weights'])}",
+            f"# graph inputs {ins}, outputs {outs}",
+            f"input = {toml_value(fp['input'])}",
+            "outputs = [",
+        ]
+        lines += [f"  {toml_value(o)}," for o in fp["outputs"]]
+        lines += ["]", ""]
+    lines[-1:] = ["```", ""]
+    return lines
+
+
+NOTES = [
+    "## Notes",
+    "",
+    "- U2Netp: plain static INT8 (`qdq_pc_minmax`, `qdq_pc_entropy`, `qop_pc_minmax`) loses the masks and "
+    "per-tensor or percentile calibration wrecks them, because the decoder uses near-constant, large "
+    "\"offset channels\" as biases (stage 2d's hx2d has a channel at 226..228 on every image while the "
+    "others span 0..20; the next conv cancels it with biases up to 1361). One scale per activation tensor "
+    "then crushes the other channels, and the cancelling conv amplifies the offset channel's rounding error "
+    "(onnxruntime.quantization.qdq_loss_debug: SQNR falls from 37 dB to -7 dB across that one conv). "
+    "`offset_channel_nodes()` finds such tensors from the calibration data (per-channel min/max) and keeps "
+    "their producers and the convs reading them in float (the `_offsets` variants; the float nodes are "
+    "listed above). Percentile calibration then stops clipping a real signal and becomes the best.",
+    "- The chosen U2Netp file is `qdq_pc_minmax_offsets` (the one models/manifest.toml's `u2netp_int8` entry "
+    "pins); `qdq_pc_percentile_offsets` keeps the same nodes in float, runs as fast and gives masks closer "
+    "to FP32: the candidate if the manifest entry is ever re-pinned (its sha256 differs).",
+    "- `dynamic` quantizes activations at run time per tensor (ConvInteger): the same offset channels ruin "
+    "it, and ConvInteger is slower than the FP32 convs on this CPU.",
+    "- EfficientNet-Lite0 has no offset channels (ReLU6 caps every activation at 6; the detector finds none). "
+    "The `_backbone` variants quantize Conv/Clip/Add/Gemm only and keep the texture statistics (Sub, Mul, "
+    "ReduceMean, Sqrt) in float; the classifier Gemm is per-channel (axis 0). Keeping stem, head and classifier "
+    "in float (`_ends`) doubles the file for little.",
+    "- Calibration proxy: U2Netp is calibrated on whole product photos, exactly what it sees in the engine. "
+    "Lite0 is calibrated on the engine's input (the cut-out on white); whole photos would be a reasonable "
+    "proxy too, but the cut-outs are what it sees.",
+    "- The keyboard photo is the hard case of every U2Netp variant: its FP32 mask is uncertain (a large "
+    "share of soft-mask values between 0.25 and 0.75), so a small shift moves the 0.5 threshold a lot.",
+    "- Latency is measured under whatever else runs on this shared 2-core machine (load averages above); "
+    "compare variants within one table, not across runs.",
+    "",
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=["u2netp", "efficientnet_lite0"], help="only this model")
@@ -740,6 +842,7 @@ def main():
     ap.add_argument("--variants", help="comma-separated subset of variants (the chosen one is always built)")
     ap.add_argument("--repro", action="store_true", help="rebuild the chosen files from scratch, compare bytes")
     ap.add_argument("--no-readme", action="store_true", help=f"do not write {README.name}")
+    ap.add_argument("--out-dir", help="write the chosen INT8 files here instead of models/ (e.g. to compare bytes)")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
