@@ -159,7 +159,7 @@ def thread_settings() -> dict:
             "onnxruntime": Path(cli_env()["ORT_DYLIB_PATH"]).name,
             # crates/engine/src/models/runtime.rs `RuntimeOptions::default()` and `LoadedModel::load`
             "intra_op_threads": min(cores, 4),
-            "rule": "RuntimeOptions::default: intra_threads = min(available cores, 4); graph optimisation level 3; CPU arena + memory pattern on",
+            "rule": "RuntimeOptions::default: intra_threads = min(available cores, 4); graph optimisation level 3; CPU arena on, memory patterns off; one process-wide intra-op pool shared by the sessions (crates/engine/src/models/runtime.rs)",
         },
         "reference": {
             "onnxruntime": ort.__version__,

@@ -89,6 +89,23 @@ def performance() -> str:
                 f"| {x['gb_per_s']:.2f} | {100 * x['share_of_bandwidth']:.0f}% |"
             )
         out.append("")
+    if race and scan:
+        r = race["race"]
+        lk = r["stages"][-1]["lookalike_p50_ms"]
+        ref = r["stages"][-1]["reference_p50_ms"]
+        rembg = r["rembg"]["p50_ms"]
+        rss_mb = max(x.get("peak_rss_mib") or 0 for x in r["lookalike_rounds"]) * 1.048576
+        big = [x for x in scan["rows"] if x["rows"] == 1_000_000 and x["queries"] == 1]
+        share = big[0]["share_of_bandwidth"] if big else 0.0
+        ok = lambda c: "met" if c else "**not met**"
+        out += [
+            "Issue #6's targets for the lite profile on this machine: search / rembg "
+            f"{lk / rembg:.2f} (<= 1.0, {ok(lk <= rembg)}); search / reference {lk / ref:.2f} "
+            f"(<= 0.7, {ok(lk <= 0.7 * ref)}); 1M-row scan at {100 * share:.0f}% of memory "
+            f"bandwidth (>= 67%, {ok(share >= 2 / 3)}); peak RSS {rss_mb:.0f} MB (<= 300 MB, "
+            f"{ok(rss_mb <= 300)}).",
+            "",
+        ]
     return "\n".join(line for line in out if line is not None)
 
 
