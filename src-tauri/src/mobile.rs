@@ -496,7 +496,7 @@ mod tests {
         let root = repo();
         assert!(
             root.join(CATALOG_ASSETS).join(CATALOG_JSON).is_file()
-                && root.join("models/u2netp.onnx").is_file(),
+                && root.join("models/u2netp_int8.onnx").is_file(),
             "the demo catalog and models are missing: run `bash scripts/setup.sh` first"
         );
         DirAssets(root)
@@ -548,10 +548,11 @@ mod tests {
             let thumb = format!("catalog/demo/{}", p["thumbnail"].as_str().unwrap());
             assert!(plan.files.contains(&thumb), "{thumb} is not planned");
         }
-        // the lite profile runs U2Netp and EfficientNet-Lite0; the optional U2Net is not copied
+        // searches run INT8 U2Netp and EfficientNet-Lite0; the indexer's FP32 U2Netp and the
+        // optional U2Net are not copied
         for f in [
             "models/manifest.toml",
-            "models/u2netp.onnx",
+            "models/u2netp_int8.onnx",
             "models/efficientnet_lite0.onnx",
             "catalog/demo/catalog.json",
             "catalog/demo/embeddings.bin",
@@ -560,12 +561,9 @@ mod tests {
         ] {
             assert!(plan.files.contains(&f.to_string()), "{f} is not planned");
         }
-        assert!(
-            !plan
-                .files
-                .iter()
-                .any(|f| f.contains("u2net.onnx") || f.contains("runtime"))
-        );
+        assert!(!plan.files.iter().any(|f| f.ends_with("u2net.onnx")
+            || f.ends_with("u2netp.onnx")
+            || f.contains("runtime")));
         let thumbs_on_disk = std::fs::read_dir(repo().join("catalog/demo/thumbs"))
             .unwrap()
             .count();
@@ -581,7 +579,7 @@ mod tests {
         assert!(first.copied);
         assert_eq!(first.models, data.path().join("bundled/models"));
         assert_eq!(first.catalog, data.path().join("bundled/catalog/demo"));
-        for f in ["models/u2netp.onnx", "catalog/demo/embeddings.bin"] {
+        for f in ["models/u2netp_int8.onnx", "catalog/demo/embeddings.bin"] {
             assert_eq!(
                 std::fs::read(data.path().join("bundled").join(f)).unwrap(),
                 std::fs::read(repo().join(f)).unwrap()
@@ -638,7 +636,7 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let mut assets = mem_assets(&catalog_json());
         let err = install_bundle(&mut assets, data.path(), "0.1.0").unwrap_err();
-        assert!(err.contains("models/u2netp.onnx"), "{err}");
+        assert!(err.contains("models/u2netp_int8.onnx"), "{err}");
         assert!(
             !data.path().join(INSTALL_DIR).exists(),
             "nothing half-copied is installed"
