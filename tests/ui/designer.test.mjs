@@ -2,29 +2,10 @@
 // before vs top-10 after) and the weight sliders re-ranking the grid live without a new search.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { gridIds, ipcCalls, launch, openApp, overflowing, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
+import { test } from 'node:test';
+import { gridIds, ipcCalls, overflowing, pickPhoto, recordingFor, shot, useApp, waitReady } from './harness.mjs';
 
-let browser;
-let server;
-const contexts = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const c of contexts) await c.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function app(opts) {
-  const a = await openApp(browser, server, opts);
-  contexts.push(a.context);
-  return a;
-}
+const app = useApp();
 
 /** The engine's rule, independently: routed first, then blend, then semantic, then retrieval order. */
 function expectedOrder(candidates, w, k = 10) {

@@ -5,6 +5,7 @@
 // format: `search` and `decode_barcode` must get a raw binary body, `search` an
 // `x-search-options` JSON header.
 
+import { after, before } from 'node:test';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -334,4 +335,28 @@ export async function overflowing(page) {
     }
     return out;
   });
+}
+
+/**
+ * One static server and one Chromium per test file, closed after its last test. Returns
+ * `app(opts)`, which opens the UI in a fresh browser context (see `openApp`).
+ */
+export function useApp() {
+  let browser;
+  let server;
+  const contexts = [];
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close();
+    await browser?.close();
+    await server?.close();
+  });
+  return async (opts) => {
+    const a = await openApp(browser, server, opts);
+    contexts.push(a.context);
+    return a;
+  };
 }

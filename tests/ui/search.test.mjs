@@ -3,42 +3,21 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   fixtures,
   gridIds,
   ipcCalls,
-  launch,
-  openApp,
   overflowing,
   photoPath,
   pickPhoto,
   recordingFor,
   shot,
-  startServer,
+  useApp,
   waitReady,
 } from './harness.mjs';
 
-let browser;
-let server;
-const pages = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const c of pages) await c.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function app(opts) {
-  const a = await openApp(browser, server, opts);
-  pages.push(a.context);
-  return a;
-}
+const app = useApp();
 
 const money = (p, c) => new Intl.NumberFormat('en-US', { style: 'currency', currency: c }).format(p);
 

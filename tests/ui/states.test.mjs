@@ -2,29 +2,10 @@
 // retry/dismiss, an engine that failed to start, and the desktop barcode path.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { fixtures, ipcCalls, launch, openApp, overflowing, photoPath, pickPhoto, shot, startServer, waitReady } from './harness.mjs';
+import { test } from 'node:test';
+import { fixtures, ipcCalls, overflowing, photoPath, pickPhoto, shot, useApp, waitReady } from './harness.mjs';
 
-let browser;
-let server;
-const contexts = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  for (const c of contexts) await c.close();
-  await browser?.close();
-  await server?.close();
-});
-
-async function app(opts) {
-  const a = await openApp(browser, server, opts);
-  contexts.push(a.context);
-  return a;
-}
+const app = useApp();
 
 const inputsDisabled = (page) =>
   page.evaluate(() => ['#take-photo', '#pick-photo', '#scan-barcode'].map((s) => document.querySelector(s).disabled));
