@@ -174,15 +174,27 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
     }
     let queries = tmp.path().join("queries.csv");
     std::fs::write(&queries, &csv).unwrap();
-    let cat = catalog.to_str().unwrap();
-    let out = lookalike(&[
-        "eval",
-        "--catalog",
-        cat,
-        "--queries",
-        queries.to_str().unwrap(),
-        "--json",
-    ]);
+    // `lookalike eval` on this catalog and query file, plus `extra` arguments
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--queries",
+            queries.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        lookalike(&args)
+    };
+    // a refused query set: exit status 1 and an error naming `needle`
+    let refused = |csv: &str, needle: &str| {
+        std::fs::write(&queries, csv).unwrap();
+        let out = eval(&[]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(needle), "{stderr}");
+    };
+    let out = eval(&["--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(report["n"], 4);
@@ -217,15 +229,7 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
     );
 
     // tuning fits on the tune split and reports the test split
-    let out = lookalike(&[
-        "eval",
-        "--catalog",
-        cat,
-        "--queries",
-        queries.to_str().unwrap(),
-        "--tune",
-        "--json",
-    ]);
+    let out = eval(&["--tune", "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let tuned: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(tuned["split"], "test");
@@ -234,33 +238,7 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
     assert_eq!(tuned["tuned"]["on_tune"]["n"], 2);
 
     // a query set for another catalog is refused, naming the product
-    std::fs::write(&queries, "image,product\nq0.jpg,vendure-sofa\n").unwrap();
-    let out = lookalike(&[
-        "eval",
-        "--catalog",
-        cat,
-        "--queries",
-        queries.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("vendure-sofa"),
-        "{}",
-        text(&out.stderr)
-    );
+    refused("image,product\nq0.jpg,vendure-sofa\n", "vendure-sofa");
     // and a file without the columns says which it needs
-    std::fs::write(&queries, "path,id\nq0.jpg,vendure-tent\n").unwrap();
-    let out = lookalike(&[
-        "eval",
-        "--catalog",
-        cat,
-        "--queries",
-        queries.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("`image` and `product`"),
-        "{}",
-        text(&out.stderr)
-    );
+    refused("path,id\nq0.jpg,vendure-tent\n", "`image` and `product`");
 }
