@@ -14,6 +14,7 @@ current inputs (generator code, seed, source files) and every image it lists is 
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import io
@@ -323,3 +324,21 @@ def summary_line(doc: dict) -> str:
     return (f"{doc['set']}: {c['queries']} queries of {c['products']} products "
             f"(tune {c['tune_queries']} q / {c['tune_products']} p, test {c['test_queries']} q / {c['test_products']} p) "
             f"for {doc['catalog']}")
+
+
+def cli(doc: str, default_seed: int, build, *,
+        force_help: str = "rebuild even when the set is up to date", add_args=None) -> int:
+    """The command line every generator shares: --seed, --force (plus `add_args(parser)`), then
+    `build(args)`; a QueryError becomes one `error:` line and exit status 1."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--seed", type=int, default=default_seed)
+    ap.add_argument("--force", action="store_true", help=force_help)
+    if add_args:
+        add_args(ap)
+    args = ap.parse_args()
+    try:
+        build(args)
+    except QueryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0

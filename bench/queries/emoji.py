@@ -32,7 +32,6 @@ Google draws it and at least one other vendor does.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
@@ -435,17 +434,11 @@ def generate(seed: int, fingerprint: str, cats: list[dict], src: Sources) -> dic
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--force", action="store_true", help="rebuild the set and the index even when up to date")
-    ap.add_argument("--no-index", action="store_true", help="do not (re)build catalog/emoji")
-    args = ap.parse_args()
-    try:
-        build(args.seed, args.force, not args.no_index)
-    except common.QueryError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    def no_index(ap) -> None:
+        ap.add_argument("--no-index", action="store_true", help="do not (re)build catalog/emoji")
+
+    return common.cli(__doc__, DEFAULT_SEED, lambda a: build(a.seed, a.force, not a.no_index),
+                      force_help="rebuild the set and the index even when up to date", add_args=no_index)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ the same split as the `multiview` set when both use the same seed.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -456,16 +455,7 @@ def build(seed: int, force: bool) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--force", action="store_true", help="rebuild even when the set is up to date")
-    args = ap.parse_args()
-    try:
-        build(args.seed, args.force)
-    except common.QueryError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return common.cli(__doc__, DEFAULT_SEED, lambda a: build(a.seed, a.force))
 
 
 if __name__ == "__main__":
