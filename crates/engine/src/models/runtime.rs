@@ -75,12 +75,13 @@ pub fn environment(dylib: &Path, intra_threads: usize) -> Result<&'static Enviro
 pub struct RuntimeOptions {
     pub dylib: Option<PathBuf>,
     pub intra_threads: usize,
-    /// ORT's CPU arena keeps activation buffers between runs. Without it every run maps and
-    /// faults in U2Netp's large activations afresh: 1.5x slower segmentation (`lookalike bench`:
-    /// lite total p50 105 vs 162 ms) for about 100 MB less peak memory.
+    /// ORT's CPU arena keeps activation buffers between runs; without it every run maps and
+    /// faults in U2Netp's large activations afresh. Measured with `lookalike bench` on
+    /// `scripts/bench.sh`'s photos (lite, 2-core EPYC, option toggled in code): arena on, memory
+    /// patterns off: p50 113 ms, peak RSS 242 MiB; arena off: 162 ms, 244 MiB (no saving here).
     pub cpu_arena: bool,
-    /// ORT's memory patterns pre-plan one block for a whole run on top of the arena: no faster
-    /// here (U2Netp INT8 65 ms either way) but about 90 MB more peak memory, so off by default.
+    /// ORT's memory patterns pre-plan one block for a whole run on top of the arena. Same
+    /// measurement with patterns on: 106 ms, 346 MiB: about 100 MiB for no clear speed, so off.
     pub memory_pattern: bool,
 }
 
