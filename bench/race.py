@@ -3,10 +3,10 @@
 
     .cache/bench-venv/bin/python bench/race.py [--rounds 5] [--runs 5] [--json OUT]   # the race
     .cache/bench-venv/bin/python bench/race.py --check [--json OUT]                   # agreement only
-    bash scripts/race.sh [ARGS]          # set-up (idempotent), the bench venv, then this script
+    cargo xtask race -- [ARGS]           # set-up (core + bench, idempotent), then this script
 
 --check runs `lookalike search --json` and the reference on the same photos (the 9 photos of
-scripts/bench.sh and the 14 multi-view queries of .cache/demo-sources/queries/) and compares the
+`cargo xtask bench` and the 14 multi-view queries of .cache/demo-sources/queries/) and compares the
 route, the top-10 ids and every stage score.
 
 The race runs alternating rounds. Each round: `lookalike bench --json --runs N` as one process
@@ -68,13 +68,13 @@ blended scores are closer than that."""
 
 
 def bench_photos() -> list[str]:
-    """The photos scripts/bench.sh uses, chosen by the very same shell pipeline."""
+    """The photos `cargo xtask bench` uses: `bench_photos` of scripts/env.sh, the one definition."""
     out = subprocess.run(
-        ["bash", "-c", "ls .cache/demo-sources/images/vendure-*.jpg | sort | awk 'NR % 6 == 1'"],
+        ["bash", "-c", ". scripts/env.sh && bench_photos"],
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout.split()
     if not out:
-        sys.exit("no photos in .cache/demo-sources/images: run `bash scripts/setup.sh` first")
+        sys.exit("no photos in .cache/demo-sources/images: run `bash scripts/setup.sh core` first")
     return out
 
 
@@ -95,16 +95,24 @@ def median(values: list[float]) -> float:
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
+def ort_lib() -> str:
+    """ORT_LIB of scripts/env.sh: where set-up leaves the ONNX Runtime library (a plain KEY=value line)."""
+    for line in (ROOT / "scripts" / "env.sh").read_text().splitlines():
+        if line.startswith("ORT_LIB="):
+            return line.split("=", 1)[1].strip()
+    sys.exit("scripts/env.sh has no ORT_LIB= line")
+
+
 def cli_env() -> dict:
     env = dict(os.environ)
-    # as scripts/bench.sh
-    env.setdefault("ORT_DYLIB_PATH", str(ROOT / "models/runtime/libonnxruntime.so.1.31.1"))
+    # as `cargo xtask bench`: the caller's ORT_DYLIB_PATH, else ORT_LIB of scripts/env.sh
+    env.setdefault("ORT_DYLIB_PATH", str(ROOT / ort_lib()))
     return env
 
 
 def run_cli(args: list[str]) -> str:
     if not CLI.exists():
-        sys.exit(f"{CLI} is missing: run `bash scripts/setup.sh` first")
+        sys.exit(f"{CLI} is missing: run `bash scripts/setup.sh core` first")
     p = subprocess.run([str(CLI), *args], cwd=ROOT, env=cli_env(), capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"lookalike {' '.join(args[:2])} failed ({p.returncode}):\n{p.stderr}")
@@ -156,7 +164,8 @@ def thread_settings() -> dict:
     env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
     return {
         "lookalike": {
-            "onnxruntime": Path(cli_env()["ORT_DYLIB_PATH"]).name,
+            # the versioned file name, also when ORT_DYLIB_PATH is the version-free link
+            "onnxruntime": Path(cli_env()["ORT_DYLIB_PATH"]).resolve().name,
             # crates/engine/src/models/runtime.rs `RuntimeOptions::default()` and `LoadedModel::load`
             "intra_op_threads": min(cores, 4),
             "rule": "RuntimeOptions::default: intra_threads = min(available cores, 4); graph optimisation level 3; CPU arena on, memory patterns off; one process-wide intra-op pool shared by the sessions (crates/engine/src/models/runtime.rs)",
@@ -274,7 +283,7 @@ def _f(x) -> str:
 
 def run_check(ref: Reference) -> dict:
     out = {"sets": []}
-    out["sets"].append(check_set("scripts/bench.sh photos", bench_photos(), ref))
+    out["sets"].append(check_set("cargo xtask bench photos", bench_photos(), ref))
     queries = query_photos()
     if queries:
         meta = json.loads((ROOT / ".cache/demo-sources/queries.json").read_text())
@@ -291,7 +300,7 @@ def rembg_session():
     """rembg's u2netp session on models/u2netp.onnx, never touching the network."""
     src = ROOT / MODELS / "u2netp.onnx"
     if not src.is_file():
-        sys.exit(f"{src} is missing: run `bash scripts/setup.sh` first")
+        sys.exit(f"{src} is missing: run `bash scripts/setup.sh core` first")
     REMBG_HOME.mkdir(parents=True, exist_ok=True)
     link = REMBG_HOME / "u2netp.onnx"
     if link.is_symlink() or link.exists():
@@ -350,7 +359,7 @@ def run_race(ref: Reference, rounds: int, runs: int, skip_rembg: bool) -> dict:
 
     photos = bench_photos()
     inputs = [(ROOT / p).read_bytes() for p in photos]
-    print(f"race: {len(photos)} photos (scripts/bench.sh's), {rounds} rounds x {runs} runs per side", file=sys.stderr)
+    print(f"race: {len(photos)} photos (cargo xtask bench's), {rounds} rounds x {runs} runs per side", file=sys.stderr)
     rust_rounds, ref_samples, rembg_samples, ref_rss = [], [], [], None
     session, rembg_info, pil_images = None, None, None
     for i in range(rounds):
@@ -431,7 +440,7 @@ def print_race(res: dict, info: dict) -> None:
     m, th = info["machine"], info["threads"]
     print(f"\nMachine: {m['nproc']} cores ({m['physical_cores']} physical), {m['cpu']}; load average at start "
           f"{' '.join(f'{x:.2f}' for x in m['loadavg_start'])}, at end {' '.join(f'{x:.2f}' for x in m['loadavg_end'])}")
-    print(f"Photos: {len(res['photos'])} (scripts/bench.sh), {res['rounds']} alternating rounds x {res['runs']} runs per photo per side; "
+    print(f"Photos: {len(res['photos'])} (cargo xtask bench), {res['rounds']} alternating rounds x {res['runs']} runs per photo per side; "
           f"p50 = {res['statistic']}.")
     print(f"Threads: Lookalike {th['lookalike']['onnxruntime']}, intra-op {th['lookalike']['intra_op_threads']} ({th['lookalike']['rule']}). "
           f"Reference onnxruntime {th['reference']['onnxruntime']}: {th['reference']['rule']}. rembg: {th['rembg']['rule']}.\n")

@@ -1,13 +1,13 @@
 """Writes README's "Performance" and "Quality" tables from the result files that the benchmark
 commands leave in bench/results/ (never from numbers typed by hand):
 
-    race.json         bash scripts/race.sh --json bench/results/race.json
-    scan.json         bash scripts/bench-scan.sh --json bench/results/scan.json
-    eval-<set>.json   bash scripts/eval.sh
+    race.json         cargo xtask race -- --json bench/results/race.json
+    scan.json         cargo xtask bench-scan --json bench/results/scan.json
+    eval-<set>.json   cargo xtask eval
 
 The text between `<!-- performance:begin -->` / `<!-- performance:end -->` and
 `<!-- quality:begin -->` / `<!-- quality:end -->` is replaced; everything else is left alone.
-`bash scripts/report.sh` runs all of the above, then this.
+`cargo xtask report` runs all of the above, then this.
 """
 import json
 import re
@@ -45,9 +45,9 @@ def performance() -> str:
         rust_rss = max(x.get("peak_rss_mib") or 0 for x in r["lookalike_rounds"])
         lk_total = r["stages"][-1]["lookalike_p50_ms"]
         out += [
-            f"**Search latency**, lite profile, `bash scripts/race.sh --json bench/results/race.json` on "
+            f"**Search latency**, lite profile, `cargo xtask race -- --json bench/results/race.json` on "
             f"{m['nproc']} cores ({m['cpu']}), load average {load_avg} (start / end): the "
-            f"{len(r['photos'])} product photos of `scripts/bench.sh` (1600x1200 JPEG), {r['rounds']} "
+            f"{len(r['photos'])} product photos of `cargo xtask bench` (1600x1200 JPEG), {r['rounds']} "
             f"alternating rounds x {r['runs']} runs per side, p50 over all samples. Lookalike is "
             f"`lookalike bench`; the reference is `bench/reference` (the same stages the plain Python "
             f"way: onnxruntime with default options, Pillow, numpy) on the same model files and "
@@ -74,7 +74,7 @@ def performance() -> str:
     if scan:
         bw = scan["memory_read_gb_per_s"]
         out += [
-            f"**Retrieval scan**, `bash scripts/bench-scan.sh --json bench/results/scan.json` "
+            f"**Retrieval scan**, `cargo xtask bench-scan --json bench/results/scan.json` "
             f"(criterion; exact top-50 over generated 768-d f32 rows) on {scan['machine']['cores']} "
             f"cores ({scan['machine']['cpu']}). Memory read bandwidth, measured the same way (every "
             f"core summing the 1M-row matrix): **{bw['all_cores']:.2f} GB/s** "
@@ -118,7 +118,7 @@ def quality() -> str:
         out += [
             f"**{name}** ({about}): catalog `{e['catalog']}`, {e['n']} test queries; weights tuned "
             f"on the tune split (grid, best MRR), every row on the test split; routed to the right "
-            f"category {100 * e['route_accuracy']:.1f}%. `bash scripts/eval.sh {name}`",
+            f"category {100 * e['route_accuracy']:.1f}%. `cargo xtask eval {name}`",
             "",
             "| blend | weights (semantic, texture, colour) | R@1 | R@5 | R@10 | MRR |",
             "|---|---|---|---|---|---|",

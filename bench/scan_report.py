@@ -2,7 +2,7 @@
 retrieval-scan table: median time, GB/s of matrix read, and the share of this machine's memory
 read bandwidth (the `memory_read` group, all cores). Writes the same as JSON with --json OUT.
 
-Run by scripts/bench-scan.sh after `cargo bench --bench scan`.
+Run by `cargo xtask bench-scan` after `cargo bench --bench scan`.
 """
 import argparse
 import json
@@ -60,7 +60,7 @@ def main() -> None:
             })
     report = {
         "machine": {"cores": cores, "cpu": cpu_model()},
-        "command": "bash scripts/bench-scan.sh",
+        "command": "cargo xtask bench-scan",
         "memory_read_gb_per_s": {"all_cores": bw_all["gb_per_s"], "one_core": bw_one and bw_one["gb_per_s"]},
         "rows": rows,
     }

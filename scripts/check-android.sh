@@ -18,8 +18,9 @@
 #      type-check for arm64 Android. Nothing is linked, so no NDK is needed; no dependency builds
 #      C code for this target.
 #
-# Needs what scripts/setup.sh leaves (the models, the ONNX Runtime library and catalog/demo/ are
-# bundle resources, which tauri-build copies even for `cargo check`); builds ui/dist if missing.
+# Needs what `scripts/setup.sh core` leaves (the models, the ONNX Runtime library and catalog/demo/
+# are bundle resources, which tauri-build copies even for `cargo check`); builds ui/dist if missing
+# (`cargo xtask check-android` sets up core + app first).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -118,7 +119,7 @@ echo "  installed"
 
 echo "== 3/3 cargo check --target $TARGET -p lookalike-engine -p lookalike-app"
 for f in models/manifest.toml models/u2netp_int8.onnx models/efficientnet_lite0.onnx catalog/demo/catalog.json; do
-  [ -e "$f" ] || die "$f is missing: run \`bash scripts/setup.sh\` first (bundle resources)"
+  [ -e "$f" ] || die "$f is missing: run \`bash scripts/setup.sh core\` first (bundle resources)"
 done
 if [ ! -f ui/dist/index.html ]; then
   echo "  ui/dist is missing (tauri embeds it): npm run build:ui"

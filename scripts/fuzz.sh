@@ -8,8 +8,8 @@
 #   FUZZ_SECONDS=0 bash scripts/fuzz.sh  # no fuzzing: replay seeds + fuzz/regressions/ only
 #
 # Targets: decode, pipeline, catalog, matrix, search (slow: real models and ONNX Runtime; skipped
-# with a note when scripts/setup.sh has not fetched them). Per-target time: FUZZ_SECONDS_<TARGET>
-# (e.g. FUZZ_SECONDS_SEARCH=20). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
+# with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
+# first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
 # FUZZ_RSS_MB (2048), FUZZ_CODEGEN_UNITS (16: faster builds), FUZZ_MIN_SECONDS (time to minimise
 # a crash, 60).
 #
@@ -22,6 +22,8 @@ set -euo pipefail
 CARGO_FUZZ_VERSION=0.13.2
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+# ORT_DYLIB_PATH (absolute), for the search target
+. scripts/env.sh
 FUZZ=fuzz
 ALL_TARGETS=(decode pipeline catalog matrix search)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -75,14 +77,11 @@ for t in "${targets[@]}"; do
   var="FUZZ_SECONDS_${t^^}"
   secs=${!var:-$FUZZ_SECONDS}
   if [ "$t" = search ]; then
-    ort=${ORT_DYLIB_PATH:-models/runtime/libonnxruntime.so}
-    if [ ! -e "$ort" ] || [ ! -f models/u2netp.onnx ] || [ ! -f "${LOOKALIKE_FUZZ_CATALOG:-catalog/demo}/catalog.json" ]; then
-      STATUS[$t]="skipped (run scripts/setup.sh: needs ONNX Runtime, u2netp.onnx, catalog/demo)"
+    if [ ! -e "$ORT_DYLIB_PATH" ] || [ ! -f models/u2netp.onnx ] || [ ! -f "${LOOKALIKE_FUZZ_CATALOG:-catalog/demo}/catalog.json" ]; then
+      STATUS[$t]="skipped (run \`bash scripts/setup.sh core\`: needs ONNX Runtime, u2netp.onnx, catalog/demo)"
       EXECS[$t]=-; CRASHES[$t]=-
       continue
     fi
-    export ORT_DYLIB_PATH="$ROOT/$ort"
-    [[ "$ort" = /* ]] && export ORT_DYLIB_PATH="$ort"
   fi
   art="$FUZZ/artifacts/$t"
   mkdir -p "$FUZZ/corpus/$t" "$art" "$FUZZ/regressions/$t"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Python environment for bench/ (reference pipeline, rembg race, query sets, INT8 calibration):
+# Python environment for bench/ (reference pipeline, rembg race, query sets, INT8 calibration), the
+# bench part of scripts/setup.sh:
 # .cache/bench-venv with bench/requirements.txt. Idempotent: reinstalls only when the pins change.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

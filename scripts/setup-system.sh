@@ -22,7 +22,11 @@ fi
 
 # tauri-driver (WebDriver bridge for the desktop end-to-end test), pinned
 TAURI_DRIVER_VERSION=2.1.0
-if ! command -v tauri-driver >/dev/null || ! tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
+# (tauri-driver has no --version: ask cargo which version it installed)
+if command -v tauri-driver >/dev/null \
+   && cargo install --list 2>/dev/null | grep -qx "tauri-driver v$TAURI_DRIVER_VERSION:"; then
+  echo "system: tauri-driver $TAURI_DRIVER_VERSION present"
+else
   echo "system: cargo install tauri-driver@$TAURI_DRIVER_VERSION"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lookalike front end set-up (called by scripts/setup.sh; safe to run on its own and again).
+# Lookalike front end set-up (the app part of scripts/setup.sh; safe to run on its own and again).
 #
 #   bash scripts/setup-ui.sh
 #

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use lookalike_engine::models::runtime::sha256_file;
 use lookalike_engine::stages::decode::{DecodeOptions, decode};
-use lookalike_engine::stages::segment::MaskSource;
+use lookalike_engine::stages::segment::{CutoutUse, MaskSource};
 use lookalike_engine::{Engine, EngineConfig, SearchOptions};
 use lookalike_tests::{build_catalog, models_dir, repo};
 
@@ -123,11 +123,11 @@ fn check(name: &str, spec: &toml::Table) -> Result<String, String> {
     }
     let seg = &r.segmentation;
     if let Some(want) = str_of("segmentation")
-        && want != seg.used
+        && want != seg.used.to_string()
     {
         return Err(format!("segmentation {}, expected {want}", seg.used));
     }
-    if seg.used == "fallback" && seg.fallback_reason.is_none() {
+    if seg.used == CutoutUse::Fallback && seg.fallback_reason.is_none() {
         return Err("a fallback must say why".into());
     }
     if let Some(want) = str_of("mask") {

@@ -1,7 +1,7 @@
 //! End to end on real models and real product photos: build a catalog with the indexer, then find
 //! each product again from a rotated, cropped, recompressed "shopper's photo" of it.
 
-use lookalike_engine::{Engine, EngineConfig, SearchOptions};
+use lookalike_engine::{Engine, EngineConfig, SearchOptions, Stage};
 use lookalike_tests::{build_catalog, demo_sources, models_dir, photo_like, repo};
 
 /// Two products per demo category: Vendure photos (segmented by U2Netp) and Saleor renders
@@ -61,10 +61,14 @@ fn each_product_is_its_own_top1_from_a_shoppers_photo() {
                 (hit.score - blend).abs() < 1e-5,
                 "score is the seed's blend"
             );
-            assert!(std::path::Path::new(&hit.thumbnail).is_file());
+            let product = engine.catalog().product_by_id(&hit.id).unwrap();
+            assert!(engine.catalog().thumbnail_path(product).is_file());
         }
         assert!(r.results.windows(2).all(|w| w[0].routed >= w[1].routed));
-        assert!(r.timings_ms.total >= r.timings_ms.segment + r.timings_ms.route);
+        let stages: Vec<Stage> = r.timings.stages.iter().map(|t| t.stage).collect();
+        assert_eq!(stages, Stage::ALL, "every stage timed, in pipeline order");
+        let t = &r.timings;
+        assert!(t.total_ms >= t.ms(Stage::Segment) + t.ms(Stage::Route));
         assert_eq!(r.categories.len(), engine.catalog().file.categories.len());
         let top = &r.results[0];
         println!(

@@ -120,7 +120,7 @@ fn efficientnet_lite0_tells_a_cat_from_coffee() {
         )
         .unwrap();
         let mut e = net.run(&decoded.image).unwrap()["embedding"].data.clone();
-        lookalike_engine::stages::retrieve::l2_normalize(&mut e);
+        lookalike_engine::vector::l2_normalize(&mut e);
         e
     };
     let (coffee, cat, cat_small) = (embed("coffee.png"), embed("chelsea.png"), {
@@ -138,10 +138,10 @@ fn efficientnet_lite0_tells_a_cat_from_coffee() {
         .unwrap();
         let decoded = decode(&bytes, &DecodeOptions::default()).unwrap();
         let mut e = net.run(&decoded.image).unwrap()["embedding"].data.clone();
-        lookalike_engine::stages::retrieve::l2_normalize(&mut e);
+        lookalike_engine::vector::l2_normalize(&mut e);
         e
     });
-    let dot = lookalike_engine::stages::retrieve::dot;
+    let dot = lookalike_engine::vector::dot;
     assert!(
         dot(&cat, &cat_small) > dot(&cat, &coffee) + 0.2,
         "{} vs {}",

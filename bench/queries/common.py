@@ -118,7 +118,7 @@ def split_products(products: list[dict], seed: int, tune_fraction: float = TUNE_
 # inputs
 
 
-def require(path: Path, hint: str = "run `bash scripts/make-queries.sh` (it runs scripts/setup.sh first)") -> Path:
+def require(path: Path, hint: str = "run `cargo xtask make-queries` (it runs `scripts/setup.sh core bench` first)") -> Path:
     if not Path(path).exists():
         raise QueryError(f"missing {rel(path)}: {hint}")
     return Path(path)

@@ -234,7 +234,7 @@ fuzz_target!(|data: &[u8]| {
         n_cat
     );
     if !hostile {
-        let norm = retrieve::dot(&emb, &emb);
+        let norm = lookalike_engine::vector::dot(&emb, &emb);
         assert!(
             norm == 0.0 || (norm - 1.0).abs() < 1e-3,
             "embedding norm^2 {norm}"
@@ -292,16 +292,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = BlendWeights::parse(&text);
     let cands: Vec<Scored> = short
         .iter()
-        .map(|&(row, semantic)| Scored {
-            row,
-            semantic,
-            texture: texture::similarity(&tq, &tq),
-            color: color::similarity(&sig, &whole),
-            score: 0.0,
+        .map(|&(row, semantic)| {
+            let texture = texture::similarity(&tq, &tq);
+            Scored::new(row, semantic, texture, color::similarity(&sig, &whole), true)
         })
         .collect();
     let top_k = 1 + usize::from(k.byte() % 10);
-    let ranked = rerank::rerank(cands, &weights, top_k);
+    let ranked = rerank::rank(&cands, &weights, top_k);
     assert_eq!(ranked.len(), top_k.min(short.len()));
     assert!(
         ranked

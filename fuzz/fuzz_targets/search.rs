@@ -77,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
     for c in &r.categories {
         assert!(c.score.is_finite(), "category {} score {}", c.name, c.score);
     }
-    assert!(r.timings_ms.total.is_finite() && r.timings_ms.total >= 0.0);
+    assert!(r.timings.total_ms.is_finite() && r.timings.total_ms >= 0.0);
     let (w, h) = r.mask.dimensions();
     assert_eq!((w, h), (r.image.width, r.image.height));
 });

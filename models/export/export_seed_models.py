@@ -1025,7 +1025,8 @@ def write_manifest(path, towers, results, args, network_attempts):
         "# Text towers have no image `input`: their [models.<id>.text] table says how to build input_ids. The tokenizer",
         "# file is a Hugging Face tokenizer.json with truncation + fixed right-padding to max_len (and the model's text",
         "# cleaning) baked in: `tokenizers::Tokenizer::from_file(..)?.encode(prompt, true)?.get_ids()` gives the",
-        "# input_ids row directly. logit_scale is already exp()'d: p(match) = sigmoid(logit_scale * cos + logit_bias).",
+        "# input_ids row directly. (SigLIP's logit scale and bias are in the export report, not here: the",
+        "# router's softmax ignores a bias, and its temperature is the catalog's `router.temperature`.)",
         "",
     ]
     for t in towers:
@@ -1068,11 +1069,9 @@ def write_manifest(path, towers, results, args, network_attempts):
                      f"{str(ti['matches_reference']).lower()} (reference: "
                      + ("the model's own Python tokenizer)" if ti["kind"] != "byte-level-stub"
                         else "the model's own text-cleaning function + the stub's byte ids)"))
-            L.append(f"padding_side = \"{ti['padding_side']}\"  # informational: already baked into the tokenizer file")
+            L.append(f"padding_side = \"{ti['padding_side']}\"")
             L.append(f"pad_id = {ti['pad_id']}")
             L.append(f"eos_id = {ti['eos_id']}")
-            L.append(f"logit_scale = {fmt_float(t.logit_scale)}")
-            L.append(f"logit_bias = {fmt_float(t.logit_bias)}")
             L.append(f"image_model = \"{t.image_model}\"")
         else:
             L.append(f"# preprocessing read from {t.prep_src}")

@@ -470,11 +470,9 @@ def main():
             L.append(f'tokenizer = "{prefix}{os.path.basename(tok_files[stub_kind])}"')
             L.append(f'tokenizer_sha256 = "{sha256_file(tok_files[stub_kind])}"')
             L.append('tokenizer_kind = "byte-level-stub"')
-            L.append('padding_side = "right"  # informational: already baked into the tokenizer file')
+            L.append('padding_side = "right"')
             L.append(f"pad_id = {info['pad_id']}")
             L.append(f"eos_id = {info['eos_id']}")
-            L.append("logit_scale = 10.0")
-            L.append("logit_bias = -10.0")
             L.append(f'image_model = "{stub_kind}"')
         else:
             out = "image_embeds" if kind == "image" else "cls"

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
+#[ts(rename = "DecodedBarcode")]
 pub struct Barcode {
     pub text: String,
     pub format: String,

@@ -1,7 +1,7 @@
 //! The Tauri commands: argument checks, then one call into the engine off the main thread.
 //! The logic lives in plain functions (`*_impl`) so it is tested without a webview.
 
-use lookalike_engine::SearchOptions;
+use lookalike_engine::{ErrorCode, SearchOptions};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Manager, Runtime, State};
 
@@ -18,7 +18,7 @@ pub const OPTIONS_HEADER: &str = "x-search-options";
 pub fn raw_image(body: &InvokeBody) -> Result<&[u8], ApiError> {
     match body {
         InvokeBody::Raw(bytes) if bytes.len() > MAX_IMAGE_BYTES => Err(ApiError::new(
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!(
                 "the image is {} MB; the limit is {} MB",
                 bytes.len() >> 20,
@@ -27,7 +27,7 @@ pub fn raw_image(body: &InvokeBody) -> Result<&[u8], ApiError> {
         )),
         InvokeBody::Raw(bytes) => Ok(bytes),
         InvokeBody::Json(_) => Err(ApiError::new(
-            "bad_request",
+            ErrorCode::BadRequest,
             "send the image as a raw binary body (invoke(cmd, bytes)), not JSON",
         )),
     }
@@ -35,15 +35,16 @@ pub fn raw_image(body: &InvokeBody) -> Result<&[u8], ApiError> {
 
 pub fn parse_options(header: Option<&str>) -> Result<SearchOptions, ApiError> {
     let dto: SearchOptionsDto = match header {
-        Some(h) => serde_json::from_str(h)
-            .map_err(|e| ApiError::new("invalid_options", format!("{OPTIONS_HEADER}: {e}")))?,
+        Some(h) => serde_json::from_str(h).map_err(|e| {
+            ApiError::new(ErrorCode::InvalidOptions, format!("{OPTIONS_HEADER}: {e}"))
+        })?,
         None => SearchOptionsDto::default(),
     };
     let top_k = dto.top_k.unwrap_or(10);
     if !(1..=50).contains(&top_k) {
         return Err(ApiError::new(
-            "invalid_options",
-            format!("topK must be 1..=50, got {top_k}"),
+            ErrorCode::InvalidOptions,
+            format!("top_k must be 1..=50, got {top_k}"),
         ));
     }
     Ok(SearchOptions {
@@ -61,17 +62,18 @@ pub fn search_impl(
     options: &SearchOptions,
 ) -> Result<SearchResponse, ApiError> {
     let engine = state.engine()?;
-    let result = engine.search(bytes, options)?;
-    response::search_response(state, &engine, result)
+    response::search_response(engine.search(bytes, options)?)
 }
 
 pub fn product_impl(state: &AppState, id: &str) -> Result<ProductDto, ApiError> {
     let engine = state.engine()?;
-    let p = engine
-        .catalog()
-        .product_by_id(id)
-        .ok_or_else(|| ApiError::new("not_found", format!("no product `{id}` in the catalog")))?;
-    response::product_dto(state, &engine, p)
+    let p = engine.catalog().product_by_id(id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no product `{id}` in the catalog"),
+        )
+    })?;
+    Ok(p.clone())
 }
 
 pub fn product_by_barcode_impl(
@@ -81,16 +83,11 @@ pub fn product_by_barcode_impl(
     let code = code.trim();
     if code.is_empty() || code.len() > 32 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::new(
-            "invalid_barcode",
+            ErrorCode::InvalidBarcode,
             format!("`{code}` is not an EAN/UPC number"),
         ));
     }
-    let engine = state.engine()?;
-    engine
-        .catalog()
-        .product_by_gtin(code)
-        .map(|p| response::product_dto(state, &engine, p))
-        .transpose()
+    Ok(state.engine()?.catalog().product_by_gtin(code).cloned())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -98,7 +95,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tauri::async_runtime::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError::new("internal", format!("worker failed: {e}")))?
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("worker failed: {e}")))?
 }
 
 #[tauri::command]

@@ -1,18 +1,21 @@
-//! What the UI receives when a command fails: a stable code and a readable message.
+//! What every command failure looks like on the wire: `{code, message}`. The code is one of the
+//! shared `ErrorCode`s (the UI's union type is generated from the same enum).
 
-use lookalike_engine::EngineError;
+use lookalike_engine::{EngineError, ErrorCode};
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 pub struct ApiError {
-    pub code: String,
+    pub code: ErrorCode,
+    /// Human-readable, shown to the user as is.
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
-            code: code.into(),
+            code,
             message: message.into(),
         }
     }
@@ -21,7 +24,7 @@ impl ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         ApiError {
-            code: e.code().into(),
+            code: e.code(),
             message: e.to_string(),
         }
     }

@@ -2,10 +2,12 @@
 
 pub mod barcode;
 pub mod commands;
+pub mod contract;
 pub mod error;
 pub mod mobile;
 pub mod response;
 pub mod state;
+pub mod thumbs;
 
 use tauri::{Emitter, Manager, Runtime};
 
@@ -16,6 +18,7 @@ use crate::state::AppState;
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .manage(AppState::default())
+        .register_asynchronous_uri_scheme_protocol(thumbs::SCHEME, thumbs::handle)
         .invoke_handler(tauri::generate_handler![
             commands::engine_status,
             commands::search,
@@ -40,24 +43,24 @@ pub fn run() {
             let handle = app.handle().clone();
             #[cfg(not(target_os = "android"))]
             let paths = state::EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
-            // models + catalog load off the main thread; the UI shows "loading" meanwhile
-            std::thread::Builder::new()
-                .name("engine-load".into())
-                .spawn(move || {
-                    // Android: the models and catalog are APK assets, copied out on first run
-                    #[cfg(target_os = "android")]
-                    let paths = match mobile::prepare_engine_paths(&handle) {
-                        Ok(paths) => paths,
-                        Err(message) => {
-                            let error = error::ApiError::new("install", message);
-                            let status = handle.state::<AppState>().fail(error);
-                            let _ = handle.emit("engine-status", status);
-                            return;
-                        }
-                    };
-                    let status = handle.state::<AppState>().load(&paths);
-                    let _ = handle.emit("engine-status", status);
-                })?;
+            // models + catalog load on the async runtime's blocking pool (tokio, Tauri's own), off
+            // the main thread; the UI shows "loading" meanwhile
+            tauri::async_runtime::spawn_blocking(move || {
+                // Android: the models and catalog are APK assets, copied out on first run
+                #[cfg(target_os = "android")]
+                let paths = match mobile::prepare_engine_paths(&handle) {
+                    Ok(paths) => paths,
+                    Err(message) => {
+                        let error =
+                            error::ApiError::new(lookalike_engine::ErrorCode::Install, message);
+                        let status = handle.state::<AppState>().fail(error);
+                        let _ = handle.emit(state::ENGINE_STATUS_EVENT, status);
+                        return;
+                    }
+                };
+                let status = handle.state::<AppState>().load(&paths);
+                let _ = handle.emit(state::ENGINE_STATUS_EVENT, status);
+            });
             Ok(())
         })
         .run(context())

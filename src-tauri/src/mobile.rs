@@ -195,7 +195,7 @@ pub fn install_bundle(
 
 /// Session settings for phones: one intra-op thread per big core (at most 4: the little cores
 /// only slow a parallel run down). Arena on, memory patterns off, as on the desktop: with the
-/// INT8 segmenter a whole search peaks at about 250 MB on x86-64 (`scripts/race.sh`), and
+/// INT8 segmenter a whole search peaks at about 250 MB on x86-64 (`cargo xtask race`), and
 /// without the arena a search is 1.4x slower for no memory saved (`RuntimeOptions`).
 pub fn runtime_options() -> RuntimeOptions {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

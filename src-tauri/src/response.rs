@@ -1,21 +1,19 @@
-//! What the commands send to the UI (ui/src/types.ts mirrors these): the engine's results with
-//! thumbnails, cut-out and mask inlined as data URLs, so the webview needs no file access.
+//! What the commands send to the UI. Every type here (and every engine type inside them) derives
+//! its TypeScript: `contract.rs` writes `ui/src/generated/contract.ts`, and a test fails when that
+//! file is stale. Thumbnails are not in these responses: the UI loads them by product id from the
+//! `thumb:` URI scheme (`thumbs.rs`). The cut-out and mask are small PNG previews made per search.
 
-use base64::Engine as _;
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
-use lookalike_engine::catalog::schema::CatalogProduct;
-use lookalike_engine::engine::{RouteSummary, Timings};
-use lookalike_engine::stages::decode::ImageInfo;
-use lookalike_engine::stages::route::CategoryScore;
-use lookalike_engine::stages::segment::SegmentationInfo;
-use lookalike_engine::{BlendWeights, Engine, Hit, SearchResult};
+use lookalike_engine::catalog::schema::{CatalogProduct, ModelStamp};
+use lookalike_engine::{BlendWeights, Engine, ErrorCode, SearchResult};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 pub fn data_url(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine as _;
     format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -25,46 +23,53 @@ pub fn data_url(mime: &str, bytes: &[u8]) -> String {
 fn png_data_url(img: DynamicImage) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut bytes), ImageFormat::Png)
-        .map_err(|e| ApiError::new("encode", format!("cannot encode PNG: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::Encode, format!("cannot encode PNG: {e}")))?;
     Ok(data_url("image/png", &bytes))
 }
 
 /// Options the UI sends in the `x-search-options` header (all optional).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, TS)]
+#[serde(deny_unknown_fields)]
 pub struct SearchOptionsDto {
+    /// Skip the router and search this category.
+    #[ts(optional)]
     pub category: Option<String>,
+    /// Blend weights for the rerank (default: the catalog's).
+    #[ts(optional)]
     pub weights: Option<BlendWeights>,
+    /// Number of results, 1..=50 (default 10).
+    #[ts(optional, type = "number")]
     pub top_k: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct CategoryInfo {
     pub name: String,
     pub expert: String,
     pub count: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct ModelInfo {
     pub part: String,
     pub model: String,
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct CatalogInfo {
     pub name: String,
     pub profile: String,
     pub size: usize,
     pub categories: Vec<CategoryInfo>,
     pub models: Vec<ModelInfo>,
+    /// The catalog's default blend weights (the designer view's sliders start here).
     pub blend: BlendWeights,
 }
 
 pub fn catalog_info(engine: &Engine) -> CatalogInfo {
     let file = &engine.catalog().file;
-    let stamp = |part: &str, s: &lookalike_engine::catalog::schema::ModelStamp| ModelInfo {
+    let stamp = |part: &str, s: &ModelStamp| ModelInfo {
         part: part.into(),
         model: format!("{}.{}", s.model, s.output),
         sha256: s.sha256.clone(),
@@ -97,16 +102,14 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The engine's result plus the two per-search images as PNG data URLs.
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SearchResponse {
-    pub image: ImageInfo,
-    pub categories: Vec<CategoryScore>,
-    pub route: RouteSummary,
-    pub segmentation: SegmentationInfo,
-    pub results: Vec<Hit>,
-    pub candidates: Vec<Hit>,
-    pub timings_ms: Timings,
+    #[serde(flatten)]
+    pub result: SearchResult,
+    /// `data:image/png;base64,...`: the cut-out (transparent background), cropped to its box.
     pub cutout: String,
+    /// `data:image/png;base64,...`: the grayscale mask over the whole working image.
     pub mask: String,
 }
 
@@ -121,41 +124,15 @@ fn preview(img: DynamicImage) -> DynamicImage {
     }
 }
 
-pub fn search_response(
-    state: &AppState,
-    engine: &Engine,
-    result: SearchResult,
-) -> Result<SearchResponse, ApiError> {
-    let inline = |mut hits: Vec<Hit>| -> Result<Vec<Hit>, ApiError> {
-        for h in &mut hits {
-            h.thumbnail = state.thumbnail(engine, &h.id)?.to_string();
-        }
-        Ok(hits)
-    };
+pub fn search_response(mut result: SearchResult) -> Result<SearchResponse, ApiError> {
+    let cutout = std::mem::take(&mut result.cutout);
+    let mask = std::mem::take(&mut result.mask);
     Ok(SearchResponse {
-        cutout: png_data_url(preview(DynamicImage::ImageRgba8(result.cutout)))?,
-        mask: png_data_url(preview(DynamicImage::ImageLuma8(result.mask)))?,
-        results: inline(result.results)?,
-        candidates: inline(result.candidates)?,
-        image: result.image,
-        categories: result.categories,
-        route: result.route,
-        segmentation: result.segmentation,
-        timings_ms: result.timings_ms,
+        cutout: png_data_url(preview(DynamicImage::ImageRgba8(cutout)))?,
+        mask: png_data_url(preview(DynamicImage::ImageLuma8(mask)))?,
+        result,
     })
 }
 
-/// A catalog product as the UI sees it: the catalog's own record, with `thumbnail` turned from a
-/// catalog path into a data URL.
+/// A catalog product as the UI sees it: the catalog's own record (its thumbnail is served by id).
 pub type ProductDto = CatalogProduct;
-
-pub fn product_dto(
-    state: &AppState,
-    engine: &Engine,
-    p: &CatalogProduct,
-) -> Result<ProductDto, ApiError> {
-    Ok(CatalogProduct {
-        thumbnail: state.thumbnail(engine, &p.id)?.to_string(),
-        ..p.clone()
-    })
-}

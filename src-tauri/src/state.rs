@@ -1,12 +1,12 @@
 //! The app's managed state: the engine, loaded once in the background at start-up. Commands see
 //! `Loading` until it is ready (the UI shows a loading state), then share one `Arc<Engine>`.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
-use lookalike_engine::{Engine, EngineConfig};
+use lookalike_engine::{Engine, EngineConfig, ErrorCode};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::ApiError;
 use crate::response::{CatalogInfo, catalog_info};
@@ -58,8 +58,11 @@ impl EnginePaths {
     }
 }
 
+/// The event that carries an [`EngineStatus`] when loading ends (the UI also polls `engine_status`).
+pub const ENGINE_STATUS_EVENT: &str = "engine-status";
+
 /// What `engine_status` returns and the `engine-status` event carries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum EngineStatus {
     Loading,
@@ -75,15 +78,12 @@ enum Slot {
 
 pub struct AppState {
     slot: RwLock<Slot>,
-    /// Thumbnails as data URLs, by product id, filled on first use.
-    thumbs: Mutex<HashMap<String, Arc<str>>>,
 }
 
 impl Default for AppState {
     fn default() -> Self {
         AppState {
             slot: RwLock::new(Slot::Loading),
-            thumbs: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -122,39 +122,29 @@ impl AppState {
         match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
             Slot::Ready(engine) => Ok(engine.clone()),
             Slot::Loading => Err(ApiError::new(
-                "engine_not_ready",
+                ErrorCode::EngineNotReady,
                 "the models and the catalog are still loading",
             )),
             Slot::Failed(error) => Err(error.clone()),
         }
     }
 
-    /// The product's thumbnail as a `data:image/jpeg;base64,...` URL (cached).
-    pub fn thumbnail(&self, engine: &Engine, id: &str) -> Result<Arc<str>, ApiError> {
-        if let Some(t) = self
-            .thumbs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-        {
-            return Ok(t.clone());
-        }
-        let product = engine
-            .catalog()
-            .product_by_id(id)
-            .ok_or_else(|| ApiError::new("not_found", format!("no product `{id}`")))?;
-        let path = engine.catalog().thumbnail_path(product);
-        let bytes = std::fs::read(&path).map_err(|e| {
+    /// The product's thumbnail JPEG, read from the catalog in use. `id` is looked up in the
+    /// catalog, never joined to a path, so no request can read another file.
+    pub fn thumbnail(&self, id: &str) -> Result<Vec<u8>, ApiError> {
+        let engine = self.engine()?;
+        let product = engine.catalog().product_by_id(id).ok_or_else(|| {
             ApiError::new(
-                "catalog",
-                format!("thumbnail {} cannot be read: {e}", path.display()),
+                ErrorCode::NotFound,
+                format!("no product `{id}` in the catalog"),
             )
         })?;
-        let url: Arc<str> = crate::response::data_url("image/jpeg", &bytes).into();
-        self.thumbs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string(), url.clone());
-        Ok(url)
+        let path = engine.catalog().thumbnail_path(product);
+        std::fs::read(&path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Catalog,
+                format!("thumbnail {} cannot be read: {e}", path.display()),
+            )
+        })
     }
 }

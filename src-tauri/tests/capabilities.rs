@@ -279,11 +279,19 @@ fn csp_allows_only_the_app_itself() {
     assert_eq!(get("object-src"), ["'none'"]);
     assert_eq!(get("base-uri"), ["'none'"]);
     assert_eq!(get("form-action"), ["'none'"]);
-    // images: the app's own, data: URLs (results, cut-out, mask, thumbnails) and blob: (the
-    // picked photo's preview)
+    // images: the app's own, data: URLs (cut-out, mask), blob: (the picked photo's preview)
+    // and the app's own `thumb:` scheme (thumbnails by product id; `http://thumb.localhost` is
+    // how Windows and Android spell it)
     for src in get("img-src") {
         assert!(
-            ["'self'", "data:", "blob:"].contains(&src.as_str()),
+            [
+                "'self'",
+                "data:",
+                "blob:",
+                "thumb:",
+                "http://thumb.localhost"
+            ]
+            .contains(&src.as_str()),
             "img-src allows {src}"
         );
     }

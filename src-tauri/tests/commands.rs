@@ -4,6 +4,7 @@
 use lookalike_app_lib::commands::{self, MAX_IMAGE_BYTES};
 use lookalike_app_lib::error::ApiError;
 use lookalike_app_lib::state::{AppState, EnginePaths, EngineStatus};
+use lookalike_app_lib::thumbs;
 use lookalike_engine::EngineError;
 use lookalike_tests::{build_catalog, demo_sources, models_dir, photo_like};
 use tauri::ipc::InvokeBody;
@@ -31,15 +32,16 @@ fn options_header_is_validated() {
         (10, 50, true, None)
     );
     let o = commands::parse_options(Some(
-        r#"{"category":"sports","weights":{"semantic":1,"texture":0,"color":0},"topK":5}"#,
+        r#"{"category":"sports","weights":{"semantic":1,"texture":0,"color":0},"top_k":5}"#,
     ))
     .unwrap();
     assert_eq!(o.category.as_deref(), Some("sports"));
     assert_eq!(o.top_k, 5);
     assert_eq!(o.weights.unwrap().semantic, 1.0);
     for bad in [
-        r#"{"topK":0}"#,
-        r#"{"topK":500}"#,
+        r#"{"top_k":0}"#,
+        r#"{"top_k":500}"#,
+        r#"{"topK":5}"#,
         r#"{"colour":1}"#,
         "not json",
     ] {
@@ -106,7 +108,8 @@ fn search_product_and_barcode_through_the_app_state() {
     let original = std::fs::read(demo_sources().join("images/vendure-tent.jpg")).unwrap();
     let photo = photo_like(&original, 5.0, 0.03, 80);
     let options = commands::parse_options(None).unwrap();
-    let r = commands::search_impl(&state, &photo, &options).unwrap();
+    let response = commands::search_impl(&state, &photo, &options).unwrap();
+    let r = &response.result;
     assert_eq!(r.results[0].id, "vendure-tent");
     assert_eq!(r.results.len(), 3);
     assert_eq!(
@@ -114,14 +117,9 @@ fn search_product_and_barcode_through_the_app_state() {
         3,
         "the app always gets the shortlist for the designer view"
     );
-    assert!(
-        r.results
-            .iter()
-            .all(|h| h.thumbnail.starts_with("data:image/jpeg;base64,"))
-    );
-    assert!(r.cutout.starts_with("data:image/png;base64,"));
-    assert!(r.mask.starts_with("data:image/png;base64,"));
-    let json = serde_json::to_value(&r).unwrap();
+    assert!(response.cutout.starts_with("data:image/png;base64,"));
+    assert!(response.mask.starts_with("data:image/png;base64,"));
+    let json = serde_json::to_value(&response).unwrap();
     for key in [
         "image",
         "categories",
@@ -129,12 +127,23 @@ fn search_product_and_barcode_through_the_app_state() {
         "segmentation",
         "results",
         "candidates",
-        "timings_ms",
+        "timings",
         "cutout",
         "mask",
     ] {
         assert!(!json[key].is_null(), "response has `{key}`");
     }
+    // thumbnails travel by id over the `thumb:` scheme, never inside a response
+    assert!(
+        !json.to_string().contains("image/jpeg"),
+        "no JPEG in the response"
+    );
+    let thumb = thumbs::respond(&state, &format!("/{}", r.results[0].id));
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    assert_eq!(&thumb.body()[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
+    assert_eq!(thumbs::respond(&state, "/no-such-product").status(), 404);
+    assert_eq!(thumbs::respond(&state, "/../catalog.json").status(), 400);
 
     let err = commands::search_impl(&state, b"hello there\n", &options).unwrap_err();
     assert_eq!(err.code, "unsupported_format");

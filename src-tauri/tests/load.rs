@@ -63,6 +63,7 @@ fn eight_concurrent_searchers_get_the_sequential_answers() {
     let answer = |bytes: &[u8]| -> Vec<(String, f32)> {
         commands::search_impl(&state, bytes, &options)
             .unwrap()
+            .result
             .results
             .into_iter()
             .map(|h| (h.id, h.score))
@@ -86,6 +87,7 @@ fn eight_concurrent_searchers_get_the_sequential_answers() {
                     let got: Vec<(String, f32)> =
                         commands::search_impl(&state, &photos[k], &options)
                             .unwrap()
+                            .result
                             .results
                             .into_iter()
                             .map(|h| (h.id, h.score))

@@ -100,14 +100,31 @@ test("a real product photo picked in the app finds that product first", async (t
   });
   assert.equal(names.length, 10);
   assert.equal(names[0], "vendure-road-bike", `top result: ${names[0]}`);
+  // thumbnails come by product id from the app's thumb: URI scheme (src-tauri/src/thumbs.rs)
+  await waitFor("10 thumbnails to load", () =>
+    run("return [...document.querySelectorAll('#results img')].filter(i => i.complete && i.naturalWidth > 0).length >= 10"),
+    30_000,
+  ).catch(() => {});
   const state = await run(`return {
-    cutout: !!document.querySelector('#query img[src^="data:image/png"]'),
+    cutout: document.querySelector('#query #cutout-image')?.getAttribute('src')?.slice(0, 22) ?? '',
+    cutoutLoaded: document.querySelector('#query #cutout-image')?.naturalWidth ?? 0,
     category: document.querySelector('#query')?.textContent ?? '',
     thumbs: [...document.querySelectorAll('#results img')].filter(i => i.complete && i.naturalWidth > 0).length,
+    srcs: [...document.querySelectorAll('#results-grid > li img')].map(i => i.getAttribute('src')),
+    ids: [...document.querySelectorAll('#results-grid > li')].map(li => li.dataset.id),
   }`);
-  assert.ok(state.cutout, "the cut-out is shown");
+  assert.equal(state.cutout, "data:image/png;base64,", "the cut-out is a PNG data URL");
+  assert.ok(state.cutoutLoaded > 0, "the cut-out is shown");
   assert.match(state.category, /sports/i, "the detected category is shown");
   assert.ok(state.thumbs >= 10, `thumbnails rendered: ${state.thumbs}`);
+  assert.equal(state.srcs.length, 10);
+  state.srcs.forEach((src, i) => {
+    const id = encodeURIComponent(state.ids[i]);
+    assert.ok(
+      src === `thumb://localhost/${id}` || src === `http://thumb.localhost/${id}`,
+      `thumbnail ${i + 1} comes from the thumb: scheme by id: ${src}`,
+    );
+  });
   await screenshot("02-results");
 });
 

@@ -3,18 +3,20 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gridIds, ipcCalls, overflowing, pickPhoto, recordingFor, shot, useApp, waitReady } from './harness.mjs';
+import { gridIds, importUi, ipcCalls, overflowing, pickPhoto, recordingFor, shot, useApp, waitReady } from './harness.mjs';
 
 const app = useApp();
+const { rerank } = importUi('ui/src/rerank.ts');
 
-/** The engine's rule, independently: routed first, then blend, then semantic, then retrieval order. */
-function expectedOrder(candidates, w, k = 10) {
-  return candidates
-    .map((h, i) => ({ h, i, s: w.semantic * h.semantic + w.texture * h.texture + w.color * h.color }))
-    .sort((a, b) => Number(b.h.routed) - Number(a.h.routed) || b.s - a.s || b.h.semantic - a.h.semantic || a.i - b.i)
-    .slice(0, k)
-    .map((x) => x.h.id);
+/** The engine's own top-10 of the recording under these weights (recorded with the real CLI). */
+function engineRanking(rec, w) {
+  const r = rec.reranks.find((x) => x.weights.semantic === w.semantic && x.weights.texture === w.texture && x.weights.color === w.color);
+  assert.ok(r, `no recording of ${rec.query.file} under ${JSON.stringify(w)}: add it to ui/mock/record.mjs`);
+  return r.results.map((h) => h.id);
 }
+
+/** Weights the engine did not rank with: the UI's rule (held to the engine's by rerank.test.mjs). */
+const expectedOrder = (candidates, w, k = 10) => rerank(candidates, w, k).map((h) => h.id);
 
 test('the designer toggle is a pressed/unpressed button remembered across reloads', async () => {
   const { page, problems } = await app({ designer: false });
@@ -38,7 +40,7 @@ test('the designer toggle is a pressed/unpressed button remembered across reload
 });
 
 test('designer view shows each stage: mask, cut-out, category scores, timings, top-50 vs top-10', async () => {
-  const { page, problems } = await app({ designer: true });
+  const { page, problems, thumbs } = await app({ designer: true });
   await pickPhoto(page, 'coffee');
   const r = recordingFor('coffee').response;
   await page.waitForFunction(() => document.querySelector('#designer-mask')?.naturalWidth > 0);
@@ -49,13 +51,18 @@ test('designer view shows each stage: mask, cut-out, category scores, timings, t
   assert.equal(chart.length, r.categories.length);
   assert.deepEqual(chart[0], ['drinks', '97%']);
 
+  // the engine's stages in its own (pipeline) order, then the total
   const stages = await page.$$eval('#timings-chart li', (lis) => lis.map((li) => [li.dataset.stage, li.querySelector('.num').textContent]));
   assert.deepEqual(
     stages.map((s) => s[0]),
-    ['decode', 'segment', 'route', 'embed', 'retrieve', 'texture', 'color', 'rerank', 'total'],
+    [...r.timings.stages.map((s) => s.stage), 'total'],
+  );
+  assert.deepEqual(
+    r.timings.stages.map((s) => s.stage),
+    ['decode', 'segment', 'route', 'embed', 'retrieve', 'texture', 'color', 'rerank'],
   );
   for (const [, text] of stages) assert.match(text, /^\d+(\.\d+)? ms$/);
-  assert.equal(stages[8][1], `${Math.round(r.timings_ms.total)} ms`);
+  assert.equal(stages.at(-1)[1], `${Math.round(r.timings.total_ms)} ms`);
 
   const beforeIds = await page.$$eval('#before-list li', (lis) => lis.map((li) => li.dataset.id));
   const afterIds = await page.$$eval('#after-list li', (lis) => lis.map((li) => li.dataset.id));
@@ -64,6 +71,14 @@ test('designer view shows each stage: mask, cut-out, category scores, timings, t
   assert.deepEqual(afterIds, r.results.map((h) => h.id));
   assert.deepEqual(await gridIds(page), afterIds);
   assert.equal(await page.locator('#before-list li.in-top').count(), 10);
+  // the top-10 list's thumbnails by id from the thumb: scheme, loaded
+  assert.deepEqual(
+    await page.$$eval('#after-list img', (imgs) => imgs.map((i) => i.getAttribute('src'))),
+    afterIds.map((id) => `thumb://localhost/${encodeURIComponent(id)}`),
+  );
+  await page.waitForFunction(() => [...document.querySelectorAll('#after-list img')].every((i) => i.complete && i.naturalWidth > 0));
+  assert.equal(await page.getAttribute('#before-list li >> nth=0 >> img', 'src'), `thumb://localhost/${encodeURIComponent(beforeIds[0])}`);
+  for (const id of afterIds) assert.ok(thumbs.includes(id));
   assert.match(await page.locator('#live-note').innerText(), /As ranked by the engine/);
   await shot(page, 'designer-1280');
   assert.deepEqual(problems, []);
@@ -72,7 +87,8 @@ test('designer view shows each stage: mask, cut-out, category scores, timings, t
 test('weight sliders re-rank the grid live from the candidates, without calling search again', async () => {
   const { page, problems } = await app({ designer: true });
   await pickPhoto(page, 'coffee');
-  const r = recordingFor('coffee').response;
+  const rec = recordingFor('coffee');
+  const r = rec.response;
   const engineOrder = r.results.map((h) => h.id);
   assert.deepEqual(await gridIds(page), engineOrder);
 
@@ -80,7 +96,8 @@ test('weight sliders re-rank the grid live from the candidates, without calling 
   await page.fill('#w-semantic', '0');
   await page.fill('#w-texture', '0');
   await page.fill('#w-color', '1');
-  const colorOnly = expectedOrder(r.candidates, { semantic: 0, texture: 0, color: 1 });
+  // the engine's own ranking under these weights (the real CLI, --weights 0,0,1)
+  const colorOnly = engineRanking(rec, { semantic: 0, texture: 0, color: 1 });
   assert.notDeepEqual(colorOnly, engineOrder, 'the test needs an order that differs');
   assert.deepEqual(await gridIds(page), colorOnly);
   assert.deepEqual(await page.$$eval('#after-list li', (lis) => lis.map((li) => li.dataset.id)), colorOnly);
@@ -93,7 +110,7 @@ test('weight sliders re-rank the grid live from the candidates, without calling 
   // semantic only: every blended score drops under 0.35 -> "No close match", results still listed
   await page.fill('#w-color', '0');
   await page.fill('#w-semantic', '1');
-  const semanticOnly = expectedOrder(r.candidates, { semantic: 1, texture: 0, color: 0 });
+  const semanticOnly = engineRanking(rec, { semantic: 1, texture: 0, color: 0 });
   assert.deepEqual(await gridIds(page), semanticOnly);
   assert.ok(r.candidates.filter((c) => c.routed).every((c) => c.semantic < 0.35));
   assert.equal(await page.locator('#no-match').isVisible(), true);

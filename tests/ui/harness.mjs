@@ -3,7 +3,9 @@
 // @tauri-apps/api/mocks injected through page.addInitScript, so api.ts runs its real Tauri path.
 // The mock IPC answers from the recorded real results in ui/mock/recorded/ and checks the wire
 // format: `search` and `decode_barcode` must get a raw binary body, `search` an
-// `x-search-options` JSON header.
+// `x-search-options` JSON header with only the contract's (snake_case) fields. Thumbnails come
+// from the app's `thumb:` URI scheme by product id (`convertFileSrc` mocked per OS); the page's
+// requests for them are answered here from ui/mock/recorded/thumbs/<id>.jpg.
 
 import { after, before } from 'node:test';
 import fs from 'node:fs';
@@ -11,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import ts from 'typescript';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'ui/dist');
@@ -45,23 +48,47 @@ export function photoPath(name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// fixtures: recorded searches with their thumbnails filled in (as the Rust side will send them)
+// fixtures: recorded searches exactly as the Rust side sends them (see ui/mock/record.mjs)
 
 export function loadFixtures() {
   const cat = JSON.parse(fs.readFileSync(path.join(RECORDED, 'catalog.json'), 'utf8'));
-  const thumbs = new Map(cat.products.map((p) => [p.id, p.thumbnail]));
-  const fill = (h) => ({ ...h, thumbnail: h.thumbnail || thumbs.get(h.id) || '' });
   const dir = path.join(RECORDED, 'searches');
   const searches = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => {
-      const rec = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-      const r = rec.response;
-      return { ...rec, response: { ...r, results: r.results.map(fill), candidates: r.candidates.map(fill) } };
-    });
+    .map((f) => ({ name: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
   return { catalog: cat.catalog, products: cat.products, searches };
+}
+
+/** The recorded thumbnail of a product id (what the app's `thumb:` scheme serves), or null. */
+export function thumbnailFile(id) {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(id)) return null;
+  const file = path.join(RECORDED, 'thumbs', `${id}.jpg`);
+  return fs.existsSync(file) ? file : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// UI modules in node: a TypeScript file of the UI (type-only imports, no DOM) transpiled to a
+// CommonJS body, so tests and the in-page backend run the UI's own code, not a copy of it.
+
+export function tsSource(rel) {
+  const src = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+  const out = ts.transpileModule(src, {
+    fileName: rel,
+    reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+  });
+  if (out.diagnostics?.length) throw new Error(`${rel}: ${ts.flattenDiagnosticMessageText(out.diagnostics[0].messageText, '\n')}`);
+  if (/\brequire\(/.test(out.outputText)) throw new Error(`${rel} imports values; only type-only imports can run here`);
+  return out.outputText;
+}
+
+/** The exports of a UI module (e.g. `importUi('ui/src/rerank.ts').rerank`). */
+export function importUi(rel) {
+  const exports = {};
+  new Function('exports', tsSource(rel))(exports);
+  return exports;
 }
 
 export const fixtures = loadFixtures();
@@ -86,7 +113,18 @@ const TYPES = {
   '.svg': 'image/svg+xml',
 };
 
-export const CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'";
+/** The app's own img-src (tauri.conf.json): data: for the cut-out and mask, the thumb: scheme. */
+function appImgSrc() {
+  const conf = JSON.parse(fs.readFileSync(path.join(ROOT, 'tauri.conf.json'), 'utf8'));
+  const directive = conf.app.security.csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('img-src '));
+  if (!directive) throw new Error('tauri.conf.json: the CSP has no img-src');
+  return directive;
+}
+
+export const CSP = `default-src 'self'; ${appImgSrc()}; style-src 'self'; script-src 'self'; connect-src 'self'`;
+
+/** The URLs `convertFileSrc(id, 'thumb')` gives: Linux/macOS, and Windows/Android. */
+const THUMB_URL = /^(?:thumb:\/\/localhost|http:\/\/thumb\.localhost)\/([^/?#]*)$/;
 
 export async function startServer(dist = DIST) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is missing: run \`npm run build:ui\``);
@@ -129,8 +167,14 @@ const MOCKS_SOURCE = fs
   .readFileSync(path.join(ROOT, 'node_modules/@tauri-apps/api/mocks.js'), 'utf8')
   .replace(/^export \{([^}]*)\};?\s*$/m, 'window.__TAURI_MOCKS__ = {$1};');
 
+// The UI's own rerank (ui/src/rerank.ts, held to the engine's by rerank.test.mjs) for the
+// in-page backend's re-rankings, as a script that sets a global.
+const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts')}; window.__RERANK__ = exports; })();`;
+
 /**
  * The in-page backend. `cfg` (JSON) per page:
+ *   os: 'linux' (default: thumb://localhost/<id>) | 'windows' (http://thumb.localhost/<id>, as on
+ *       Windows and Android): how the mocked `convertFileSrc` builds thumbnail URLs
  *   engine: 'ready' | 'loading' (stays loading until the test pushes an 'engine-status' event)
  *           | number (that many 'loading' answers to engine_status, then ready)
  *   searchError: ApiError to reject `search` with (once, if searchErrorOnce)
@@ -147,14 +191,9 @@ function installBackend(cfg) {
   const reject = (code, message) => Promise.reject({ code, message });
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let statusCalls = 0;
-
-  const blend = (h, w) => w.semantic * h.semantic + w.texture * h.texture + w.color * h.color;
-  const rerank = (cands, w, k) =>
-    cands
-      .map((h, i) => ({ h: { ...h, score: blend(h, w) }, i }))
-      .sort((a, b) => Number(b.h.routed) - Number(a.h.routed) || b.h.score - a.h.score || b.h.semantic - a.h.semantic || a.i - b.i)
-      .slice(0, k)
-      .map(({ h }, r) => ({ ...h, rank: r + 1 }));
+  const { rerank, rescore } = window.__RERANK__;
+  const OPTION_KEYS = ['category', 'weights', 'top_k'];
+  const same = (a, b) => a.semantic === b.semantic && a.texture === b.texture && a.color === b.color;
 
   const handlers = {
     async engine_status() {
@@ -171,6 +210,9 @@ function installBackend(cfg) {
       const header = options?.headers?.['x-search-options'];
       if (typeof header !== 'string') return reject('bad_request', 'search: missing x-search-options header');
       const opts = JSON.parse(header);
+      // the app's SearchOptionsDto denies unknown fields (a camelCase key is refused)
+      const unknown = Object.keys(opts).find((k) => !OPTION_KEYS.includes(k));
+      if (unknown) return reject('invalid_options', `x-search-options: unknown field \`${unknown}\`, expected one of ${OPTION_KEYS.map((k) => `\`${k}\``).join(', ')}`);
       if (cfg.searchDelay) await sleep(cfg.searchDelay);
       if (cfg.searchHold) await new Promise((r) => (window.__IPC__.release = r));
       if (cfg.searchError) {
@@ -184,17 +226,19 @@ function installBackend(cfg) {
       if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
       const r = structuredClone(rec.response);
       const w = opts.weights ?? catalog.blend;
+      const k = opts.top_k ?? 10;
       if (opts.category) {
+        // the recorded shortlist with that category routed, re-ranked by the UI's own rule
         r.route = { reason: 'override', searched: [opts.category], confidence: 0.5 };
         const marked = r.candidates.map((h) => ({ ...h, routed: h.category === opts.category }));
-        r.candidates = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)].map((h, i) => ({
-          ...h,
-          rank: i + 1,
-          score: blend(h, w),
-        }));
-        r.results = rerank(r.candidates, w, opts.topK ?? 10);
-      } else if (opts.weights) {
-        r.results = rerank(r.candidates, w, opts.topK ?? 10);
+        const ordered = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)];
+        r.candidates = rescore(ordered, w).map((h, i) => ({ ...h, rank: i + 1 }));
+        r.results = rerank(r.candidates, w, k);
+      } else if (opts.weights || opts.top_k) {
+        // the engine's own answer for these weights where it was recorded
+        const rust = k === 10 ? rec.reranks.find((x) => same(x.weights, w)) : undefined;
+        r.candidates = rescore(r.candidates, w);
+        r.results = rust ? rust.results : rerank(r.candidates, w, k);
       }
       return r;
     },
@@ -228,6 +272,7 @@ function installBackend(cfg) {
   };
 
   window.__TAURI_MOCKS__.mockIPC(() => undefined, { shouldMockEvents: true });
+  window.__TAURI_MOCKS__.mockConvertFileSrc(cfg.os ?? 'linux');
   const inner = window.__TAURI_INTERNALS__.invoke;
   window.__TAURI_INTERNALS__.invoke = async (cmd, args, options) => {
     if (cmd.startsWith('plugin:event|')) return inner(cmd, args, options);
@@ -247,7 +292,8 @@ function installBackend(cfg) {
 
 /**
  * A page on the app with the mocked Tauri backend. Collects console errors, page errors and
- * any request that is not to the local server, data: or blob: (the UI must be self-contained).
+ * any request that is not to the local server, data:, blob: or the app's thumb: scheme (the UI
+ * must be self-contained). `thumbs` lists the product ids the page asked the thumb: scheme for.
  */
 export async function openApp(
   browser,
@@ -258,16 +304,27 @@ export async function openApp(
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems = [];
+  const thumbs = [];
+  // the app's `thumb:` scheme (src-tauri/src/thumbs.rs): the JPEG of a product id, else 404
+  await page.route(THUMB_URL, (route) => {
+    const id = decodeURIComponent(THUMB_URL.exec(route.request().url())[1]);
+    thumbs.push(id);
+    const file = thumbnailFile(id);
+    if (!file) return route.fulfill({ status: 404, contentType: 'text/plain', body: `no product with id \`${id}\`` });
+    return route.fulfill({ status: 200, contentType: 'image/jpeg', body: fs.readFileSync(file) });
+  });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
   page.on('request', (req) => {
     const u = req.url();
-    if (!u.startsWith(server.url) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+    const local = u.startsWith(server.url) || u.startsWith('data:') || u.startsWith('blob:') || (tauri && THUMB_URL.test(u));
+    if (!local) problems.push(`external request: ${u}`);
   });
   if (tauri) {
     await page.addInitScript(MOCKS_SOURCE);
+    await page.addInitScript(RERANK_SOURCE);
     await page.addInitScript(installBackend, { engine: 'ready', ...cfg });
   }
   if (designer !== undefined) {
@@ -279,7 +336,7 @@ export async function openApp(
     }, designer);
   }
   await page.goto(server.url);
-  return { page, context, problems };
+  return { page, context, problems, thumbs };
 }
 
 export async function ipcCalls(page, cmd) {

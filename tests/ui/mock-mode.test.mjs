@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'vite';
-import { ROOT, gridIds, launch, openApp, photoPath, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
+import { DIST, ROOT, gridIds, launch, openApp, photoPath, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
 
 let browser;
 let server;
@@ -47,9 +47,14 @@ test('mock mode: loading, then a recorded real search for a recorded photo', asy
   await pickPhoto(page, 'plimsolls');
   const rec = recordingFor('plimsolls');
   assert.deepEqual(await gridIds(page), rec.response.results.map((h) => h.id));
-  await page.waitForFunction(() => [...document.querySelectorAll('#results-grid img')].every((i) => i.naturalWidth > 0));
+  // thumbnails: the recorded JPEGs as files of the mock build (no thumb: scheme without Tauri)
+  const srcs = await page.$$eval('#results-grid img', (imgs) => imgs.map((i) => i.src));
+  assert.equal(srcs.length, 10);
+  for (const src of srcs) assert.ok(src.startsWith(server.url) && src.endsWith('.jpg'), src);
+  await page.waitForFunction(() => [...document.querySelectorAll('#results-grid img, #after-list img')].every((i) => i.complete && i.naturalWidth > 0));
   await page.waitForFunction(() => document.querySelector('#designer-mask')?.naturalWidth > 0);
   assert.equal(await page.locator('#before-list li').count(), rec.response.candidates.length);
+  await shot(page, 'mock-results-1280');
 
   // category override re-ranks the recorded candidates
   await page.click('#more-categories');
@@ -59,6 +64,37 @@ test('mock mode: loading, then a recorded real search for a recorded photo', asy
   assert.match(first, /^Apparel/);
   await shot(page, 'mock-mode-1280');
   assert.deepEqual(problems, []);
+});
+
+test('mock mode at phone width (390x844): results, then the designer view, thumbnails loaded', async () => {
+  const { page, problems } = await app({ designer: false, viewport: { width: 390, height: 844 } });
+  await pickPhoto(page, 'tshirt');
+  const loaded = () =>
+    page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll('#results-grid img, #after-list img, #before-list li.in-top img')];
+      return imgs.length >= 10 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    });
+  await loaded();
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390);
+  await shot(page, 'mock-results-390');
+  await page.click('#designer-toggle');
+  await page.locator('#after-list li >> nth=9').waitFor();
+  // the lazy top-50 thumbnails load once scrolled to
+  await page.locator('#before-list').scrollIntoViewIfNeeded();
+  await loaded();
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390);
+  await shot(page, 'mock-designer-390');
+  assert.deepEqual(problems, []);
+});
+
+test('the production build holds no mock backend, recordings or recorded thumbnails', () => {
+  const files = fs.readdirSync(DIST, { recursive: true }).map(String);
+  assert.ok(files.includes('index.html'), `${DIST} is built`);
+  assert.deepEqual(files.filter((f) => /\.(jpe?g|json)$/i.test(f)), []);
+  for (const f of files.filter((x) => x.endsWith('.js'))) {
+    const js = fs.readFileSync(path.join(DIST, f), 'utf8');
+    assert.ok(!/createMockBackend|recorded\/|MOCK_BARCODE|2000000000015/.test(js), `${f} carries mock code`);
+  }
 });
 
 test('mock mode: a text file is refused with unsupported_format; barcodes resolve to a demo product', async () => {

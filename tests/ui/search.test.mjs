@@ -46,7 +46,7 @@ test('empty state: a hint, labelled inputs for camera and gallery, a live status
 });
 
 test('take photo: raw bytes + options header go to search, 10 cards with thumbnails, names, prices, scores', async () => {
-  const { page, problems } = await app();
+  const { page, problems, thumbs } = await app();
   await waitReady(page);
   await page.setInputFiles('#take-photo', photoPath('coffee'));
   await page.waitForSelector('#results-grid > li.card >> nth=9');
@@ -63,8 +63,7 @@ test('take photo: raw bytes + options header go to search, 10 cards with thumbna
       name: li.querySelector('.card-name').textContent,
       price: li.querySelector('.card-price').textContent,
       score: li.querySelector('.score-value').textContent,
-      img: li.querySelector('img').src.slice(0, 22),
-      loaded: li.querySelector('img').naturalWidth,
+      img: li.querySelector('img').getAttribute('src'),
     })),
   );
   assert.equal(cards.length, 10);
@@ -73,9 +72,14 @@ test('take photo: raw bytes + options header go to search, 10 cards with thumbna
     assert.equal(c.name, hit.name);
     assert.equal(c.price, money(hit.price, hit.currency));
     assert.equal(c.score, hit.score.toFixed(2));
-    assert.equal(c.img, 'data:image/jpeg;base64');
+    // by product id from the app's thumb: scheme (convertFileSrc, Linux form)
+    assert.equal(c.img, `thumb://localhost/${encodeURIComponent(hit.id)}`);
   });
+  // the 10 thumbnails really load
   await page.waitForFunction(() => [...document.querySelectorAll('#results-grid img')].every((i) => i.complete && i.naturalWidth > 0));
+  const loaded = await page.$$eval('#results-grid img', (imgs) => imgs.filter((i) => i.naturalWidth > 0).length);
+  assert.equal(loaded, 10);
+  for (const hit of rec.response.results) assert.ok(thumbs.includes(hit.id), `thumb: asked for ${hit.id}`);
 
   // photo, cut-out and the detected category with its score
   assert.ok(await page.$eval('#photo-image', (i) => i.src.startsWith('blob:')));
@@ -163,6 +167,9 @@ test('product details: opens from a card, shows the breakdown and product facts,
     assert.ok(Math.abs(width - Math.min(1, value) * 100) < 0.1, `${key} bar ${width}%`);
   }
   assert.equal(await page.locator('#details-id').innerText(), hit.id);
+  // the picture is the product's thumbnail by id (Product.thumbnail is a catalog path, not a URL)
+  assert.equal(await page.getAttribute('#details .details-thumb img', 'src'), `thumb://localhost/${encodeURIComponent(hit.id)}`);
+  await page.waitForFunction(() => document.querySelector('#details .details-thumb img')?.naturalWidth > 0);
   assert.equal(await page.locator('#details-category').innerText(), 'Apparel');
   assert.equal(await page.locator('#details-price').innerText(), money(product.price, product.currency));
   assert.equal(await page.locator('#details-brand').innerText(), product.brand ?? 'Not listed');
@@ -186,10 +193,17 @@ test('product details: opens from a card, shows the breakdown and product facts,
 });
 
 test('phone layout (360x740): no horizontal scroll, two columns, dialog fits', async () => {
-  const { page, problems } = await app({ viewport: { width: 360, height: 740 } });
+  // thumbnails as Android (and Windows) name them: http://thumb.localhost/<id>
+  const { page, problems } = await app({ viewport: { width: 360, height: 740 }, cfg: { os: 'windows' } });
   await waitReady(page);
   await shot(page, 'empty-360');
   await pickPhoto(page, 'plimsolls');
+  const ids = recordingFor('plimsolls').response.results.map((h) => h.id);
+  assert.deepEqual(
+    await page.$$eval('#results-grid img', (imgs) => imgs.map((i) => i.getAttribute('src'))),
+    ids.map((id) => `http://thumb.localhost/${encodeURIComponent(id)}`),
+  );
+  await page.waitForFunction(() => [...document.querySelectorAll('#results-grid img')].every((i) => i.complete && i.naturalWidth > 0));
   const widths = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
     body: document.body.scrollWidth,

@@ -4,20 +4,25 @@
 //   npm run record-mock                 # the default photos below
 //   npm run record-mock -- PHOTO...     # your own photos (paths relative to the repo root)
 //
-// Runs the real CLI from the repo root:
+// Runs the real CLI from the repo root (LOOKALIKE_BIN overrides the binary; ORT_DYLIB_PATH, if not
+// set, is scripts/env.sh's ORT_LIB, else the version-free link models/runtime/libonnxruntime.so):
 //   target/release/lookalike search --catalog catalog/demo --json --candidates --cutouts DIR PHOTO...
-// (ORT_DYLIB_PATH defaults to models/runtime/libonnxruntime.so.1.31.1; LOOKALIKE_BIN overrides the
-// binary) and converts every answer into the app's SearchResponse (ui/src/types.ts):
-// - results/candidates as printed; each hit's `thumbnail` is left "" and the thumbnail is stored
-//   once per product in recorded/catalog.json (the mock fills it in by id), which keeps the
-//   fixtures small;
+// The CLI's `--json` is the engine's SearchResult as the app sends it (plus `query`), so each answer
+// becomes the app's SearchResponse (ui/src/generated/contract.ts) by adding the two images:
 // - `cutout`: the PNG the CLI saved, scaled down to at most MAX_SIDE px;
 // - `mask`: the CLI does not print the engine's soft mask, so it is DERIVED here: the cut-out's
 //   alpha (0 or 255: the engine's thresholded mask inside the crop) placed at `segmentation.bbox`
 //   on a black image of the working size. In a fallback (no usable mask) it is all black. The Tauri
 //   backend sends the real soft mask.
-// Writes ui/mock/recorded/catalog.json (CatalogInfo + every product with its thumbnail) and
-// ui/mock/recorded/searches/<photo>.json. Needs no npm packages (node:zlib does the PNGs).
+// Then, for every photo, the same search under each of RERANK_WEIGHTS (`--weights`): the engine's
+// top-10 for those weights is stored next to the shortlist (`reranks`), which does not depend on
+// the weights (checked here), so tests/ui/rerank.test.mjs can hold ui/src/rerank.ts to the
+// engine's own ranking.
+// Writes ui/mock/recorded/catalog.json (CatalogInfo + every product as the `product` command
+// returns it), ui/mock/recorded/thumbs/<id>.jpg (the catalog's thumbnails, by product id: what the
+// app's `thumb:` scheme serves) and ui/mock/recorded/searches/<photo>.json. Scores keep their f32
+// precision (shortest round-trip form, as the app's JSON has them); timings are rounded. Needs no
+// npm packages (node:zlib does the PNGs).
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -206,9 +211,26 @@ const dataUrl = (mime, buf) => `data:${mime};base64,${buf.toString('base64')}`;
 
 // ---------------------------------------------------------------------------------------------
 
-/** Rounds every float to 6 significant digits (the engine computes in f32 anyway). */
+/** The shortest decimal that reads back as the same f32 (what serde_json writes for an f32). */
+function f32Shortest(v) {
+  const want = Math.fround(v);
+  for (let p = 1; p <= 9; p++) {
+    const n = Number(v.toPrecision(p));
+    if (Math.fround(n) === want) return n;
+  }
+  return v;
+}
+
+// f64 fields: timings are rounded to 6 digits, prices kept; every other float is an f32 score
+const TIMING_KEYS = new Set(['ms', 'total_ms']);
+const F64_KEYS = new Set(['price']);
+
 function compact(value) {
-  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v)));
+  const round = (k, v) => {
+    if (typeof v !== 'number' || Number.isInteger(v) || F64_KEYS.has(k)) return v;
+    return TIMING_KEYS.has(k) ? Number(v.toPrecision(6)) : f32Shortest(v);
+  };
+  return JSON.parse(JSON.stringify(value, round));
 }
 
 function catalogInfo(cat) {
@@ -231,6 +253,47 @@ function catalogInfo(cat) {
   };
 }
 
+/** Weights the engine re-ranks every recorded shortlist with (semantic,texture,color). */
+const RERANK_WEIGHTS = ['1,0,0', '0,0,1', '0.2,0.3,0.5'];
+
+/** The ONNX Runtime library: $ORT_DYLIB_PATH, else scripts/env.sh's ORT_LIB, else the plain link. */
+function ortLibrary() {
+  if (process.env.ORT_DYLIB_PATH) return process.env.ORT_DYLIB_PATH;
+  let lib = 'models/runtime/libonnxruntime.so';
+  try {
+    const line = fs.readFileSync(path.join(ROOT, 'scripts/env.sh'), 'utf8').match(/^ORT_LIB=(\S+)\s*$/m);
+    if (line && fs.existsSync(path.resolve(ROOT, line[1]))) lib = line[1];
+  } catch {
+    // no scripts/env.sh: the version-free link
+  }
+  return path.resolve(ROOT, lib);
+}
+
+/** One CLI run over every photo: one parsed JSON answer a photo, in order. */
+function searchAll(bin, env, photos, extra) {
+  const args = ['search', '--catalog', CATALOG, '--json', '--candidates', ...extra, ...photos];
+  const stdout = execFileSync(bin, args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const answers = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  if (answers.length !== photos.length) die(`expected ${photos.length} answers, got ${answers.length}`);
+  answers.forEach((a, i) => {
+    if (a.query !== photos[i]) die(`answer ${i} is for ${a.query}, expected ${photos[i]}`);
+    if (!Array.isArray(a.timings?.stages)) {
+      die(`${bin} prints the old JSON shape: rebuild it (cargo build --release -p lookalike-cli)`);
+    }
+  });
+  return { args, answers };
+}
+
+const commandLine = (args, tmp) => `lookalike ${args.map((a) => (a === tmp ? '<tmp>' : a)).join(' ')}`;
+
+/** The shortlist is retrieval's: the weights only re-score it. */
+function sameShortlist(a, b) {
+  return (
+    a.length === b.length &&
+    a.every((h, i) => h.id === b[i].id && h.semantic === b[i].semantic && h.texture === b[i].texture && h.color === b[i].color && h.routed === b[i].routed)
+  );
+}
+
 function main() {
   const photos = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_PHOTOS;
   const bin = process.env.LOOKALIKE_BIN ?? path.join(ROOT, 'target/release/lookalike');
@@ -238,47 +301,45 @@ function main() {
   const catDir = path.join(ROOT, CATALOG);
   if (!fs.existsSync(path.join(catDir, 'catalog.json'))) die(`${CATALOG} is missing: run scripts/setup.sh first`);
   for (const p of photos) if (!fs.existsSync(path.resolve(ROOT, p))) die(`photo ${p} is missing (run scripts/setup.sh for the demo sources)`);
-  const env = { ...process.env };
-  env.ORT_DYLIB_PATH ??= path.join(ROOT, 'models/runtime/libonnxruntime.so.1.31.1');
+  const env = { ...process.env, ORT_DYLIB_PATH: ortLibrary() };
+  if (!fs.existsSync(env.ORT_DYLIB_PATH)) die(`ONNX Runtime ${env.ORT_DYLIB_PATH} is missing: run \`bash scripts/setup.sh core\``);
   const help = execFileSync(bin, ['search', '--help'], { cwd: ROOT, env, encoding: 'utf8' });
   if (!help.includes('--cutouts')) die(`${bin} has no --cutouts option: rebuild it (cargo build --release)`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-record-'));
-  const args = ['search', '--catalog', CATALOG, '--json', '--candidates', '--cutouts', tmp, ...photos];
-  const command = `lookalike ${args.map((a) => (a === tmp ? '<tmp>' : a)).join(' ')}`;
+  const base = searchAll(bin, env, photos, ['--cutouts', tmp]);
+  const command = commandLine(base.args, tmp);
   console.log(`record-mock: ${command}`);
-  const stdout = execFileSync(bin, args, { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const answers = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-  if (answers.length !== photos.length) die(`expected ${photos.length} answers, got ${answers.length}`);
+  const reranks = RERANK_WEIGHTS.map((w) => {
+    const run = searchAll(bin, env, photos, ['--weights', w]);
+    console.log(`record-mock: ${commandLine(run.args, tmp)}`);
+    const [semantic, texture, color] = w.split(',').map(Number);
+    return { weights: { semantic, texture, color }, command: commandLine(run.args, tmp), answers: run.answers };
+  });
 
   const cat = JSON.parse(fs.readFileSync(path.join(catDir, 'catalog.json'), 'utf8'));
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(path.join(OUT, 'searches'), { recursive: true });
+  fs.mkdirSync(path.join(OUT, 'thumbs'), { recursive: true });
 
-  const products = cat.products.map((p) => ({
-    id: p.id,
-    name: p.name,
-    category: p.category,
-    price: p.price ?? null,
-    currency: p.currency ?? null,
-    gtin: p.gtin ?? null,
-    brand: p.brand ?? null,
-    description: p.description ?? null,
-    source: p.source ?? null,
-    thumbnail: dataUrl('image/jpeg', fs.readFileSync(path.join(catDir, p.thumbnail))),
-  }));
+  // every product as the `product` command returns it (the catalog's own record), and its
+  // thumbnail as a file named by id (the app's `thumb:` scheme serves exactly these bytes by id)
+  for (const p of cat.products) {
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(p.id)) die(`product id ${JSON.stringify(p.id)} is not a plain file name`);
+    fs.copyFileSync(path.join(catDir, p.thumbnail), path.join(OUT, 'thumbs', `${p.id}.jpg`));
+  }
   const catalogFile = {
     recorded: {
       by: 'ui/mock/record.mjs',
       catalog: CATALOG,
-      note: 'CatalogInfo as the app receives it, and every product (thumbnail inlined) for product() and for the hits of the recorded searches.',
+      note: 'CatalogInfo as the app receives it, and every product as the product command returns it; thumbnails are thumbs/<id>.jpg.',
     },
     catalog: catalogInfo(cat),
-    products,
+    products: cat.products,
   };
   fs.writeFileSync(path.join(OUT, 'catalog.json'), JSON.stringify(compact(catalogFile)));
 
-  answers.forEach((a, i) => {
+  base.answers.forEach((a, i) => {
     const photo = photos[i];
     const file = path.basename(photo);
     const bytes = fs.readFileSync(path.resolve(ROOT, photo));
@@ -301,22 +362,17 @@ function main() {
     const m = shrink(W, H, mask, 1, MAX_SIDE);
     const maskPng = encodePng(m.width, m.height, m.pixels, 1);
 
-    const hit = (h) => ({ ...h, thumbnail: '' });
-    const response = {
-      image: a.image,
-      categories: a.categories,
-      route: a.route,
-      segmentation: a.segmentation,
-      results: a.results.map(hit),
-      candidates: (a.candidates ?? []).map(hit),
-      timings_ms: a.timings_ms,
-      cutout: dataUrl('image/png', cutout),
-      mask: dataUrl('image/png', maskPng),
-    };
+    const { query: _query, ...result } = a;
+    const response = { ...result, cutout: dataUrl('image/png', cutout), mask: dataUrl('image/png', maskPng) };
     const rec = {
       query: { file, path: photo, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
       command,
       response,
+      reranks: reranks.map((r) => {
+        const other = r.answers[i];
+        if (!sameShortlist(other.candidates, a.candidates)) die(`${photo}: the shortlist under --weights ${r.command} differs`);
+        return { weights: r.weights, command: r.command, results: other.results };
+      }),
     };
     const slug = file.replace(/\.[^.]+$/, '').replace(/[^a-zA-Z0-9-]+/g, '-');
     const out = path.join(OUT, 'searches', `${String(i + 1).padStart(2, '0')}-${slug}.json`);
@@ -324,7 +380,8 @@ function main() {
     const top = a.results[0];
     console.log(
       `record-mock: ${photo} -> ${path.relative(ROOT, out)} (${(fs.statSync(out).size / 1024).toFixed(0)} KiB; ` +
-        `${a.categories[0].name} ${a.categories[0].score.toFixed(2)}; top-1 ${top?.id} ${top?.score.toFixed(3)})`,
+        `${a.categories[0].name} ${a.categories[0].score.toFixed(2)}; top-1 ${top?.id} ${top?.score.toFixed(3)}; ` +
+        `${a.candidates.filter((c) => !c.routed).length} of ${a.candidates.length} candidates topped up)`,
     );
   });
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -3,28 +3,36 @@
 // In the Tauri app every call goes through `invoke` (@tauri-apps/api/core). In browser mode
 // (`npm run dev:web`, Vite mode "mock") the same calls are answered by ui/src/mock/backend.ts from
 // recorded real results; in a production build that code is not even bundled. Every failure is
-// normalised into ApiError {code, message}.
+// normalised into ApiError {code, message} whose code is one of the generated ErrorCode union.
+// Product thumbnails are not in any response: `thumbnailUrl(id)` names the image of a product id
+// (the app's `thumb:` URI scheme, src-tauri/src/thumbs.rs; the mock's recorded JPEG files).
+//
+// The types are GENERATED from the Rust side (ui/src/generated/contract.ts): never write them here.
 
-import { invoke } from '@tauri-apps/api/core';
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   ApiError,
   DecodedBarcode,
   EngineStatus,
+  ErrorCode,
   Product,
-  SearchOptions,
+  SearchOptionsDto,
   SearchResponse,
-} from './types';
+} from './generated/contract';
+import { ENGINE_STATUS_EVENT, ERROR_CODES } from './generated/contract';
 
 /** What a backend provides; the Tauri one below, the mock one in mock/backend.ts. */
 export interface Backend {
   engineStatus(): Promise<EngineStatus>;
   /** Subscribes to status pushes; resolves to an unsubscribe function. */
   onEngineStatus(cb: (status: EngineStatus) => void): Promise<() => void>;
-  search(bytes: Uint8Array, options: SearchOptions): Promise<SearchResponse>;
+  search(bytes: Uint8Array, options: SearchOptionsDto): Promise<SearchResponse>;
   product(id: string): Promise<Product>;
   productByBarcode(code: string): Promise<Product | null>;
   decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>;
+  /** A URL an <img> can load for the product's thumbnail ('' when there is none). */
+  thumbnailUrl(id: string): string;
 }
 
 export function isTauri(): boolean {
@@ -44,11 +52,20 @@ export function isMock(): boolean {
 // ---------------------------------------------------------------------------------------------
 // errors
 
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** A code from elsewhere (a plugin, a future backend): kept when it is one of ours, else `unknown`. */
+function errorCode(code: unknown): ErrorCode {
+  return isErrorCode(code) ? code : 'unknown';
+}
+
 export function isApiError(e: unknown): e is ApiError {
   return (
     typeof e === 'object' &&
     e !== null &&
-    typeof (e as ApiError).code === 'string' &&
+    isErrorCode((e as ApiError).code) &&
     typeof (e as ApiError).message === 'string'
   );
 }
@@ -61,17 +78,17 @@ export function toApiError(e: unknown): ApiError {
     if (s.startsWith('{')) {
       try {
         const parsed: unknown = JSON.parse(s);
-        if (isApiError(parsed)) return { code: parsed.code, message: parsed.message };
+        if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) return toApiError(parsed);
       } catch {
         // not JSON: fall through
       }
     }
-    return { code: 'error', message: s || 'Something went wrong.' };
+    return { code: 'unknown', message: s || 'Something went wrong.' };
   }
-  if (e instanceof Error) return { code: e.name === 'Error' ? 'error' : e.name, message: e.message };
+  if (e instanceof Error) return { code: 'unknown', message: e.message || e.name };
   if (typeof e === 'object' && e !== null && 'message' in e) {
     const o = e as { code?: unknown; message?: unknown };
-    return { code: typeof o.code === 'string' ? o.code : 'error', message: String(o.message) };
+    return { code: errorCode(o.code), message: String(o.message) };
   }
   return { code: 'unknown', message: `Unexpected error: ${String(e)}` };
 }
@@ -87,11 +104,14 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // backends
 
+/** The app's URI scheme that serves thumbnails by product id (src-tauri/src/thumbs.rs). */
+const THUMB_SCHEME = 'thumb';
+
 const tauriBackend: Backend = {
   engineStatus: () => invoke<EngineStatus>('engine_status'),
   async onEngineStatus(cb) {
     try {
-      return await listen<EngineStatus>('engine-status', (event) => cb(event.payload));
+      return await listen<EngineStatus>(ENGINE_STATUS_EVENT, (event) => cb(event.payload));
     } catch {
       return () => {}; // no event permission: the caller's polling covers it
     }
@@ -104,6 +124,8 @@ const tauriBackend: Backend = {
   product: (id) => invoke<Product>('product', { id }),
   productByBarcode: (code) => invoke<Product | null>('product_by_barcode', { code }),
   decodeBarcode: (bytes) => invoke<DecodedBarcode | null>('decode_barcode', bytes),
+  // thumb://localhost/<id> (Linux, macOS) or http://thumb.localhost/<id> (Windows, Android)
+  thumbnailUrl: (id) => convertFileSrc(id, THUMB_SCHEME),
 };
 
 const NO_BACKEND: ApiError = {
@@ -119,9 +141,12 @@ const noBackend: Backend = {
   product: () => Promise.reject(NO_BACKEND),
   productByBarcode: () => Promise.reject(NO_BACKEND),
   decodeBarcode: () => Promise.reject(NO_BACKEND),
+  thumbnailUrl: () => '',
 };
 
 let backendPromise: Promise<Backend> | null = null;
+/** The backend once loaded (thumbnailUrl is synchronous; hits only exist after a search). */
+let loaded: Backend | null = null;
 
 function backend(): Promise<Backend> {
   backendPromise ??= (async () => {
@@ -131,7 +156,7 @@ function backend(): Promise<Backend> {
       return createMockBackend();
     }
     return noBackend;
-  })();
+  })().then((b) => (loaded = b));
   return backendPromise;
 }
 
@@ -151,7 +176,7 @@ export async function onEngineStatus(cb: (status: EngineStatus) => void): Promis
   }
 }
 
-export function search(bytes: Uint8Array, options: SearchOptions = {}): Promise<SearchResponse> {
+export function search(bytes: Uint8Array, options: SearchOptionsDto = {}): Promise<SearchResponse> {
   return guarded(async () => (await backend()).search(bytes, options));
 }
 
@@ -168,13 +193,23 @@ export function decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>
 }
 
 /**
+ * The image of a product, by id, for an <img src>: every view (results grid, designer lists,
+ * details dialog) takes thumbnails from here. A `Product.thumbnail` is a catalog-relative path,
+ * not a URL: do not use it as one.
+ */
+export function thumbnailUrl(id: string): string {
+  if (isTauri()) return tauriBackend.thumbnailUrl(id);
+  return (loaded ?? noBackend).thumbnailUrl(id);
+}
+
+/**
  * Mobile only: opens the camera with the barcode scanner plugin (EAN-13, EAN-8, UPC-A, UPC-E).
  * Resolves to null when the person cancels.
  */
 export function scanBarcode(): Promise<DecodedBarcode | null> {
   return guarded(async () => {
     if (!isMobile()) {
-      throw { code: 'unsupported', message: 'Camera barcode scanning needs the mobile app.' };
+      throw { code: 'unsupported', message: 'Camera barcode scanning needs the mobile app.' } satisfies ApiError;
     }
     const scanner = await import('@tauri-apps/plugin-barcode-scanner');
     let permission = await scanner.checkPermissions();
@@ -183,7 +218,7 @@ export function scanBarcode(): Promise<DecodedBarcode | null> {
       throw {
         code: 'camera_permission',
         message: 'Lookalike needs the camera to scan barcodes. Allow it in the app settings.',
-      };
+      } satisfies ApiError;
     }
     try {
       const scanned = await scanner.scan({

@@ -5,8 +5,17 @@ import './styles.css';
 import * as api from './api';
 import { $, h, icon, ICONS, mount } from './dom';
 import { categoryLabel, formatScore } from './format';
-import { DEFAULT_WEIGHTS, rerank, sameWeights } from './rerank';
-import type { ApiError, CatalogInfo, EngineStatus, Hit, SearchOptions, SearchResponse, Weights } from './types';
+import type {
+  ApiError,
+  BlendWeights,
+  CatalogInfo,
+  EngineStatus,
+  ErrorCode,
+  Hit,
+  SearchOptionsDto,
+  SearchResponse,
+} from './generated/contract';
+import { rerank, sameWeights } from './rerank';
 import { DesignerView } from './views/designer';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
@@ -28,10 +37,10 @@ const state = {
   response: null as SearchResponse | null,
   /** Category the person chose instead of the router's (null: the router decides). */
   override: null as string | null,
-  /** Weights the sliders show (designer view). */
-  weights: { ...DEFAULT_WEIGHTS } as Weights,
+  /** Weights the sliders show (designer view); the catalog's blend once the engine is ready. */
+  weights: null as BlendWeights | null,
   /** Weights `response` was ranked with. */
-  searchWeights: { ...DEFAULT_WEIGHTS } as Weights,
+  searchWeights: null as BlendWeights | null,
   busy: null as null | 'search' | 'barcode',
   designer: readDesigner(),
 };
@@ -161,11 +170,12 @@ async function runSearch(override: string | null): Promise<void> {
   const previous = state.override;
   state.override = override;
   clearAlert();
-  const options: SearchOptions = {};
+  const options: SearchOptionsDto = {};
   if (state.override) options.category = state.override;
-  const base = state.catalog?.blend ?? DEFAULT_WEIGHTS;
+  // searches start only once the engine is ready, so the catalog (and its blend) is known
+  const base = state.catalog?.blend ?? null;
   const w = state.weights;
-  if (!sameWeights(w, base) && w.semantic + w.texture + w.color > 0) options.weights = { ...w };
+  if (w && base && !sameWeights(w, base) && w.semantic + w.texture + w.color > 0) options.weights = { ...w };
   setBusy('search');
   if (!state.response) results.skeleton();
   renderQuery();
@@ -174,7 +184,7 @@ async function runSearch(override: string | null): Promise<void> {
     const r = await api.search(photo.bytes, options);
     if (state.photo !== photo) return; // a newer photo took over
     state.response = r;
-    state.searchWeights = options.weights ? { ...options.weights } : { ...base };
+    state.searchWeights = options.weights ? { ...options.weights } : base && { ...base };
     setBusy(null);
     renderResponse();
     announceResults();
@@ -206,8 +216,9 @@ function announceResults(): void {
 function live(): Hit[] {
   const r = state.response;
   if (!r) return [];
-  if (sameWeights(state.weights, state.searchWeights) || r.candidates.length === 0) return r.results;
-  return rerank(r.candidates, state.weights, Math.max(r.results.length, 10));
+  const { weights, searchWeights } = state;
+  if (!weights || !searchWeights || sameWeights(weights, searchWeights) || r.candidates.length === 0) return r.results;
+  return rerank(r.candidates, weights, Math.max(r.results.length, 10));
 }
 
 function renderQuery(): void {
@@ -235,14 +246,15 @@ function renderResponse(): void {
 function renderDesigner(): void {
   el.designer.hidden = !state.designer;
   if (!state.designer) return;
-  if (state.response) designer.render(state.response, state.catalog, state.weights, live(), state.searchWeights);
+  const { response, catalog, weights, searchWeights } = state;
+  if (response && catalog && weights && searchWeights) designer.render(response, catalog, weights, live(), searchWeights);
   else designer.empty();
 }
 
-function setWeights(w: Weights): void {
+function setWeights(w: BlendWeights): void {
   state.weights = { ...w };
   const r = state.response;
-  if (!r) return;
+  if (!r || !state.searchWeights) return;
   const hits = live();
   results.render(hits, r.route.reason === 'unsure' ? undefined : r.route.searched.map(categoryLabel).join(' and '));
   designer.update(state.weights, hits, state.searchWeights);
@@ -317,7 +329,8 @@ function setStatus(text: string): void {
   if (el.status.textContent !== text) el.status.textContent = text;
 }
 
-const TITLES: Record<string, string> = {
+/** Alert titles by error code (typed: a code that is not in the generated union fails tsc). */
+const TITLES: Partial<Record<ErrorCode, string>> = {
   unsupported_format: 'That file is not a photo Lookalike can read',
   empty_input: 'That file is empty',
   corrupt_image: 'That photo is damaged',

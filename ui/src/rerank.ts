@@ -1,23 +1,44 @@
-// The engine's rerank, in the browser: blend = ws*semantic + wt*texture + wc*colour; items from the
-// routed categories always rank above top-up items from other categories; ties keep retrieval
-// (semantic) order. Used by the designer view's live sliders and by the browser-mode mock.
+// The engine's rerank (crates/engine/src/stages/rerank.rs `rank`), in the browser: the designer
+// view's sliders re-rank the shortlist live with it, and the browser-mode mock answers with it.
+// It must give the engine's order and scores EXACTLY, so it computes the way Rust does, in f32:
+//   score = ws*semantic + wt*texture + wc*colour   (each product and each sum rounded to f32)
+// then sorts by routed (the routed categories above top-ups), score, semantic (both descending,
+// f32 total order), then the input (retrieval) order, keeps the top k and numbers them 1..k.
+// tests/ui/rerank.test.mjs checks this against the engine's own rankings of recorded real
+// shortlists under several weights.
+//
+// Plain functions over generated contract types, with type-only imports, so node can load the
+// module after a type-stripping transpile (the test does).
 
-import type { Hit, Weights } from './types';
+import type { BlendWeights, Hit } from './generated/contract';
 
-export const DEFAULT_WEIGHTS: Weights = { semantic: 0.5, texture: 0.3, color: 0.2 };
+const f32 = Math.fround;
 
-export function blend(hit: Pick<Hit, 'semantic' | 'texture' | 'color'>, w: Weights): number {
-  return w.semantic * hit.semantic + w.texture * hit.texture + w.color * hit.color;
+/** The blend as the engine computes it: f32 inputs, every product and sum rounded to f32. */
+export function blend(hit: Pick<Hit, 'semantic' | 'texture' | 'color'>, w: BlendWeights): number {
+  const s = f32(f32(w.semantic) * f32(hit.semantic));
+  const t = f32(f32(w.texture) * f32(hit.texture));
+  const c = f32(f32(w.color) * f32(hit.color));
+  return f32(f32(s + t) + c);
 }
 
-export function rerank(candidates: readonly Hit[], w: Weights, k = 10): Hit[] {
+/** Rust's `f32::total_cmp` for the values a score can take (NaN aside: -0 sorts below +0). */
+function totalCmp(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === 0 && b === 0) return Number(Object.is(b, -0)) - Number(Object.is(a, -0));
+  return 0;
+}
+
+/** The top k of the shortlist under the weights: the engine's `rank`. */
+export function rerank(candidates: readonly Hit[], w: BlendWeights, k = 10): Hit[] {
   return candidates
-    .map((hit, i) => ({ hit: { ...hit, score: blend(hit, w) }, i }))
+    .map((hit, i) => ({ hit: { ...hit, score: blend(hit, w) }, semantic: f32(hit.semantic), i }))
     .sort(
       (a, b) =>
         Number(b.hit.routed) - Number(a.hit.routed) ||
-        b.hit.score - a.hit.score ||
-        b.hit.semantic - a.hit.semantic ||
+        totalCmp(b.hit.score, a.hit.score) ||
+        totalCmp(b.semantic, a.semantic) ||
         a.i - b.i,
     )
     .slice(0, k)
@@ -25,11 +46,11 @@ export function rerank(candidates: readonly Hit[], w: Weights, k = 10): Hit[] {
 }
 
 /** Candidates re-scored with the given weights, in their original (retrieval) order. */
-export function rescore(candidates: readonly Hit[], w: Weights): Hit[] {
+export function rescore(candidates: readonly Hit[], w: BlendWeights): Hit[] {
   return candidates.map((hit) => ({ ...hit, score: blend(hit, w) }));
 }
 
-export function sameWeights(a: Weights, b: Weights, eps = 1e-6): boolean {
+export function sameWeights(a: BlendWeights, b: BlendWeights, eps = 1e-6): boolean {
   return (
     Math.abs(a.semantic - b.semantic) < eps &&
     Math.abs(a.texture - b.texture) < eps &&

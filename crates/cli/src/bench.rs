@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use lookalike_engine::{SearchOptions, Timings};
+use lookalike_engine::{SearchOptions, Stage, Timings};
 use serde_json::json;
 
 #[derive(Args)]
@@ -28,22 +28,21 @@ pub struct BenchArgs {
     images: Vec<PathBuf>,
 }
 
-const STAGES: [&str; 9] = [
-    "decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank", "total",
-];
+/// One row per pipeline stage, then the whole search.
+fn rows() -> impl Iterator<Item = (&'static str, Option<Stage>)> {
+    let stages = Stage::ALL.into_iter().map(|s| (s.name(), Some(s)));
+    stages.chain([("total", None)])
+}
 
-fn stage(t: &Timings, name: &str) -> f64 {
-    match name {
-        "decode" => t.decode,
-        "segment" => t.segment,
-        "route" => t.route,
-        "embed" => t.embed,
-        "retrieve" => t.retrieve,
-        "texture" => t.texture,
-        "color" => t.color,
-        "rerank" => t.rerank,
-        _ => t.total,
-    }
+fn ms(t: &Timings, stage: Option<Stage>) -> f64 {
+    stage.map_or(t.total_ms, |s| t.ms(s))
+}
+
+/// A search's times keyed by stage name, plus `total` (the shape `bench/race.py` pools).
+fn keyed(t: &Timings) -> serde_json::Value {
+    rows()
+        .map(|(n, s)| (n.to_string(), json!(ms(t, s))))
+        .collect()
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -90,15 +89,14 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
     }
     for _ in 0..args.runs {
         for (_, bytes) in &inputs {
-            samples.push(engine.search(bytes, &opts)?.timings_ms);
+            samples.push(engine.search(bytes, &opts)?.timings);
         }
     }
-    let rows: Vec<(&str, f64, f64, f64)> = STAGES
-        .iter()
-        .map(|name| {
-            let mut v: Vec<f64> = samples.iter().map(|t| stage(t, name)).collect();
+    let rows: Vec<(&str, f64, f64, f64)> = rows()
+        .map(|(name, stage)| {
+            let mut v: Vec<f64> = samples.iter().map(|t| ms(t, stage)).collect();
             v.sort_by(f64::total_cmp);
-            (*name, v[0], percentile(&v, 50.0), percentile(&v, 95.0))
+            (name, v[0], percentile(&v, 50.0), percentile(&v, 95.0))
         })
         .collect();
     let rss = peak_rss_mib();
@@ -117,7 +115,7 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             "peak_rss_mib": rss,
             "stages_ms": stages,
             // every timed search's stage times, in run order (for pooling across processes)
-            "samples_ms": samples,
+            "samples_ms": samples.iter().map(keyed).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {

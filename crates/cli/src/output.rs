@@ -14,21 +14,10 @@ pub fn emit(line: &str) -> std::io::Result<()> {
     stdout.write_all(b"\n")
 }
 
+/// The engine's `SearchResult` as the app sends it (same contract), plus the query's path.
 pub fn search_json(query: &Path, r: &SearchResult) -> anyhow::Result<String> {
-    let value = json!({
-        "query": query.to_string_lossy(),
-        "image": r.image,
-        "categories": r.categories,
-        "route": r.route,
-        "segmentation": r.segmentation,
-        "results": r.results,
-
-        "timings_ms": r.timings_ms,
-    });
-    let mut value = value;
-    if !r.candidates.is_empty() {
-        value["candidates"] = serde_json::to_value(&r.candidates)?;
-    }
+    let mut value = serde_json::to_value(r)?;
+    value["query"] = json!(query.to_string_lossy());
     Ok(serde_json::to_string(&value)?)
 }
 
@@ -94,19 +83,14 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
             if h.routed { "" } else { "  (other category)" }
         );
     }
-    let t = &r.timings_ms;
-    out!(
-        "  ms: decode {:.1} | segment {:.1} | route {:.1} | embed {:.1} | retrieve {:.2} | texture {:.2} | color {:.2} | rerank {:.2} | total {:.1}",
-        t.decode,
-        t.segment,
-        t.route,
-        t.embed,
-        t.retrieve,
-        t.texture,
-        t.color,
-        t.rerank,
-        t.total
-    );
+    let mut times: Vec<String> = r
+        .timings
+        .stages
+        .iter()
+        .map(|t| format!("{} {:.2}", t.stage.name(), t.ms))
+        .collect();
+    times.push(format!("total {:.1}", r.timings.total_ms));
+    out!("  ms: {}", times.join(" | "));
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! The `lookalike` binary as a user runs it: index a small real catalog, search it with good and
 //! bad files in one call, check the JSON contract and the exit status.
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use lookalike_tests::{demo_sources, fixture, models_dir, photo_like, subset_products};
@@ -103,23 +102,31 @@ fn index_then_search_with_good_and_bad_images() {
             "texture",
             "color",
             "source_image",
-            "thumbnail",
+            "routed",
         ] {
             assert!(
                 results.iter().all(|h| !h[key].is_null()),
                 "every result has `{key}`"
             );
         }
-        assert!(Path::new(results[0]["thumbnail"].as_str().unwrap()).is_file());
-        for stage in [
-            "decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank",
-            "total",
-        ] {
-            assert!(
-                r["timings_ms"][stage].as_f64().unwrap() >= 0.0,
-                "timing `{stage}`"
-            );
-        }
+        let id = results[0]["id"].as_str().unwrap();
+        assert!(catalog.join(format!("thumbs/{id}.jpg")).is_file());
+        let stages: Vec<&str> = r["timings"]["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                assert!(t["ms"].as_f64().unwrap() >= 0.0, "{t}");
+                t["stage"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                "decode", "segment", "route", "embed", "retrieve", "texture", "color", "rerank"
+            ]
+        );
+        assert!(r["timings"]["total_ms"].as_f64().unwrap() > 0.0);
     }
 
     let human = lookalike(&[

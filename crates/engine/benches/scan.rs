@@ -1,6 +1,6 @@
 //! Retrieval scan benchmarks: exact top-50 over N x 768 f32 rows (N = 1k .. 1M, generated), one
 //! query and a batch of 8, next to this machine's memory read bandwidth measured the same way
-//! (all cores streaming the same 1M-row matrix). `scripts/bench-scan.sh` runs this and prints
+//! (all cores streaming the same 1M-row matrix). `cargo xtask bench-scan` runs this and prints
 //! the GB/s table; throughput here counts the matrix bytes read per scan.
 
 use std::hint::black_box;

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use ts_rs::TS;
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
@@ -61,10 +63,13 @@ pub enum EngineError {
     CatalogMismatch { path: PathBuf, detail: String },
     #[error("products file {path}: {detail}")]
     Products { path: PathBuf, detail: String },
-    #[error("unknown category `{0}`")]
-    UnknownCategory(String),
+    #[error("unknown category `{name}` (the catalog has: {known})")]
+    UnknownCategory { name: String, known: String },
     #[error("invalid search options: {0}")]
     InvalidOptions(String),
+    /// A broken invariant inside the engine, never the user's input: a bug to report.
+    #[error("internal error (please report it): {0}")]
+    Internal(String),
 
     #[error("{context}: {source}")]
     Io {
@@ -82,27 +87,118 @@ impl EngineError {
     }
 
     /// A short stable code for the UI and for scripts (`--json` error objects).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            EngineError::EmptyInput => "empty_input",
-            EngineError::UnsupportedFormat(_) => "unsupported_format",
-            EngineError::CorruptImage { .. } => "corrupt_image",
-            EngineError::ImageTooLarge { .. } => "image_too_large",
-            EngineError::ImageTooSmall { .. } => "image_too_small",
-            EngineError::Manifest { .. } => "manifest",
-            EngineError::UnknownProfile { .. } => "unknown_profile",
-            EngineError::ModelMissing { .. } => "model_missing",
-            EngineError::ModelChecksum { .. } => "model_checksum",
-            EngineError::ModelMismatch { .. } => "model_mismatch",
-            EngineError::RandomWeights { .. } => "random_weights",
-            EngineError::Runtime { .. } => "runtime",
-            EngineError::Inference { .. } => "inference",
-            EngineError::Catalog { .. } => "catalog",
-            EngineError::CatalogMismatch { .. } => "catalog_mismatch",
-            EngineError::Products { .. } => "products",
-            EngineError::UnknownCategory(_) => "unknown_category",
-            EngineError::InvalidOptions(_) => "invalid_options",
-            EngineError::Io { .. } => "io",
+            EngineError::EmptyInput => ErrorCode::EmptyInput,
+            EngineError::UnsupportedFormat(_) => ErrorCode::UnsupportedFormat,
+            EngineError::CorruptImage { .. } => ErrorCode::CorruptImage,
+            EngineError::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
+            EngineError::ImageTooSmall { .. } => ErrorCode::ImageTooSmall,
+            EngineError::Manifest { .. } => ErrorCode::Manifest,
+            EngineError::UnknownProfile { .. } => ErrorCode::UnknownProfile,
+            EngineError::ModelMissing { .. } => ErrorCode::ModelMissing,
+            EngineError::ModelChecksum { .. } => ErrorCode::ModelChecksum,
+            EngineError::ModelMismatch { .. } => ErrorCode::ModelMismatch,
+            EngineError::RandomWeights { .. } => ErrorCode::RandomWeights,
+            EngineError::Runtime { .. } => ErrorCode::Runtime,
+            EngineError::Inference { .. } => ErrorCode::Inference,
+            EngineError::Catalog { .. } => ErrorCode::Catalog,
+            EngineError::CatalogMismatch { .. } => ErrorCode::CatalogMismatch,
+            EngineError::Products { .. } => ErrorCode::Products,
+            EngineError::UnknownCategory { .. } => ErrorCode::UnknownCategory,
+            EngineError::InvalidOptions(_) => ErrorCode::InvalidOptions,
+            EngineError::Internal(_) => ErrorCode::Internal,
+            EngineError::Io { .. } => ErrorCode::Io,
         }
+    }
+}
+
+/// Every error code anyone reports: the engine (and so the CLI's `--json` errors), the app shell
+/// and the UI itself. The UI's TypeScript union is generated from this list, so a code the UI
+/// matches on cannot drift from the one Rust sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // ---- the engine ------------------------------------------------------------------------
+    EmptyInput,
+    UnsupportedFormat,
+    CorruptImage,
+    ImageTooLarge,
+    ImageTooSmall,
+    Manifest,
+    UnknownProfile,
+    ModelMissing,
+    ModelChecksum,
+    ModelMismatch,
+    RandomWeights,
+    Runtime,
+    Inference,
+    Catalog,
+    CatalogMismatch,
+    Products,
+    UnknownCategory,
+    InvalidOptions,
+    Internal,
+    Io,
+    // ---- the app shell ---------------------------------------------------------------------
+    /// The models and catalog are still loading.
+    EngineNotReady,
+    /// The phone could not copy its bundled models and catalog out of the APK.
+    Install,
+    /// A request the command layer refuses before the engine sees it.
+    BadRequest,
+    PayloadTooLarge,
+    InvalidBarcode,
+    /// No product with that id (or thumbnail).
+    NotFound,
+    /// A preview image could not be encoded.
+    Encode,
+    // ---- the UI itself ---------------------------------------------------------------------
+    /// Browser mode with no mock and no Tauri.
+    NoBackend,
+    /// The feature needs the mobile app (camera barcode scanning).
+    Unsupported,
+    CameraPermission,
+    /// A barcode was read but no product has that GTIN.
+    BarcodeNotFound,
+    /// No barcode was found in the photo.
+    NoBarcode,
+    /// Anything else that reached the UI without a code.
+    Unknown,
+}
+
+impl std::fmt::Display for ErrorCode {
+    /// The code as it travels (`image_too_large`): serde's name, so there is one spelling.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => f.write_str(&s),
+            _ => write!(f, "{self:?}"),
+        }
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(serde_json::to_value(self), Ok(serde_json::Value::String(s)) if s == *other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_travel_as_their_names() {
+        for code in [
+            ErrorCode::ImageTooLarge,
+            ErrorCode::EngineNotReady,
+            ErrorCode::NoBarcode,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{code}\""));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code);
+        }
+        assert_eq!(ErrorCode::CorruptImage, "corrupt_image");
     }
 }

@@ -1,19 +1,26 @@
 //! Lookalike's engine: visual product search on device, with no UI code.
 //!
 //! ```text
-//! bytes -> stages::decode -> stages::segment -> stages::route -> stages::embed
-//!       -> stages::retrieve (top-50) -> stages::texture + stages::color -> stages::rerank (top-10)
+//! bytes -> features (decode, segment; model outputs on demand)          features.rs
+//!       -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10)
+//!                                                                      stages/, engine.rs
 //! ```
 //! `Engine::open` loads the manifest's models for a profile and a checked catalog;
-//! `Engine::search` runs the stages above. `catalog::index` builds catalogs with the same stages.
+//! `Engine::search` runs the stages above. `catalog::index` (feature `index`) builds catalogs
+//! with the same feature extractor, so query and catalog vectors come from one code path.
 
 pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod features;
 pub mod models;
+pub mod result;
 pub mod stages;
+pub mod vector;
 
 pub use catalog::Catalog;
-pub use engine::{Engine, EngineConfig, Hit, SearchOptions, SearchResult, Timings};
-pub use error::{EngineError, Result};
+pub use engine::{Engine, EngineConfig};
+pub use error::{EngineError, ErrorCode, Result};
+pub use result::{Hit, RouteSummary, SearchOptions, SearchResult};
 pub use stages::rerank::BlendWeights;
+pub use stages::{Stage, StageTime, Timings};

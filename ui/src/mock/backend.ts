@@ -8,7 +8,10 @@
 // - search waits ~700 ms, then answers with the recording whose photo has the same byte size as
 //   the picked file (pick one of the recorded photos to see its exact result), otherwise the next
 //   recording in turn. A category override re-ranks the recorded top-50 candidates with that
-//   category routed; weights and topK are honoured the same way.
+//   category routed; weights and top_k are honoured the same way (ui/src/rerank.ts, the engine's
+//   rule). Options the app would refuse (unknown or camelCase keys) are refused with invalid_options.
+// - Thumbnails: the recorded catalog's JPEGs (ui/mock/recorded/thumbs/<id>.jpg), served by Vite
+//   as files (assets of this mock chunk), found by product id like the app's `thumb:` scheme.
 // - Forced errors: an empty file -> empty_input; a file that is not an image (e.g. *.txt) ->
 //   unsupported_format, with the engine's own messages.
 // - Barcodes: the demo catalog has no GTINs, so the mock gives one product a made-up in-store
@@ -18,27 +21,32 @@ import type { Backend } from '../api';
 import { rerank, rescore } from '../rerank';
 import type {
   ApiError,
+  BlendWeights,
   CatalogInfo,
   DecodedBarcode,
   EngineStatus,
+  ErrorCode,
   Hit,
   Product,
-  SearchOptions,
+  SearchOptionsDto,
   SearchResponse,
-} from '../types';
+} from '../generated/contract';
 
 /** ui/mock/recorded/catalog.json */
 export interface RecordedCatalog {
   recorded: Record<string, unknown>;
   catalog: CatalogInfo;
+  /** As the app's `product` command returns them (`thumbnail` is catalog-relative, not a URL). */
   products: Product[];
 }
 
-/** ui/mock/recorded/searches/*.json: a SearchResponse whose hits' thumbnails are "" (see products). */
+/** ui/mock/recorded/searches/*.json: what the app would answer for one photo. */
 export interface RecordedSearch {
   query: { file: string; path: string; bytes: number; sha256: string };
   command: string;
   response: SearchResponse;
+  /** The engine's own top-10 of the same shortlist under other weights (tests/ui/rerank.test.mjs). */
+  reranks: { weights: BlendWeights; command: string; results: Hit[] }[];
 }
 
 export const MOCK_BARCODE = '2000000000015';
@@ -49,10 +57,21 @@ const catalogLoader = () => import('../../mock/recorded/catalog.json').then((m) 
 const searchLoaders = import.meta.glob<RecordedSearch>('../../mock/recorded/searches/*.json', {
   import: 'default',
 });
+// URLs of the recorded thumbnails (files Vite serves in `dev:web` and emits in the mock build)
+const thumbUrls = import.meta.glob<string>('../../mock/recorded/thumbs/*.jpg', {
+  query: '?url',
+  import: 'default',
+  eager: true,
+});
+const thumbById = new Map(
+  Object.entries(thumbUrls).map(([file, url]) => [file.slice(file.lastIndexOf('/') + 1, -'.jpg'.length), url]),
+);
+
+const OPTION_KEYS = ['category', 'weights', 'top_k'] as const satisfies readonly (keyof SearchOptionsDto)[];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function fail(code: string, message: string): never {
+function fail(code: ErrorCode, message: string): never {
   throw { code, message } satisfies ApiError;
 }
 
@@ -100,9 +119,6 @@ export function createMockBackend(): Backend {
     return byId;
   };
 
-  const withThumbs = (hits: Hit[], byId: Map<string, Product>): Hit[] =>
-    hits.map((h) => ({ ...h, thumbnail: h.thumbnail || byId.get(h.id)?.thumbnail || '' }));
-
   const readyStatus = async (): Promise<EngineStatus> => ({ state: 'ready', catalog: (await data()).catalog.catalog });
 
   // push 'ready' once loading is over
@@ -126,18 +142,24 @@ export function createMockBackend(): Backend {
       return () => listeners.delete(cb);
     },
 
-    async search(bytes: Uint8Array, options: SearchOptions): Promise<SearchResponse> {
+    async search(bytes: Uint8Array, options: SearchOptionsDto): Promise<SearchResponse> {
       ensureReady();
+      // the app's SearchOptionsDto denies unknown fields (serde's wording)
+      const unknown = Object.keys(options).find((k) => !(OPTION_KEYS as readonly string[]).includes(k));
+      if (unknown !== undefined) {
+        const expected = OPTION_KEYS.map((k) => `\`${k}\``).join(', ');
+        fail('invalid_options', `x-search-options: unknown field \`${unknown}\`, expected one of ${expected}`);
+      }
       await sleep(SEARCH_MS);
       if (bytes.length === 0) fail('empty_input', 'empty input: the file has no bytes');
       if (!sniff(bytes)) fail('unsupported_format', `unsupported image format: ${unsupportedReason(bytes)}`);
       const { catalog: cat, searches } = await data();
-      if (searches.length === 0) fail('no_recordings', 'No recorded searches: run `npm run record-mock`.');
-      const byId = await products();
+      if (searches.length === 0) fail('internal', 'No recorded searches: run `npm run record-mock`.');
       const rec = searches.find((s) => s.query.bytes === bytes.length) ?? searches[turn++ % searches.length]!;
       const base = rec.response;
       const weights = options.weights ?? cat.catalog.blend;
-      const topK = options.topK ?? 10;
+      const k = options.top_k ?? 10;
+      if (!Number.isInteger(k) || k < 1 || k > 50) fail('invalid_options', `top_k (${k}) must be 1..=50`);
       const names = cat.catalog.categories.map((c) => c.name);
       let candidates = base.candidates;
       let route = base.route;
@@ -151,28 +173,13 @@ export function createMockBackend(): Backend {
         candidates = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)];
       }
       candidates = rescore(candidates, weights).map((h, i) => ({ ...h, rank: i + 1 }));
-      const results = rerank(candidates, weights, topK);
+      const results = rerank(candidates, weights, k);
       const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
-      const t = base.timings_ms;
-      const timings = {
-        decode: jitter(t.decode),
-        segment: jitter(t.segment),
-        route: jitter(t.route),
-        embed: jitter(t.embed),
-        retrieve: jitter(t.retrieve),
-        texture: jitter(t.texture),
-        color: jitter(t.color),
-        rerank: jitter(t.rerank),
-        total: 0,
-      };
-      timings.total = Object.values(timings).reduce((a, b) => a + b, 0);
-      return {
-        ...base,
-        route,
-        candidates: withThumbs(candidates, byId),
-        results: withThumbs(results, byId),
-        timings_ms: timings,
-      };
+      const stages = base.timings.stages.map((s) => ({ ...s, ms: jitter(s.ms) }));
+      // the engine's total also covers the time between stages
+      const between = Math.max(0, base.timings.total_ms - base.timings.stages.reduce((a, s) => a + s.ms, 0));
+      const timings = { stages, total_ms: stages.reduce((a, s) => a + s.ms, between) };
+      return { ...base, route, candidates, results, timings };
     },
 
     async product(id: string): Promise<Product> {
@@ -196,6 +203,10 @@ export function createMockBackend(): Backend {
         return p ? { ...p, gtin: MOCK_BARCODE } : null;
       }
       return null;
+    },
+
+    thumbnailUrl(id: string): string {
+      return thumbById.get(id) ?? '';
     },
 
     async decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {

@@ -2,12 +2,13 @@
 // scores, per-stage timings, the top-50 before rerank next to the top-10 after, and the blend
 // weights as sliders that re-rank the 50 candidates live in the browser (no new search).
 
+import { thumbnailUrl } from '../api';
 import { h, mount } from '../dom';
 import { barWidth, categoryLabel, formatMs, formatPercent, formatScore } from '../format';
-import { TIMING_STAGES, type CatalogInfo, type Hit, type SearchResponse, type Weights } from '../types';
+import type { BlendWeights, CatalogInfo, Hit, RouteReason, SearchResponse } from '../generated/contract';
 
 export interface DesignerHandlers {
-  weights(w: Weights): void;
+  weights(w: BlendWeights): void;
 }
 
 const WEIGHT_KEYS = [
@@ -17,7 +18,7 @@ const WEIGHT_KEYS = [
 ] as const;
 
 export class DesignerView {
-  private sliders = new Map<keyof Weights, { input: HTMLInputElement; output: HTMLOutputElement }>();
+  private sliders = new Map<keyof BlendWeights, { input: HTMLInputElement; output: HTMLOutputElement }>();
   private sum = h('span', { class: 'muted', id: 'weights-sum' });
   private before = h('ol', { class: 'stage-list', id: 'before-list' });
   private after = h('ol', { class: 'stage-list', id: 'after-list' });
@@ -34,7 +35,7 @@ export class DesignerView {
     mount(this.root, h('p', { class: 'muted' }, 'Search with a photo to see what each stage did.'));
   }
 
-  render(r: SearchResponse, catalog: CatalogInfo | null, weights: Weights, live: Hit[], searchWeights: Weights): void {
+  render(r: SearchResponse, catalog: CatalogInfo | null, weights: BlendWeights, live: Hit[], searchWeights: BlendWeights): void {
     this.response = r;
     this.sliders.clear();
     mount(
@@ -50,7 +51,7 @@ export class DesignerView {
   }
 
   /** Slider moved: outputs and the before/after lists follow; the grid is updated by main. */
-  update(weights: Weights, live: Hit[], searchWeights: Weights): void {
+  update(weights: BlendWeights, live: Hit[], searchWeights: BlendWeights): void {
     const r = this.response;
     if (!r) return;
     for (const [key] of WEIGHT_KEYS) {
@@ -79,7 +80,7 @@ export class DesignerView {
           'li',
           { class: now ? 'in-top' : '', dataset: { id: c.id } },
           h('span', { class: 'pos' }, String(i + 1)),
-          h('img', { src: c.thumbnail, alt: '', width: 28, height: 28, loading: 'lazy', decoding: 'async' }),
+          h('img', { src: thumbnailUrl(c.id), alt: '', width: 28, height: 28, loading: 'lazy', decoding: 'async' }),
           h('span', { class: 'name' }, c.name, c.routed ? null : h('span', { class: 'tag' }, 'other')),
           h('span', { class: 'num', title: 'semantic similarity' }, formatScore(c.semantic)),
           h('span', { class: 'moved' }, now ? `→ ${now}` : ''),
@@ -95,7 +96,7 @@ export class DesignerView {
           'li',
           { dataset: { id: hit.id } },
           h('span', { class: 'pos' }, String(i + 1)),
-          h('img', { src: hit.thumbnail, alt: '', width: 28, height: 28, decoding: 'async' }),
+          h('img', { src: thumbnailUrl(hit.id), alt: '', width: 28, height: 28, decoding: 'async' }),
           h('span', { class: 'name' }, hit.name),
           h('span', { class: 'num', title: 'blended score' }, formatScore(scoreOf.get(hit.id) ?? hit.score)),
           h('span', { class: 'moved' }, was ? (was === i + 1 ? '=' : `from ${was}`) : ''),
@@ -151,7 +152,7 @@ export class DesignerView {
 
   private categories(r: SearchResponse): HTMLElement {
     const searched = new Set(r.route.searched);
-    const reasons: Record<string, string> = {
+    const reasons: Record<RouteReason, string> = {
       top1: 'top category',
       top2: 'top two categories',
       unsure: 'unsure: every category',
@@ -176,27 +177,28 @@ export class DesignerView {
       h(
         'p',
         { class: 'muted' },
-        `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} (${reasons[r.route.reason] ?? r.route.reason}), confidence ${formatPercent(r.route.confidence)}.`,
+        `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} (${reasons[r.route.reason]}), confidence ${formatPercent(r.route.confidence)}.`,
       ),
     );
   }
 
   private timings(r: SearchResponse): HTMLElement {
-    const t = r.timings_ms;
-    const max = Math.max(...TIMING_STAGES.map((k) => t[k]), 1e-9);
+    // the stages as the engine lists them, in pipeline order
+    const { stages, total_ms } = r.timings;
+    const max = Math.max(...stages.map((s) => s.ms), 1e-9);
     return card(
       'Timings',
       'designer-timings',
       h(
         'ol',
         { class: 'chart timings', id: 'timings-chart', 'aria-label': 'Time per stage' },
-        TIMING_STAGES.map((k) =>
+        stages.map(({ stage, ms }) =>
           h(
             'li',
-            { dataset: { stage: k } },
-            h('span', { class: 'label' }, k),
-            h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: barWidth(t[k] / max) } })),
-            h('span', { class: 'num' }, formatMs(t[k])),
+            { dataset: { stage } },
+            h('span', { class: 'label' }, stage),
+            h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: barWidth(ms / max) } })),
+            h('span', { class: 'num' }, formatMs(ms)),
           ),
         ),
         h(
@@ -204,13 +206,13 @@ export class DesignerView {
           { class: 'total', dataset: { stage: 'total' } },
           h('span', { class: 'label' }, 'total'),
           h('span', { class: 'bar', 'aria-hidden': 'true' }),
-          h('span', { class: 'num' }, formatMs(t.total)),
+          h('span', { class: 'num' }, formatMs(total_ms)),
         ),
       ),
     );
   }
 
-  private weights(catalog: CatalogInfo | null, weights: Weights): HTMLElement {
+  private weights(catalog: CatalogInfo | null, weights: BlendWeights): HTMLElement {
     const base = catalog?.blend;
     const rows = WEIGHT_KEYS.map(([key, label]) => {
       const id = `w-${key}`;

@@ -2,9 +2,10 @@
 // the card (or button) that opened it. A search hit shows its score breakdown at once; brand,
 // description and GTIN arrive with api.product().
 
+import { thumbnailUrl } from '../api';
 import { h, icon, ICONS, mount } from '../dom';
 import { barWidth, categoryLabel, formatPrice, formatScore } from '../format';
-import type { ApiError, Hit, Product } from '../types';
+import type { ApiError, Hit, Product } from '../generated/contract';
 
 export interface DetailsRequest {
   hit?: Hit;
@@ -58,7 +59,9 @@ export class DetailsDialog {
     const hit = req.hit;
     const hadFocus = this.dialog.open && this.dialog.contains(document.activeElement);
     const name = p?.name ?? hit?.name ?? '';
-    const thumb = p?.thumbnail || hit?.thumbnail || '';
+    // by id, never p.thumbnail (a path inside the catalog folder, not a URL)
+    const id = p?.id ?? hit?.id;
+    const thumb = id ? thumbnailUrl(id) : '';
     const price = formatPrice(p?.price ?? hit?.price ?? null, p?.currency ?? hit?.currency ?? null);
     const wait = pending === 'loading' ? '…' : '–';
     const field = (label: string, value: string | null | undefined, id: string) =>

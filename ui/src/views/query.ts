@@ -3,7 +3,7 @@
 
 import { h, mount } from '../dom';
 import { categoryLabel, formatPercent } from '../format';
-import type { CatalogInfo, SearchResponse } from '../types';
+import type { CatalogInfo, SearchResponse } from '../generated/contract';
 
 export interface QueryHandlers {
   /** null: back to the router's own choice. */

@@ -1,9 +1,10 @@
 // The top-10 grid. Cards are keyed by product id and moved, not rebuilt, when the designer's
 // sliders re-rank, so thumbnails do not flicker and focus stays on the card it was on.
 
+import { thumbnailUrl } from '../api';
 import { h, mount } from '../dom';
 import { barWidth, categoryLabel, formatPrice, formatScore } from '../format';
-import type { CatalogInfo, Hit } from '../types';
+import type { CatalogInfo, Hit } from '../generated/contract';
 
 /** Below this best score the grid says "No close match" (the results are still listed). */
 export const MIN_SCORE = 0.35;
@@ -144,7 +145,7 @@ export class ResultsView {
       h(
         'span',
         { class: 'thumb' },
-        h('img', { src: hit.thumbnail, alt: '', decoding: 'async' }),
+        h('img', { src: thumbnailUrl(hit.id), alt: '', decoding: 'async' }),
         rank,
       ),
       h(

@@ -11,14 +11,14 @@ use super::format::Matrix;
 use super::reader::Catalog;
 use super::schema::*;
 use crate::error::{EngineError, Result};
-use crate::models::manifest::{Interpolation, OutputRef, RouterKind};
+use crate::features::Extractor;
+use crate::models::manifest::{Interpolation, OutputRef, ProfileSpec, RouterKind};
 use crate::models::preprocess::composite;
 use crate::models::resample;
-use crate::models::text::TextEncoder;
-use crate::models::{InferenceCache, Manifest, ModelRegistry, RuntimeOptions};
-use crate::stages::decode::{self, DecodeOptions};
-use crate::stages::segment::{self, MaskSource, SegmentOptions};
-use crate::stages::{color, embed, route, texture};
+use crate::models::{Manifest, ModelRegistry, RuntimeOptions};
+use crate::stages::decode::DecodeOptions;
+use crate::stages::segment::SegmentOptions;
+use crate::stages::{Clock, color, route, texture};
 
 #[derive(Debug, Clone)]
 pub struct IndexOptions {
@@ -121,7 +121,7 @@ pub fn read_products(path: &Path) -> Result<ProductsFile> {
         return Err(err("no products".into()));
     }
     if let Some(b) = &file.blend {
-        b.validate()?;
+        b.validate().map_err(|e| err(format!("blend: {e}")))?;
     }
     Ok(file)
 }
@@ -130,6 +130,7 @@ pub fn read_products(path: &Path) -> Result<ProductsFile> {
 const LEARNED_TOP: usize = 3;
 const LEARNED_MIN_PROB: f32 = 0.05;
 
+/// One product's features, as the feature extractor made them.
 struct Item {
     product: CatalogProduct,
     classes: Vec<(u32, f32)>,
@@ -147,154 +148,38 @@ pub fn build(
     let products = read_products(&opts.products_file)?;
     let manifest = Manifest::load(&opts.models_dir)?;
     let profile = manifest.profile(&opts.profile)?.clone();
-    let perr = |detail: String| EngineError::Products {
-        path: opts.products_file.clone(),
-        detail,
-    };
-    for c in &products.categories {
-        if !profile.experts.contains_key(&c.expert) {
-            let known: Vec<&String> = profile.experts.keys().collect();
-            return Err(perr(format!(
-                "category `{}` asks for expert `{}`; profile `{}` has {known:?}",
-                c.name, c.expert, opts.profile
-            )));
-        }
-        if profile.router.kind == RouterKind::ClassTable && c.imagenet_classes.is_empty() {
-            return Err(perr(format!(
-                "category `{}` has no imagenet_classes (the `{}` router needs them)",
-                c.name, opts.profile
-            )));
-        }
-    }
-    let models = ModelRegistry::new(
-        manifest.clone(),
-        opts.runtime.clone(),
-        opts.allow_random_weights,
-    );
+    check_categories(opts, &products, &profile)?;
+    let models = ModelRegistry::new(manifest, opts.runtime.clone(), opts.allow_random_weights);
     let index_segmenter = profile
         .index_segmenters
         .iter()
         .find(|id| models.is_available(id))
         .cloned();
-    let stamp = |r: &OutputRef| -> Result<ModelStamp> {
-        Ok(ModelStamp {
-            model: r.model.clone(),
-            output: r.output.clone(),
-            sha256: models.get(&r.model)?.sha256.clone(),
-        })
-    };
-    let stamps = CatalogModels {
-        router: stamp(&profile.router.output_ref())?,
-        texture: stamp(&profile.texture)?,
-        experts: profile
-            .experts
-            .iter()
-            .map(|(k, r)| Ok((k.clone(), stamp(r)?)))
-            .collect::<Result<BTreeMap<_, _>>>()?,
-        index_segmenter: index_segmenter.clone(),
-        text: match &profile.router.text_model {
-            Some(t) => Some(ModelStamp {
-                model: t.clone(),
-                output: String::new(),
-                sha256: models.get(t)?.sha256.clone(),
-            }),
-            None => None,
-        },
-    };
-    // text-prototype router: the text tower turns each category's prompts into its prototype
-    let prototypes: BTreeMap<String, Vec<f32>> =
-        match (&profile.router.kind, &profile.router.text_model) {
-            (RouterKind::TextPrototypes, Some(text_model)) => {
-                let encoder = TextEncoder::load(&models, text_model)?;
-                products
-                    .categories
-                    .iter()
-                    .map(|c| Ok((c.name.clone(), encoder.prototype(&c.prompts)?)))
-                    .collect::<Result<_>>()?
-            }
-            _ => BTreeMap::new(),
-        };
-    let dims_of = |r: &OutputRef| manifest.output_spec(r).map_or(0, |o| o.len());
-    let emb_dims: HashSet<usize> = profile.experts.values().map(dims_of).collect();
-    let [emb_dim] = emb_dims.into_iter().collect::<Vec<_>>()[..] else {
-        return Err(EngineError::InvalidOptions(format!(
-            "profile `{}`: experts have different dimensions",
-            opts.profile
-        )));
-    };
-    let dims = Dims {
-        embedding: emb_dim,
-        texture: dims_of(&profile.texture),
-        color: color::DIMS,
-    };
+    let stamps = stamps(&models, &profile, index_segmenter.clone())?;
+    let prototypes = prototypes(&models, &profile, &products)?;
+    let dims = dims(&models, &profile, &opts.profile)?;
     let segmenter = match &index_segmenter {
         Some(id) => Some(models.get(id)?),
         None => None,
     };
+    // the very extractor a search uses, with the index-time segmenter
+    let extractor = Extractor::new(
+        &models,
+        &profile,
+        segmenter,
+        DecodeOptions::default(),
+        SegmentOptions::default(),
+    );
 
     let mut report = IndexReport {
-        index_segmenter: index_segmenter.clone(),
+        index_segmenter,
         ..Default::default()
     };
-    let decode_opts = DecodeOptions::default();
-    let seg_opts = SegmentOptions::default();
     let total = products.products.len();
     let mut items: Vec<Item> = Vec::with_capacity(total);
     for (done, p) in products.products.iter().enumerate() {
-        let outcome = (|| -> Result<Item> {
-            let path = opts.images_dir.join(&p.image);
-            let bytes = std::fs::read(&path)
-                .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
-            let decoded = decode::decode(&bytes, &decode_opts)?;
-            if !decoded.info.alpha_cutout && segmenter.is_none() {
-                return Err(EngineError::ModelMissing {
-                    model: profile.index_segmenters.join(" or "),
-                    path: opts.models_dir.clone(),
-                });
-            }
-            let seg = segment::segment(&decoded, segmenter.as_deref(), &seg_opts)?;
-            let how = match (seg.info.used, seg.info.source) {
-                ("fallback", _) => "fallback".to_string(),
-                (_, MaskSource::Alpha) => "alpha".to_string(),
-                _ => seg.info.model.clone().unwrap_or_default(),
-            };
-            let mut inference = InferenceCache::new(&models, &seg.cutout);
-            let expert = &profile.experts[&category_def(&products, &p.category).expert];
-            let embedding = embed::embedding(inference.output(expert)?);
-            let classes = match profile.router.kind {
-                RouterKind::ClassTable => route::top_classes(
-                    inference.output(&profile.router.output_ref())?,
-                    LEARNED_TOP,
-                    LEARNED_MIN_PROB,
-                ),
-                RouterKind::TextPrototypes => Vec::new(),
-            };
-            // raw: centred once the whole catalog is known
-            let texture = inference.output(&profile.texture)?.to_vec();
-            let color = color::signature(&seg.cutout);
-            Ok(Item {
-                product: CatalogProduct {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                    category: p.category.clone(),
-                    price: p.price,
-                    currency: p.currency.clone(),
-                    gtin: p.gtin.clone(),
-                    brand: p.brand.clone(),
-                    description: p.description.clone(),
-                    source: p.source.clone(),
-                    source_image: p.image.clone(),
-                    thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
-                    segmentation: how,
-                },
-                classes,
-                embedding,
-                texture,
-                color,
-                thumb: decoded.image,
-            })
-        })();
-        match outcome {
+        let expert = &profile.experts[&category_def(&products, &p.category).expert];
+        match extract_item(opts, &extractor, &profile, expert, p) {
             Ok(item) => {
                 match item.product.segmentation.as_str() {
                     "alpha" => report.cut_by_alpha += 1,
@@ -308,40 +193,18 @@ pub fn build(
         progress(done + 1, total, &p.id);
     }
     if items.is_empty() {
-        return Err(perr(format!(
-            "no product could be indexed; first problem: {}",
-            report.skipped.first().map_or("none", |s| s.1.as_str())
-        )));
+        return Err(EngineError::Products {
+            path: opts.products_file.clone(),
+            detail: format!(
+                "no product could be indexed; first problem: {}",
+                report.skipped.first().map_or("none", |s| s.1.as_str())
+            ),
+        });
     }
 
-    // rows grouped by category, in the products file's category order (empty categories dropped)
-    let mut categories = Vec::new();
-    let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
-    for c in &products.categories {
-        let start = ordered.len();
-        ordered.extend(items.iter().filter(|i| i.product.category == c.name));
-        if ordered.len() > start {
-            report
-                .per_category
-                .push((c.name.clone(), ordered.len() - start));
-            let mut learned: BTreeMap<u32, f32> = BTreeMap::new();
-            for (k, p) in ordered[start..].iter().flat_map(|i| &i.classes) {
-                *learned.entry(*k).or_default() += p;
-            }
-            categories.push(CatalogCategory {
-                def: c.clone(),
-                prototype: prototypes.get(&c.name).cloned(),
-                learned_classes: learned.into_iter().collect(),
-                rows: [start, ordered.len()],
-            });
-        }
-    }
-    let texture_center = texture::center(
-        &ordered
-            .iter()
-            .map(|i| i.texture.clone())
-            .collect::<Vec<_>>(),
-    );
+    let (categories, ordered) = group_by_category(&products, &prototypes, &items, &mut report);
+    let raw_textures: Vec<Vec<f32>> = ordered.iter().map(|i| i.texture.clone()).collect();
+    let texture_center = texture::center(&raw_textures);
     let mut embeddings = Matrix::new(dims.embedding);
     let mut textures = Matrix::new(dims.texture);
     let mut colors = Matrix::new(dims.color);
@@ -367,37 +230,234 @@ pub fn build(
         products: ordered.iter().map(|i| i.product.clone()).collect(),
     };
     report.products = file.products.len();
+    let matrices = [
+        (EMBEDDINGS_BIN, &embeddings),
+        (TEXTURE_BIN, &textures),
+        (COLORS_BIN, &colors),
+    ];
     write_atomically(&opts.out_dir, |dir| {
-        let io = |what: &str, e: std::io::Error| {
-            EngineError::io(format!("writing {what} in {}", dir.display()), e)
-        };
-        std::fs::create_dir(dir.join(THUMBS_DIR)).map_err(|e| io(THUMBS_DIR, e))?;
-        for i in &ordered {
-            let thumb = thumbnail(&i.thumb, opts.thumb_size);
-            let path = dir.join(&i.product.thumbnail);
-            thumb
-                .save_with_format(&path, image::ImageFormat::Jpeg)
-                .map_err(|e| EngineError::Catalog {
-                    path: path.clone(),
-                    detail: format!("cannot write thumbnail: {e}"),
-                })?;
-        }
-        embeddings
-            .write(&dir.join(EMBEDDINGS_BIN))
-            .map_err(|e| io(EMBEDDINGS_BIN, e))?;
-        textures
-            .write(&dir.join(TEXTURE_BIN))
-            .map_err(|e| io(TEXTURE_BIN, e))?;
-        colors
-            .write(&dir.join(COLORS_BIN))
-            .map_err(|e| io(COLORS_BIN, e))?;
-        let json = serde_json::to_string_pretty(&file)
-            .map_err(|e| EngineError::InvalidOptions(e.to_string()))?;
-        std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))?;
-        // read it back with the same checks a search uses before it replaces anything
-        Catalog::open(dir).map(|_| ())
+        write_catalog(dir, &file, &ordered, &matrices, opts.thumb_size)
     })?;
     Ok(report)
+}
+
+/// Every category must name one of the profile's experts (and class ids, for class tables).
+fn check_categories(
+    opts: &IndexOptions,
+    products: &ProductsFile,
+    profile: &ProfileSpec,
+) -> Result<()> {
+    let perr = |detail: String| EngineError::Products {
+        path: opts.products_file.clone(),
+        detail,
+    };
+    for c in &products.categories {
+        if !profile.experts.contains_key(&c.expert) {
+            let known: Vec<&String> = profile.experts.keys().collect();
+            return Err(perr(format!(
+                "category `{}` asks for expert `{}`; profile `{}` has {known:?}",
+                c.name, c.expert, opts.profile
+            )));
+        }
+        if profile.router.kind == RouterKind::ClassTable && c.imagenet_classes.is_empty() {
+            return Err(perr(format!(
+                "category `{}` has no imagenet_classes (the `{}` router needs them)",
+                c.name, opts.profile
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The checksums of the models the vectors come from (a search must load the very same files).
+fn stamps(
+    models: &ModelRegistry,
+    profile: &ProfileSpec,
+    index_segmenter: Option<String>,
+) -> Result<CatalogModels> {
+    let stamp = |r: &OutputRef| -> Result<ModelStamp> {
+        Ok(ModelStamp {
+            model: r.model.clone(),
+            output: r.output.clone(),
+            sha256: models.get(&r.model)?.sha256.clone(),
+        })
+    };
+    Ok(CatalogModels {
+        router: stamp(&profile.router.output_ref())?,
+        texture: stamp(&profile.texture)?,
+        experts: profile
+            .experts
+            .iter()
+            .map(|(k, r)| Ok((k.clone(), stamp(r)?)))
+            .collect::<Result<BTreeMap<_, _>>>()?,
+        index_segmenter,
+        text: match &profile.router.text_model {
+            Some(t) => Some(ModelStamp {
+                model: t.clone(),
+                output: String::new(),
+                sha256: models.get(t)?.sha256.clone(),
+            }),
+            None => None,
+        },
+    })
+}
+
+/// Text-prototype router: the text tower turns each category's prompts into its prototype.
+fn prototypes(
+    models: &ModelRegistry,
+    profile: &ProfileSpec,
+    products: &ProductsFile,
+) -> Result<BTreeMap<String, Vec<f32>>> {
+    let (RouterKind::TextPrototypes, Some(text_model)) =
+        (&profile.router.kind, &profile.router.text_model)
+    else {
+        return Ok(BTreeMap::new());
+    };
+    #[cfg(feature = "text")]
+    {
+        let encoder = crate::models::text::TextEncoder::load(models, text_model)?;
+        products
+            .categories
+            .iter()
+            .map(|c| Ok((c.name.clone(), encoder.prototype(&c.prompts)?)))
+            .collect()
+    }
+    #[cfg(not(feature = "text"))]
+    {
+        let _ = (models, products);
+        Err(EngineError::ModelMismatch {
+            model: text_model.clone(),
+            detail: "this build has no text towers (build lookalike-engine with feature `text`)"
+                .into(),
+        })
+    }
+}
+
+fn dims(models: &ModelRegistry, profile: &ProfileSpec, profile_name: &str) -> Result<Dims> {
+    let dims_of = |r: &OutputRef| models.manifest().output_spec(r).map_or(0, |o| o.len());
+    let emb_dims: HashSet<usize> = profile.experts.values().map(dims_of).collect();
+    let [embedding] = emb_dims.into_iter().collect::<Vec<_>>()[..] else {
+        return Err(EngineError::Manifest {
+            path: models.manifest().dir.join("manifest.toml"),
+            detail: format!(
+                "profile `{profile_name}`: its experts' embeddings have different dimensions (one catalog matrix needs one)"
+            ),
+        });
+    };
+    Ok(Dims {
+        embedding,
+        texture: dims_of(&profile.texture),
+        color: color::DIMS,
+    })
+}
+
+/// One product through the feature extractor.
+fn extract_item(
+    opts: &IndexOptions,
+    extractor: &Extractor,
+    profile: &ProfileSpec,
+    expert: &OutputRef,
+    p: &ProductDef,
+) -> Result<Item> {
+    let path = opts.images_dir.join(&p.image);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
+    let mut f = extractor.extract(&bytes, &mut Clock::start())?;
+    let embedding = f.embedding(expert)?;
+    let classes = match profile.router.kind {
+        RouterKind::ClassTable => {
+            route::top_classes(f.router_input()?, LEARNED_TOP, LEARNED_MIN_PROB)
+        }
+        RouterKind::TextPrototypes => Vec::new(),
+    };
+    // raw: centred once the whole catalog is known
+    let texture = f.texture()?.to_vec();
+    Ok(Item {
+        product: CatalogProduct {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            category: p.category.clone(),
+            price: p.price,
+            currency: p.currency.clone(),
+            gtin: p.gtin.clone(),
+            brand: p.brand.clone(),
+            description: p.description.clone(),
+            source: p.source.clone(),
+            source_image: p.image.clone(),
+            thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
+            segmentation: f.segmentation.label(),
+        },
+        classes,
+        embedding,
+        texture,
+        color: f.color(),
+        thumb: f.working,
+    })
+}
+
+/// Rows grouped by category, in the products file's category order (empty categories dropped),
+/// each category with the classes its own images voted for.
+fn group_by_category<'a>(
+    products: &ProductsFile,
+    prototypes: &BTreeMap<String, Vec<f32>>,
+    items: &'a [Item],
+    report: &mut IndexReport,
+) -> (Vec<CatalogCategory>, Vec<&'a Item>) {
+    let mut categories = Vec::new();
+    let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
+    for c in &products.categories {
+        let start = ordered.len();
+        ordered.extend(items.iter().filter(|i| i.product.category == c.name));
+        if ordered.len() == start {
+            continue;
+        }
+        report
+            .per_category
+            .push((c.name.clone(), ordered.len() - start));
+        let mut learned: BTreeMap<u32, f32> = BTreeMap::new();
+        for (k, p) in ordered[start..].iter().flat_map(|i| &i.classes) {
+            *learned.entry(*k).or_default() += p;
+        }
+        categories.push(CatalogCategory {
+            def: c.clone(),
+            prototype: prototypes.get(&c.name).cloned(),
+            learned_classes: learned.into_iter().collect(),
+            rows: [start, ordered.len()],
+        });
+    }
+    (categories, ordered)
+}
+
+/// Writes every file of the catalog into `dir` and reads it back with a search's checks.
+fn write_catalog(
+    dir: &Path,
+    file: &CatalogFile,
+    ordered: &[&Item],
+    matrices: &[(&str, &Matrix)],
+    thumb_size: u32,
+) -> Result<()> {
+    let io = |what: &str, e: std::io::Error| {
+        EngineError::io(format!("writing {what} in {}", dir.display()), e)
+    };
+    std::fs::create_dir(dir.join(THUMBS_DIR)).map_err(|e| io(THUMBS_DIR, e))?;
+    for i in ordered {
+        let thumb = thumbnail(&i.thumb, thumb_size);
+        let path = dir.join(&i.product.thumbnail);
+        thumb
+            .save_with_format(&path, image::ImageFormat::Jpeg)
+            .map_err(|e| EngineError::Catalog {
+                path: path.clone(),
+                detail: format!("cannot write thumbnail: {e}"),
+            })?;
+    }
+    for (name, m) in matrices {
+        m.write(&dir.join(name)).map_err(|e| io(name, e))?;
+    }
+    let json = serde_json::to_string_pretty(file)
+        .map_err(|e| EngineError::Internal(format!("catalog.json: {e}")))?;
+    std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))?;
+    // read it back with the same checks a search uses before it replaces anything
+    Catalog::open(dir).map(|_| ())
 }
 
 fn category_def<'a>(products: &'a ProductsFile, name: &str) -> &'a CategoryDef {
@@ -496,7 +556,7 @@ mod tests {
         // a failing build leaves the old catalog untouched and no temp folder
         let failed = write_atomically(&out, |d| {
             std::fs::write(d.join(CATALOG_JSON), "half").unwrap();
-            Err(EngineError::InvalidOptions("interrupted".into()))
+            Err(EngineError::Internal("interrupted".into()))
         });
         assert!(failed.is_err());
         assert_eq!(

@@ -1,7 +1,10 @@
 //! Catalogs: the on-disk format (`catalog.json` + `.bin` matrices + `thumbs/`), the checked
-//! reader, and the builder behind `lookalike index`.
+//! reader, the check against the models that search it, and (feature `index`) the builder behind
+//! `lookalike index`.
 
+pub mod compat;
 pub mod format;
+#[cfg(feature = "index")]
 pub mod index;
 pub mod reader;
 pub mod schema;

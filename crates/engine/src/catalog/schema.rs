@@ -122,8 +122,10 @@ pub struct CatalogCategory {
     pub rows: [usize; 2],
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// A product as the catalog stores it (and as the app's `product` command returns it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "Product")]
 pub struct CatalogProduct {
     pub id: String,
     pub name: String,

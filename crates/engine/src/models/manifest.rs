@@ -61,19 +61,35 @@ pub struct TextSpec {
     /// Hugging Face `tokenizer.json`, relative to the manifest.
     pub tokenizer: String,
     pub tokenizer_sha256: String,
-    /// "huggingface-tokenizers" (the exported SigLIP tokenizers) or "byte-level-stub" (test graphs).
-    pub tokenizer_kind: String,
+    pub tokenizer_kind: TokenizerKind,
+    /// Where pad ids go when a text is shorter than `max_len` (SigLIP pools the last position,
+    /// so its exports pad on the right).
     #[serde(default)]
-    pub padding_side: Option<String>,
+    pub padding_side: PaddingSide,
     pub pad_id: i64,
+    /// Written over the last id when a text is cut to `max_len`, so the sequence still ends in it.
     #[serde(default)]
     pub eos_id: Option<i64>,
-    #[serde(default)]
-    pub logit_scale: Option<f32>,
-    #[serde(default)]
-    pub logit_bias: Option<f32>,
     /// The image tower whose embedding space this text tower shares.
     pub image_model: String,
+}
+
+/// What made the tokenizer file: both are Hugging Face `tokenizer.json` files, read the same way.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenizerKind {
+    /// Exported from the model's own processor (export_seed_models.py).
+    HuggingfaceTokenizers,
+    /// The byte-level stand-in of the generated test graphs (models/generated/).
+    ByteLevelStub,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PaddingSide {
+    #[default]
+    Right,
+    Left,
 }
 
 impl ModelSpec {

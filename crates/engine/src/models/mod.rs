@@ -1,10 +1,12 @@
 //! Models: the manifest (what each model is and how to feed it), preprocessing built from it, and
-//! the ONNX Runtime sessions, loaded lazily behind a lock and shared by every search.
+//! the ONNX Runtime sessions, loaded lazily behind a lock and shared by every search. The text
+//! towers (feature `text`) are only needed to build a full-profile catalog.
 
 pub mod manifest;
 pub mod preprocess;
 pub mod resample;
 pub mod runtime;
+#[cfg(feature = "text")]
 pub mod text;
 
 use std::collections::HashMap;
@@ -53,39 +55,5 @@ impl ModelRegistry {
     /// Whether the model's file is present (used to pick the best available index segmenter).
     pub fn is_available(&self, id: &str) -> bool {
         self.manifest.model_path(id).is_ok_and(|p| p.is_file())
-    }
-}
-
-/// Model outputs for one image, each model run at most once (the lite profile's router, embedder
-/// and texture are one EfficientNet pass; the full profile's router embedding doubles as the
-/// SigLIP2 expert's query embedding).
-pub struct InferenceCache<'a> {
-    models: &'a ModelRegistry,
-    image: &'a image::RgbaImage,
-    outputs: HashMap<String, ModelOutputs>,
-}
-
-impl<'a> InferenceCache<'a> {
-    pub fn new(models: &'a ModelRegistry, image: &'a image::RgbaImage) -> Self {
-        InferenceCache {
-            models,
-            image,
-            outputs: HashMap::new(),
-        }
-    }
-
-    pub fn output(&mut self, r: &OutputRef) -> Result<&[f32]> {
-        if !self.outputs.contains_key(&r.model) {
-            let model = self.models.get(&r.model)?;
-            let outputs = model.run(self.image)?;
-            self.outputs.insert(r.model.clone(), outputs);
-        }
-        self.outputs[&r.model]
-            .get(&r.output)
-            .map(|t| t.data.as_slice())
-            .ok_or_else(|| EngineError::ModelMismatch {
-                model: r.model.clone(),
-                detail: format!("no output `{}`", r.output),
-            })
     }
 }

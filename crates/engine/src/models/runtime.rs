@@ -77,7 +77,7 @@ pub struct RuntimeOptions {
     pub intra_threads: usize,
     /// ORT's CPU arena keeps activation buffers between runs; without it every run maps and
     /// faults in U2Netp's large activations afresh. Measured with `lookalike bench` on
-    /// `scripts/bench.sh`'s photos (lite, 2-core EPYC, option toggled in code): arena on, memory
+    /// `cargo xtask bench`'s photos (lite, 2-core EPYC, option toggled in code): arena on, memory
     /// patterns off: p50 113 ms, peak RSS 242 MiB; arena off: 162 ms, 244 MiB (no saving here).
     pub cpu_arena: bool,
     /// ORT's memory patterns pre-plan one block for a whole run on top of the arena. Same

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use super::manifest::TextSpec;
+use super::manifest::{PaddingSide, TextSpec};
 use super::runtime::sha256_file;
 use super::{LoadedModel, ModelRegistry};
 use crate::error::{EngineError, Result};
-use crate::stages::retrieve::l2_normalize;
+use crate::vector::l2_normalize;
 
 pub struct TextEncoder {
     model: Arc<LoadedModel>,
@@ -49,7 +49,7 @@ impl TextEncoder {
         let tokenizer =
             tokenizers::Tokenizer::from_file(&path).map_err(|e| EngineError::ModelMismatch {
                 model: format!("{id} tokenizer"),
-                detail: format!("{}: {e}", path.display()),
+                detail: format!("{} ({:?}): {e}", path.display(), spec.tokenizer_kind),
             })?;
         let output = model
             .spec
@@ -74,9 +74,8 @@ impl TextEncoder {
                 model: self.model.id.clone(),
                 detail: format!("tokenising `{text}`: {e}"),
             })?;
-        let mut ids: Vec<i64> = encoding.get_ids().iter().map(|i| i64::from(*i)).collect();
-        ids.resize(self.spec.max_len, self.spec.pad_id);
-        Ok(ids)
+        let ids: Vec<i64> = encoding.get_ids().iter().map(|i| i64::from(*i)).collect();
+        Ok(fit(ids, &self.spec))
     }
 
     /// The normalised embedding of one text.
@@ -100,5 +99,62 @@ impl TextEncoder {
         }
         l2_normalize(&mut mean);
         Ok(mean)
+    }
+}
+
+/// Exactly `max_len` ids: cut (keeping the end-of-sequence id last) or padded on the manifest's side.
+fn fit(mut ids: Vec<i64>, spec: &TextSpec) -> Vec<i64> {
+    let n = spec.max_len;
+    if ids.len() > n {
+        ids.truncate(n);
+        if let (Some(eos), Some(last)) = (spec.eos_id, ids.last_mut()) {
+            *last = eos;
+        }
+    }
+    let pad = vec![spec.pad_id; n - ids.len()];
+    match spec.padding_side {
+        PaddingSide::Right => ids.extend(pad),
+        PaddingSide::Left => ids.splice(0..0, pad).for_each(drop),
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::manifest::TokenizerKind;
+
+    fn spec(side: PaddingSide, eos: Option<i64>) -> TextSpec {
+        TextSpec {
+            input: "input_ids".into(),
+            max_len: 4,
+            tokenizer: String::new(),
+            tokenizer_sha256: String::new(),
+            tokenizer_kind: TokenizerKind::ByteLevelStub,
+            padding_side: side,
+            pad_id: 0,
+            eos_id: eos,
+            image_model: String::new(),
+        }
+    }
+
+    #[test]
+    fn ids_are_padded_on_the_manifest_side_and_cut_keeping_eos() {
+        assert_eq!(
+            fit(vec![5, 6], &spec(PaddingSide::Right, Some(1))),
+            [5, 6, 0, 0]
+        );
+        assert_eq!(
+            fit(vec![5, 6], &spec(PaddingSide::Left, Some(1))),
+            [0, 0, 5, 6]
+        );
+        assert_eq!(
+            fit(vec![5, 6, 7, 8, 9, 1], &spec(PaddingSide::Right, Some(1))),
+            [5, 6, 7, 1]
+        );
+        assert_eq!(
+            fit(vec![5, 6, 7, 8, 9], &spec(PaddingSide::Right, None)),
+            [5, 6, 7, 8]
+        );
     }
 }

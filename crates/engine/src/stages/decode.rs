@@ -30,7 +30,7 @@ impl Default for DecodeOptions {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ImageInfo {
     pub format: String,
     pub width: u32,

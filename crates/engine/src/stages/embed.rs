@@ -1,12 +1,10 @@
 //! Stage 4, embed: the routed category's expert embedding (which model and output comes from the
 //! profile, per expert name), L2-normalised so retrieval is a dot product.
 
-use super::retrieve::l2_normalize;
+use crate::vector::normalized;
 
 pub fn embedding(raw: &[f32]) -> Vec<f32> {
-    let mut v = raw.to_vec();
-    l2_normalize(&mut v);
-    v
+    normalized(raw)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The search pipeline, one stage per file, in the order a query flows through them:
 //! decode -> segment -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10).
+//! [`Stage`] is that list, written once: timings, the CLI, `lookalike bench` and the UI iterate it.
 
 pub mod color;
 pub mod decode;
@@ -9,3 +10,148 @@ pub mod retrieve;
 pub mod route;
 pub mod segment;
 pub mod texture;
+
+use std::time::Instant;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Decode,
+    Segment,
+    Route,
+    Embed,
+    Retrieve,
+    Texture,
+    Color,
+    Rerank,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 8] = [
+        Stage::Decode,
+        Stage::Segment,
+        Stage::Route,
+        Stage::Embed,
+        Stage::Retrieve,
+        Stage::Texture,
+        Stage::Color,
+        Stage::Rerank,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Decode => "decode",
+            Stage::Segment => "segment",
+            Stage::Route => "route",
+            Stage::Embed => "embed",
+            Stage::Retrieve => "retrieve",
+            Stage::Texture => "texture",
+            Stage::Color => "color",
+            Stage::Rerank => "rerank",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+pub struct StageTime {
+    pub stage: Stage,
+    pub ms: f64,
+}
+
+/// Milliseconds spent in each stage, in pipeline order, and in the whole search. A model pass is
+/// charged to the first stage that needs it (in the lite profile the router's pass also yields
+/// the embedding and the texture descriptor, so `embed` is near zero).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, TS)]
+pub struct Timings {
+    pub stages: Vec<StageTime>,
+    pub total_ms: f64,
+}
+
+impl Timings {
+    /// Time spent in `stage` (0 if it did not run).
+    pub fn ms(&self, stage: Stage) -> f64 {
+        self.stages
+            .iter()
+            .filter(|t| t.stage == stage)
+            .map(|t| t.ms)
+            .sum()
+    }
+
+    fn add(&mut self, stage: Stage, ms: f64) {
+        match self.stages.iter_mut().find(|t| t.stage == stage) {
+            Some(t) => t.ms += ms,
+            None => self.stages.push(StageTime { stage, ms }),
+        }
+    }
+}
+
+/// Times each stage of one search as it runs.
+#[derive(Debug)]
+pub struct Clock {
+    start: Instant,
+    timings: Timings,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::start()
+    }
+}
+
+impl Clock {
+    pub fn start() -> Self {
+        Clock {
+            start: Instant::now(),
+            timings: Timings::default(),
+        }
+    }
+
+    /// Runs `f`, charging its time to `stage`.
+    pub fn time<T>(&mut self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let s = Instant::now();
+        let out = f();
+        self.timings.add(stage, s.elapsed().as_secs_f64() * 1000.0);
+        out
+    }
+
+    /// The timings so far, every stage listed in pipeline order (0 for one that did not run).
+    pub fn finish(mut self) -> Timings {
+        let mut stages: Vec<StageTime> = Stage::ALL
+            .iter()
+            .map(|&stage| StageTime {
+                stage,
+                ms: self.timings.ms(stage),
+            })
+            .collect();
+        std::mem::swap(&mut self.timings.stages, &mut stages);
+        self.timings.total_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        self.timings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_lists_every_stage_in_order_and_adds_repeats() {
+        let mut clock = Clock::start();
+        clock.time(Stage::Rerank, || {
+            std::thread::sleep(std::time::Duration::from_millis(2))
+        });
+        clock.time(Stage::Decode, || ());
+        clock.time(Stage::Rerank, || ());
+        let t = clock.finish();
+        let names: Vec<_> = t.stages.iter().map(|s| s.stage).collect();
+        assert_eq!(names, Stage::ALL);
+        assert!(t.ms(Stage::Rerank) >= 2.0);
+        assert_eq!(t.ms(Stage::Segment), 0.0);
+        assert!(t.total_ms >= t.stages.iter().map(|s| s.ms).sum::<f64>());
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["stages"][0]["stage"], "decode");
+    }
+}

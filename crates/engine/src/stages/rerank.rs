@@ -2,10 +2,11 @@
 //! candidates, re-sorted, top-k (10). The seed's weights are 0.50 / 0.30 / 0.20.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{EngineError, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 pub struct BlendWeights {
     pub semantic: f32,
     pub texture: f32,
@@ -64,53 +65,63 @@ impl BlendWeights {
     }
 }
 
-/// One candidate with every stage's score.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// One shortlisted candidate with every stage's score.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     pub row: usize,
     pub semantic: f32,
     pub texture: f32,
     pub color: f32,
+    /// False for a top-up from a category the router did not pick.
+    pub routed: bool,
+    /// The blend, filled in by [`rank`].
     pub score: f32,
 }
 
-/// Blends and re-sorts; ties keep semantic order, then catalog order.
-pub fn rerank(mut candidates: Vec<Scored>, weights: &BlendWeights, k: usize) -> Vec<Scored> {
-    for c in &mut candidates {
-        c.score = weights.blend(c.semantic, c.texture, c.color);
+impl Scored {
+    pub fn new(row: usize, semantic: f32, texture: f32, color: f32, routed: bool) -> Self {
+        Scored {
+            row,
+            semantic,
+            texture,
+            color,
+            routed,
+            score: 0.0,
+        }
     }
-    candidates.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.semantic.total_cmp(&a.semantic))
-            .then(a.row.cmp(&b.row))
-    });
-    candidates.truncate(k);
-    candidates
 }
 
-/// The final order: candidates from the routed categories rank above top-up ones (`false`),
-/// and within each group the blend decides. Used by the search and by re-blending a shortlist.
-pub fn rank_routed_first(
-    candidates: &[(Scored, bool)],
-    weights: &BlendWeights,
-    k: usize,
-) -> Vec<(Scored, bool)> {
-    let (in_route, topped): (Vec<Scored>, Vec<Scored>) = (
-        candidates.iter().filter(|c| c.1).map(|c| c.0).collect(),
-        candidates.iter().filter(|c| !c.1).map(|c| c.0).collect(),
-    );
-    let mut ranked: Vec<(Scored, bool)> = rerank(in_route, weights, k)
-        .into_iter()
-        .map(|c| (c, true))
+/// The stage: blends every candidate and keeps the best `k`. Candidates from the routed
+/// categories rank above top-ups; within each group the blend decides; ties keep semantic order,
+/// then the input's (retrieval) order. `ui/src/rerank.ts` is the designer view's copy of this
+/// rule, checked against it on recorded real shortlists.
+pub fn rank(candidates: &[Scored], weights: &BlendWeights, k: usize) -> Vec<Scored> {
+    let mut ranked: Vec<(usize, Scored)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let score = weights.blend(c.semantic, c.texture, c.color);
+            (i, Scored { score, ..*c })
+        })
         .collect();
-    let room = k - ranked.len();
-    ranked.extend(
-        rerank(topped, weights, room)
-            .into_iter()
-            .map(|c| (c, false)),
-    );
-    ranked
+    ranked.sort_by(|(ia, a), (ib, b)| {
+        b.routed
+            .cmp(&a.routed)
+            .then(b.score.total_cmp(&a.score))
+            .then(b.semantic.total_cmp(&a.semantic))
+            .then(ia.cmp(ib))
+    });
+    ranked.truncate(k);
+    ranked.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The shortlist in its own (retrieval) order, each candidate with its blend (designer view).
+pub fn blended(candidates: &[Scored], weights: &BlendWeights) -> Vec<Scored> {
+    let blend = |c: &Scored| Scored {
+        score: weights.blend(c.semantic, c.texture, c.color),
+        ..*c
+    };
+    candidates.iter().map(blend).collect()
 }
 
 #[cfg(test)]
@@ -118,13 +129,7 @@ mod tests {
     use super::*;
 
     fn cand(row: usize, semantic: f32, texture: f32, color: f32) -> Scored {
-        Scored {
-            row,
-            semantic,
-            texture,
-            color,
-            score: 0.0,
-        }
+        Scored::new(row, semantic, texture, color, true)
     }
 
     #[test]
@@ -140,41 +145,56 @@ mod tests {
             cand(1, 0.85, 0.90, 0.90),
             cand(2, 0.20, 0.20, 0.20),
         ];
-        let top = rerank(c.clone(), &BlendWeights::default(), 2);
+        let top = rank(&c, &BlendWeights::default(), 2);
         assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![1, 0]);
         let semantic_only = BlendWeights {
             semantic: 1.0,
             texture: 0.0,
             color: 0.0,
         };
-        let top = rerank(c, &semantic_only, 3);
+        let top = rank(&c, &semantic_only, 3);
         assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![0, 1, 2]);
         assert!((top[0].score - 0.90).abs() < 1e-6);
     }
 
     #[test]
     fn routed_candidates_rank_above_top_ups() {
+        let top_up = |row, x| Scored {
+            routed: false,
+            ..cand(row, x, x, x)
+        };
         let c = vec![
-            (cand(0, 0.30, 0.30, 0.30), true),
-            (cand(1, 0.99, 0.99, 0.99), false),
-            (cand(2, 0.50, 0.50, 0.50), true),
-            (cand(3, 0.10, 0.10, 0.10), false),
+            cand(0, 0.30, 0.30, 0.30),
+            top_up(1, 0.99),
+            cand(2, 0.50, 0.50, 0.50),
+            top_up(3, 0.10),
         ];
-        let rows = |r: &[(Scored, bool)]| r.iter().map(|c| c.0.row).collect::<Vec<_>>();
-        let all = rank_routed_first(&c, &BlendWeights::default(), 4);
+        let rows = |r: &[Scored]| r.iter().map(|c| c.row).collect::<Vec<_>>();
+        let all = rank(&c, &BlendWeights::default(), 4);
         assert_eq!(rows(&all), vec![2, 0, 1, 3]);
         assert_eq!(
-            all.iter().map(|c| c.1).collect::<Vec<_>>(),
+            all.iter().map(|c| c.routed).collect::<Vec<_>>(),
             vec![true, true, false, false]
         );
-        assert_eq!(
-            rows(&rank_routed_first(&c, &BlendWeights::default(), 3)),
-            vec![2, 0, 1]
-        );
-        assert_eq!(
-            rows(&rank_routed_first(&c, &BlendWeights::default(), 1)),
-            vec![2]
-        );
+        assert_eq!(rows(&rank(&c, &BlendWeights::default(), 3)), vec![2, 0, 1]);
+        assert_eq!(rows(&rank(&c, &BlendWeights::default(), 1)), vec![2]);
+    }
+
+    #[test]
+    fn ties_keep_semantic_then_input_order() {
+        let c = vec![
+            cand(7, 0.5, 0.5, 0.5),
+            cand(3, 0.75, 0.25, 0.5),
+            cand(5, 0.5, 0.5, 0.5),
+        ];
+        let w = BlendWeights {
+            semantic: 0.5,
+            texture: 0.5,
+            color: 0.0,
+        };
+        // all three blend to exactly 0.5: the higher semantic first, then input order
+        let got: Vec<usize> = rank(&c, &w, 3).iter().map(|s| s.row).collect();
+        assert_eq!(got, vec![3, 7, 5]);
     }
 
     #[test]

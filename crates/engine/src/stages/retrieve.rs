@@ -1,36 +1,13 @@
-//! Stage 5, retrieve: exact dot-product scan of the query against a sub-catalog's L2-normalised
-//! embeddings (so the dot product is the cosine), keeping the top-k (50) rows.
+//! Stage 5, retrieve: exact dot-product scan of the query against the routed sub-catalogs'
+//! L2-normalised embeddings (so the dot product is the cosine), keeping the top-k (50) rows.
+//!
+//! Pure: vectors and row ranges in, ranked rows out. [`shortlist`] is the whole stage (routed
+//! categories first, one scan per embedding space, topped up from the other categories);
+//! [`scan_top_k`] is its fused, multi-threaded inner loop.
 
 use std::ops::Range;
 
-/// Dot product with sixteen independent accumulators: the compiler turns them into SIMD
-/// registers (SSE on x86-64, NEON on arm64) and the adds do not wait on each other.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0f32; 16];
-    let (ca, ra) = a.as_chunks::<16>();
-    let (cb, rb) = b.as_chunks::<16>();
-    for (x, y) in ca.iter().zip(cb) {
-        for i in 0..16 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
-}
-
-/// Scales `v` to unit length (a zero vector stays zero).
-pub fn l2_normalize(v: &mut [f32]) {
-    let norm = dot(v, v).sqrt();
-    if norm > f32::EPSILON {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-}
-
-/// Best first; ties go to the lower row (stable results).
-fn order(a: &(usize, f32), b: &(usize, f32)) -> std::cmp::Ordering {
-    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
-}
+use crate::vector::{dot, order, top_k};
 
 /// What one scan found: its top-k rows, plus the score moments over every row it scored (the
 /// two-expert alignment needs the whole distribution, not just the shortlist).
@@ -221,12 +198,116 @@ fn scan_part(
     tops.into_iter().map(TopK::finish).collect()
 }
 
-/// Mean and standard deviation of the scores.
-pub fn moments(scored: &[(usize, f32)]) -> (f32, f32) {
-    let n = scored.len().max(1) as f32;
-    let mean = scored.iter().map(|s| s.1).sum::<f32>() / n;
-    let var = scored.iter().map(|s| (s.1 - mean).powi(2)).sum::<f32>() / n;
-    (mean, var.sqrt())
+/// One category as retrieval sees it: its block of rows and the embedding space (the expert
+/// output) its vectors live in. Categories of one space can be scored against one query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubCatalog {
+    pub rows: Range<usize>,
+    pub space: usize,
+}
+
+/// A shortlisted row with its semantic score (aligned across spaces). `routed` is false for rows
+/// topped up from categories the router did not pick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub row: usize,
+    pub semantic: f32,
+    pub routed: bool,
+}
+
+/// The spaces a search must embed its query in: those of the routed categories, and every other
+/// space too when the routed categories plus the rest of their spaces hold fewer than `top_k`
+/// rows (a tiny catalog still answers `top_k` products).
+pub fn spaces_needed(cats: &[SubCatalog], selected: &[usize], top_k: usize) -> Vec<usize> {
+    let mut spaces: Vec<usize> = Vec::new();
+    for &ci in selected {
+        if !spaces.contains(&cats[ci].space) {
+            spaces.push(cats[ci].space);
+        }
+    }
+    let reachable: usize = cats
+        .iter()
+        .filter(|c| spaces.contains(&c.space))
+        .map(|c| c.rows.len())
+        .sum();
+    if reachable < top_k {
+        for c in cats {
+            if !spaces.contains(&c.space) {
+                spaces.push(c.space);
+            }
+        }
+    }
+    spaces
+}
+
+/// The stage: the top-`k` rows of the `selected` categories (best-routed first), then, when they
+/// hold fewer than `k`, the best of the other categories after them (`routed: false`).
+/// `queries[space]` is the query embedded in that space (`None`: not embedded, its categories are
+/// skipped). `matrix` is row-major with `dims` columns.
+pub fn shortlist(
+    matrix: &[f32],
+    dims: usize,
+    cats: &[SubCatalog],
+    selected: &[usize],
+    queries: &[Option<Vec<f32>>],
+    k: usize,
+) -> Vec<Candidate> {
+    let found = |indices: &[usize], routed: bool| {
+        scan_categories(matrix, dims, cats, indices, queries, k)
+            .into_iter()
+            .map(move |(row, semantic)| Candidate {
+                row,
+                semantic,
+                routed,
+            })
+    };
+    let mut list: Vec<Candidate> = found(selected, true).collect();
+    let rest: Vec<usize> = (0..cats.len()).filter(|i| !selected.contains(i)).collect();
+    if list.len() < k && !rest.is_empty() {
+        let room = k - list.len();
+        list.extend(found(&rest, false).take(room));
+    }
+    list
+}
+
+/// One scan per space in use over `indices`' rows, merged into one top-`k`. A second space's
+/// scores are aligned onto the first's (the best-routed category's): raw cosines of two models
+/// are not on one scale.
+fn scan_categories(
+    matrix: &[f32],
+    dims: usize,
+    cats: &[SubCatalog],
+    indices: &[usize],
+    queries: &[Option<Vec<f32>>],
+    k: usize,
+) -> Vec<(usize, f32)> {
+    let mut groups: Vec<(&[f32], Vec<Range<usize>>)> = Vec::new();
+    let mut group_space: Vec<usize> = Vec::new();
+    for &ci in indices {
+        let space = cats[ci].space;
+        let Some(Some(q)) = queries.get(space) else {
+            continue;
+        };
+        match group_space.iter().position(|s| *s == space) {
+            Some(g) => groups[g].1.push(cats[ci].rows.clone()),
+            None => {
+                group_space.push(space);
+                groups.push((q.as_slice(), vec![cats[ci].rows.clone()]));
+            }
+        }
+    }
+    let mut reference = None;
+    let mut scored = Vec::new();
+    for (q, ranges) in &groups {
+        let mut found = scan_top_k(matrix, dims, ranges, q, k);
+        let from = found.moments();
+        match reference {
+            None => reference = Some(from),
+            Some(to) => align(&mut found.top, from, to),
+        }
+        scored.extend(found.top);
+    }
+    top_k(scored, k)
 }
 
 /// Two experts' cosines live on different scales (one model's "close" may be 0.3, another's 0.8),
@@ -241,50 +322,65 @@ pub fn align(scored: &mut [(usize, f32)], from: (f32, f32), to: (f32, f32)) {
     }
 }
 
-/// Keeps the `k` best `(row, score)` pairs, best first; ties go to the lower row (stable results).
-pub fn top_k(mut scored: Vec<(usize, f32)>, k: usize) -> Vec<(usize, f32)> {
-    if k == 0 {
-        return Vec::new();
-    }
-    if scored.len() > k {
-        scored.select_nth_unstable_by(k - 1, order);
-        scored.truncate(k);
-    }
-    scored.sort_unstable_by(order);
-    scored
-}
-
 #[cfg(test)]
 #[allow(clippy::single_range_in_vec_init)] // one range of rows is a legitimate scan
 mod tests {
     use super::*;
+    use crate::vector::{l2_normalize, moments};
 
-    #[test]
-    fn dot_matches_the_naive_sum_for_every_length() {
-        for n in [0, 1, 7, 8, 9, 17, 768] {
-            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
-            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
-            let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            assert!((dot(&a, &b) - naive).abs() < 1e-4, "n={n}");
-        }
+    fn sub(rows: Range<usize>, space: usize) -> SubCatalog {
+        SubCatalog { rows, space }
     }
 
     #[test]
-    fn normalise_gives_unit_length() {
-        let mut v = vec![3.0, 4.0];
-        l2_normalize(&mut v);
-        assert_eq!(v, vec![0.6, 0.8]);
-        let mut z = vec![0.0; 3];
-        l2_normalize(&mut z);
-        assert_eq!(z, vec![0.0; 3]);
+    fn spaces_needed_adds_other_spaces_only_when_too_few_rows() {
+        let cats = [sub(0..3, 0), sub(3..5, 1), sub(5..6, 0)];
+        assert_eq!(spaces_needed(&cats, &[0], 4), vec![0]);
+        assert_eq!(spaces_needed(&cats, &[1], 2), vec![1]);
+        // space 1 holds 2 rows: a top-3 needs space 0 as well
+        assert_eq!(spaces_needed(&cats, &[1], 3), vec![1, 0]);
+        assert_eq!(spaces_needed(&cats, &[2, 1], 10), vec![0, 1]);
     }
 
     #[test]
-    fn top_k_keeps_the_best_in_order() {
-        let scored = vec![(0, 0.1), (1, 0.9), (2, 0.5), (3, 0.9), (4, -1.0), (5, 0.7)];
-        assert_eq!(top_k(scored.clone(), 3), vec![(1, 0.9), (3, 0.9), (5, 0.7)]);
-        assert_eq!(top_k(scored.clone(), 10).len(), 6);
-        assert!(top_k(scored, 0).is_empty());
+    fn shortlist_ranks_routed_rows_first_and_tops_up_from_the_rest() {
+        // 6 rows of 2 dims: category 0 = rows 0..2, category 1 = rows 2..4, category 2 = rows 4..6
+        let m = vec![
+            1.0, 0.0, 0.6, 0.8, //
+            0.0, 1.0, 0.8, 0.6, //
+            1.0, 0.0, -1.0, 0.0,
+        ];
+        let cats = [sub(0..2, 0), sub(2..4, 0), sub(4..6, 0)];
+        let q = vec![Some(vec![0.0, 1.0])];
+        let got = shortlist(&m, 2, &cats, &[0], &q, 4);
+        let rows: Vec<(usize, bool)> = got.iter().map(|c| (c.row, c.routed)).collect();
+        // routed rows first (best first), then the best of the others, even when they score higher
+        assert_eq!(rows, vec![(1, true), (0, true), (2, false), (3, false)]);
+        assert!((got[0].semantic - 0.8).abs() < 1e-6);
+        // a shortlist that the routed categories fill needs no top-up
+        let got = shortlist(&m, 2, &cats, &[0, 1], &q, 3);
+        assert!(got.iter().all(|c| c.routed), "{got:?}");
+        assert_eq!(got[0].row, 2, "the best of both routed categories");
+    }
+
+    #[test]
+    fn shortlist_aligns_a_second_space_and_skips_spaces_not_embedded() {
+        // space 0 scores everything near 0.9, space 1 near 0.1; each has one standout row
+        let m = vec![
+            0.90, 0.0, 0.80, 0.0, 0.82, 0.0, 0.78, 0.0, // space 0, rows 0..4
+            0.40, 0.0, 0.10, 0.0, 0.12, 0.0, 0.08, 0.0, // space 1, rows 4..8
+        ];
+        let cats = [sub(0..4, 0), sub(4..8, 1)];
+        let both = vec![Some(vec![1.0, 0.0]), Some(vec![1.0, 0.0])];
+        let top2 = shortlist(&m, 2, &cats, &[0, 1], &both, 2);
+        assert!(
+            top2.iter().any(|c| c.row == 4),
+            "aligned standout competes: {top2:?}"
+        );
+        assert!(top2.iter().any(|c| c.row == 0), "{top2:?}");
+        let only0 = vec![Some(vec![1.0, 0.0]), None];
+        let got = shortlist(&m, 2, &cats, &[0], &only0, 8);
+        assert_eq!(got.len(), 4, "space 1 was not embedded: {got:?}");
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //!   turned into shares with a softmax at the catalog's temperature (CLIP/SigLIP style).
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-use super::retrieve::dot;
+use crate::catalog::schema::CatalogFile;
+use crate::models::manifest::RouterKind;
+use crate::vector::dot;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RouterConfig {
@@ -38,13 +41,13 @@ impl Default for RouterConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct CategoryScore {
     pub name: String,
     pub score: f32,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RouteReason {
     /// Only the best category cleared the bar.
@@ -185,6 +188,71 @@ pub fn decide(names: &[String], shares: &[f32], confidence: f32, cfg: &RouterCon
         selected,
         reason,
         confidence,
+    }
+}
+
+/// A catalog's router, built once when the catalog opens: its categories' names, thresholds and
+/// either the class table (lite) or the text prototypes (full).
+#[derive(Debug, Clone)]
+pub struct Router {
+    names: Vec<String>,
+    config: RouterConfig,
+    kind: RouterData,
+}
+
+#[derive(Debug, Clone)]
+enum RouterData {
+    Classes(ClassTable),
+    Prototypes(Vec<Vec<f32>>),
+}
+
+impl Router {
+    /// `classes`: the length of the router model's logits (class tables only).
+    pub fn new(catalog: &CatalogFile, classes: usize) -> Self {
+        let cats = &catalog.categories;
+        let kind = match catalog.router.kind {
+            RouterKind::ClassTable => {
+                let curated: Vec<&[u32]> = cats
+                    .iter()
+                    .map(|c| c.def.imagenet_classes.as_slice())
+                    .collect();
+                let learned: Vec<&[(u32, f32)]> =
+                    cats.iter().map(|c| c.learned_classes.as_slice()).collect();
+                RouterData::Classes(ClassTable::new(classes, &curated, &learned))
+            }
+            RouterKind::TextPrototypes => RouterData::Prototypes(
+                cats.iter()
+                    .map(|c| c.prototype.clone().unwrap_or_default())
+                    .collect(),
+            ),
+        };
+        Router {
+            names: cats.iter().map(|c| c.def.name.clone()).collect(),
+            config: catalog.router.config.clone(),
+            kind,
+        }
+    }
+
+    /// The stage: scores every category from the router's input (logits or an image embedding)
+    /// and decides which to search; `category` overrides the decision (the scores stay).
+    pub fn route(&self, input: &[f32], category: Option<usize>) -> Route {
+        let route = match &self.kind {
+            RouterData::Classes(table) => {
+                let (shares, mass) = table.scores(input);
+                decide(&self.names, &shares, mass, &self.config)
+            }
+            RouterData::Prototypes(protos) => {
+                let q = crate::vector::normalized(input);
+                let protos: Vec<&[f32]> = protos.iter().map(Vec::as_slice).collect();
+                let shares = prototype_scores(&q, &protos, self.config.temperature);
+                let best = shares.iter().copied().fold(0.0, f32::max);
+                decide(&self.names, &shares, best, &self.config)
+            }
+        };
+        match category {
+            Some(i) if i < self.names.len() => overridden(route, &self.names, i),
+            _ => route,
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use image::{GrayImage, Luma, RgbaImage};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::decode::Decoded;
 use crate::error::{EngineError, Result};
@@ -31,7 +32,7 @@ impl Default for SegmentOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MaskSource {
     /// The image's own alpha channel.
@@ -40,19 +41,49 @@ pub enum MaskSource {
     Model,
 }
 
+/// What the rest of the pipeline got from the segment stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CutoutUse {
+    /// The product was cut out of its background.
+    Cutout,
+    /// The mask was (nearly) empty: the whole image is searched.
+    Fallback,
+}
+
+impl std::fmt::Display for CutoutUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CutoutUse::Cutout => "cutout",
+            CutoutUse::Fallback => "fallback",
+        })
+    }
+}
+
 /// What the segment stage did, for the result and the designer view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SegmentationInfo {
     pub source: MaskSource,
     /// The model that made the mask (`None` for alpha).
     pub model: Option<String>,
-    /// "cutout": the product was cut out; "fallback": the mask was (nearly) empty, whole image used.
-    pub used: &'static str,
+    pub used: CutoutUse,
     pub fallback_reason: Option<String>,
     /// Share of the image above the threshold.
     pub foreground: f32,
     /// Crop box in working-image pixels: [x, y, width, height].
     pub bbox: [u32; 4],
+}
+
+impl SegmentationInfo {
+    /// How a catalog product was cut out, as `catalog.json` records it: "alpha", the model's id,
+    /// or "fallback".
+    pub fn label(&self) -> String {
+        match (self.used, self.source, &self.model) {
+            (CutoutUse::Fallback, ..) => "fallback".into(),
+            (_, MaskSource::Alpha, _) => "alpha".into(),
+            (_, MaskSource::Model, model) => model.clone().unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -105,8 +136,11 @@ pub fn segment(
         });
         (alpha, MaskSource::Alpha, None)
     } else {
-        let model =
-            model.ok_or_else(|| EngineError::InvalidOptions("no segmenter loaded".into()))?;
+        let model = model.ok_or_else(|| {
+            EngineError::Internal(
+                "an image without alpha reached segment() with no segmenter".into(),
+            )
+        })?;
         (
             saliency(model, image)?,
             MaskSource::Model,
@@ -144,7 +178,7 @@ pub fn cut_out(
                 info: SegmentationInfo {
                     source,
                     model,
-                    used: "cutout",
+                    used: CutoutUse::Cutout,
                     fallback_reason: None,
                     foreground: fg,
                     bbox: [x, y, bw, bh],
@@ -165,7 +199,7 @@ pub fn cut_out(
                 info: SegmentationInfo {
                     source,
                     model,
-                    used: "fallback",
+                    used: CutoutUse::Fallback,
                     fallback_reason: Some(reason),
                     foreground: fg,
                     bbox: [0, 0, w, h],
@@ -278,7 +312,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(seg.info.used, "cutout");
+        assert_eq!(seg.info.used, CutoutUse::Cutout);
         assert_eq!(seg.info.bbox, [20, 30, 40, 20]);
         assert_eq!(seg.cutout.dimensions(), (40, 20));
         assert_eq!(seg.cutout.get_pixel(0, 0)[3], 255);
@@ -300,7 +334,7 @@ mod tests {
             None,
             &SegmentOptions::default(),
         );
-        assert_eq!(seg.info.used, "fallback");
+        assert_eq!(seg.info.used, CutoutUse::Fallback);
         assert!(
             seg.info
                 .fallback_reason

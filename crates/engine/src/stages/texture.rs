@@ -6,7 +6,7 @@
 //! mean of its normalised descriptors (`texture_center`); subtracting it before the cosine keeps
 //! only what sets a texture apart, spreading scores over [-1, 1].
 
-use super::retrieve::{dot, l2_normalize};
+use crate::vector::{dot, l2_normalize};
 
 /// A descriptor ready for cosine: normalised, centred on the catalog's mean, normalised again.
 pub fn descriptor(raw: &[f32], center: &[f32]) -> Vec<f32> {

@@ -1,0 +1,132 @@
+//! One feature extractor for the query and for every catalog item, so that both sides of a
+//! cosine come from the same code: decode -> segment -> (on demand) the model outputs the profile
+//! names: per-expert embeddings, the router's input, the texture descriptor, the colour signature.
+//!
+//! Model outputs are computed on first ask and each model runs at most once per image (the lite
+//! profile's router, embedding and texture are one EfficientNet pass; the full profile's router
+//! embedding doubles as the SigLIP2 expert's query embedding), so a search pays only for the
+//! experts its route needs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use image::{GrayImage, RgbaImage};
+
+use crate::error::{EngineError, Result};
+use crate::models::manifest::OutputRef;
+use crate::models::{LoadedModel, ModelOutputs, ModelRegistry, ProfileSpec};
+use crate::stages::decode::{self, DecodeOptions, ImageInfo};
+use crate::stages::segment::{self, SegmentOptions, SegmentationInfo};
+use crate::stages::{Clock, Stage, color, embed};
+
+/// Turns image bytes into [`Features`] for one profile. Searches use the profile's segmenter,
+/// the index builder its best index-time segmenter; everything else is the same.
+pub struct Extractor<'m> {
+    models: &'m ModelRegistry,
+    profile: &'m ProfileSpec,
+    /// `None`: only images with their own alpha cut-out can be extracted.
+    segmenter: Option<Arc<LoadedModel>>,
+    decode: DecodeOptions,
+    segment: SegmentOptions,
+}
+
+impl<'m> Extractor<'m> {
+    pub fn new(
+        models: &'m ModelRegistry,
+        profile: &'m ProfileSpec,
+        segmenter: Option<Arc<LoadedModel>>,
+        decode: DecodeOptions,
+        segment: SegmentOptions,
+    ) -> Self {
+        Extractor {
+            models,
+            profile,
+            segmenter,
+            decode,
+            segment,
+        }
+    }
+
+    /// Decodes and segments `bytes`, charging the time to `decode` and `segment`.
+    pub fn extract(&self, bytes: &[u8], clock: &mut Clock) -> Result<Features<'m>> {
+        let decoded = clock.time(Stage::Decode, || decode::decode(bytes, &self.decode))?;
+        if !decoded.info.alpha_cutout && self.segmenter.is_none() {
+            return Err(EngineError::ModelMissing {
+                model: self.profile.index_segmenters.join(" or "),
+                path: self.models.manifest().dir.clone(),
+            });
+        }
+        let seg = clock.time(Stage::Segment, || {
+            let model = self
+                .segmenter
+                .as_deref()
+                .filter(|_| !decoded.info.alpha_cutout);
+            segment::segment(&decoded, model, &self.segment)
+        })?;
+        Ok(Features {
+            image: decoded.info,
+            working: decoded.image,
+            segmentation: seg.info,
+            cutout: seg.cutout,
+            mask: seg.mask,
+            models: self.models,
+            profile: self.profile,
+            outputs: HashMap::new(),
+        })
+    }
+}
+
+/// Everything the pipeline knows about one image.
+pub struct Features<'m> {
+    pub image: ImageInfo,
+    /// The upright working image, before segmentation (catalog thumbnails are made from it).
+    pub working: RgbaImage,
+    pub segmentation: SegmentationInfo,
+    /// The product on a transparent background, cropped: what every model sees.
+    pub cutout: RgbaImage,
+    /// The soft mask over the whole working image.
+    pub mask: GrayImage,
+    models: &'m ModelRegistry,
+    profile: &'m ProfileSpec,
+    /// Every output of each model run so far, by model id.
+    outputs: HashMap<String, ModelOutputs>,
+}
+
+impl Features<'_> {
+    /// A model output for the cut-out, running the model on first ask.
+    pub fn output(&mut self, r: &OutputRef) -> Result<&[f32]> {
+        if !self.outputs.contains_key(&r.model) {
+            let outputs = self.models.get(&r.model)?.run(&self.cutout)?;
+            self.outputs.insert(r.model.clone(), outputs);
+        }
+        self.outputs[&r.model]
+            .get(&r.output)
+            .map(|t| t.data.as_slice())
+            .ok_or_else(|| EngineError::ModelMismatch {
+                model: r.model.clone(),
+                detail: format!("no output `{}`", r.output),
+            })
+    }
+
+    /// The L2-normalised embedding in one expert's space.
+    pub fn embedding(&mut self, expert: &OutputRef) -> Result<Vec<f32>> {
+        Ok(embed::embedding(self.output(expert)?))
+    }
+
+    /// What the router scores: ImageNet logits (class tables) or an image embedding (prototypes).
+    pub fn router_input(&mut self) -> Result<&[f32]> {
+        let r = self.profile.router.output_ref();
+        self.output(&r)
+    }
+
+    /// The raw texture descriptor (the catalog centres it: `stages::texture::descriptor`).
+    pub fn texture(&mut self) -> Result<&[f32]> {
+        let r = self.profile.texture.clone();
+        self.output(&r)
+    }
+
+    /// The HSV colour signature of the cut-out's visible pixels.
+    pub fn color(&self) -> [f32; color::DIMS] {
+        color::signature(&self.cutout)
+    }
+}

@@ -1,0 +1,66 @@
+//! The wire contract as TypeScript, generated from the Rust types the UI receives and sends.
+//! `ui/src/generated/contract.ts` is this module's output, committed so that web contributors need
+//! no Rust; `tests/contract.rs` fails when it is stale and says how to regenerate it
+//! (`cargo xtask contract`, which runs that test with `LOOKALIKE_WRITE_CONTRACT=1`).
+
+use ts_rs::{Config, TS};
+
+/// Where the generated file lives, relative to the repository root.
+pub const CONTRACT_TS: &str = "ui/src/generated/contract.ts";
+
+fn declare<T: TS + 'static + ?Sized>(cfg: &Config, out: &mut String) {
+    out.push('\n');
+    if let Some(docs) = T::docs() {
+        out.push_str(&docs);
+    }
+    out.push_str("export ");
+    out.push_str(&T::decl(cfg));
+    out.push('\n');
+}
+
+/// The whole file: every type the commands, events and the thumbnail scheme exchange.
+pub fn typescript() -> String {
+    use lookalike_engine as engine;
+    let cfg = Config::default();
+    let mut out = String::from(
+        "// GENERATED from the Rust types by src-tauri/src/contract.rs: do not edit.\n\
+         // Regenerate: cargo xtask contract (a test fails while this file is stale).\n",
+    );
+    // errors: the union, and the same codes as a value (api.ts checks what arrives against it)
+    declare::<engine::ErrorCode>(&cfg, &mut out);
+    let union = engine::ErrorCode::inline(&cfg);
+    let codes: Vec<&str> = union.split('|').map(str::trim).collect();
+    out.push_str(&format!(
+        "\n/** Every `ErrorCode`, as a value. */\nexport const ERROR_CODES: readonly ErrorCode[] = [{}];\n",
+        codes.join(", ")
+    ));
+    declare::<crate::error::ApiError>(&cfg, &mut out);
+    // engine status and the catalog
+    declare::<crate::state::EngineStatus>(&cfg, &mut out);
+    out.push_str(&format!(
+        "\n/** The event that carries an `EngineStatus` when loading ends. */\nexport const ENGINE_STATUS_EVENT = {:?};\n",
+        crate::state::ENGINE_STATUS_EVENT
+    ));
+    declare::<crate::response::CatalogInfo>(&cfg, &mut out);
+    declare::<crate::response::CategoryInfo>(&cfg, &mut out);
+    declare::<crate::response::ModelInfo>(&cfg, &mut out);
+    declare::<engine::BlendWeights>(&cfg, &mut out);
+    // a search
+    declare::<crate::response::SearchOptionsDto>(&cfg, &mut out);
+    declare::<crate::response::SearchResponse>(&cfg, &mut out);
+    declare::<engine::stages::decode::ImageInfo>(&cfg, &mut out);
+    declare::<engine::stages::route::CategoryScore>(&cfg, &mut out);
+    declare::<engine::RouteSummary>(&cfg, &mut out);
+    declare::<engine::stages::route::RouteReason>(&cfg, &mut out);
+    declare::<engine::stages::segment::SegmentationInfo>(&cfg, &mut out);
+    declare::<engine::stages::segment::MaskSource>(&cfg, &mut out);
+    declare::<engine::stages::segment::CutoutUse>(&cfg, &mut out);
+    declare::<engine::Hit>(&cfg, &mut out);
+    declare::<engine::Timings>(&cfg, &mut out);
+    declare::<engine::StageTime>(&cfg, &mut out);
+    declare::<engine::Stage>(&cfg, &mut out);
+    // products and barcodes
+    declare::<crate::response::ProductDto>(&cfg, &mut out);
+    declare::<crate::barcode::Barcode>(&cfg, &mut out);
+    out
+}
