@@ -90,7 +90,7 @@ fn demo_catalog_finds_every_product_from_a_photo() {
     let catalog = repo().join("catalog/demo");
     assert!(
         catalog.join("catalog.json").is_file(),
-        "catalog/demo is missing: run `bash scripts/setup.sh`"
+        "catalog/demo is missing: run `bash scripts/setup.sh core`"
     );
     let engine =
         Engine::open(EngineConfig::new(models_dir(), &catalog)).expect("demo catalog opens");

@@ -1,6 +1,6 @@
 """`PYTHONPATH=bench python -m reference [--models DIR] [--catalog DIR] IMAGE...`: one JSON object per
-image, shaped like `lookalike search --json` (query, image, categories, route, segmentation, results,
-timings_ms)."""
+image, close to `lookalike search --json` (query, image, categories, route, segmentation, results; its
+own `timings_ms` object keyed by stage, which bench/race.py reads)."""
 
 import argparse
 import json

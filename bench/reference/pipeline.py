@@ -22,7 +22,7 @@ STAGES = ("decode", "segment", "route", "embed", "retrieve", "texture", "color",
 
 
 class Inference:
-    """Model outputs for one image, each model run at most once (engine's `InferenceCache`)."""
+    """Model outputs for one image, each model run at most once (the engine's `features::Features`)."""
 
     def __init__(self, models: dict, image: np.ndarray):
         self.models, self.image, self.outputs = models, image, {}

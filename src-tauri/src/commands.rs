@@ -67,13 +67,7 @@ pub fn search_impl(
 
 pub fn product_impl(state: &AppState, id: &str) -> Result<ProductDto, ApiError> {
     let engine = state.engine()?;
-    let p = engine.catalog().product_by_id(id).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::NotFound,
-            format!("no product `{id}` in the catalog"),
-        )
-    })?;
-    Ok(p.clone())
+    Ok(crate::state::product(&engine, id)?.clone())
 }
 
 pub fn product_by_barcode_impl(

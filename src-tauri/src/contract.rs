@@ -45,8 +45,12 @@ pub fn typescript() -> String {
     declare::<crate::response::CategoryInfo>(&cfg, &mut out);
     declare::<crate::response::ModelInfo>(&cfg, &mut out);
     declare::<engine::BlendWeights>(&cfg, &mut out);
-    // a search
+    // a search: options travel as JSON in this header, beside the raw image body
     declare::<crate::response::SearchOptionsDto>(&cfg, &mut out);
+    out.push_str(&format!(
+        "\n/** The request header that carries a search's `SearchOptionsDto`. */\nexport const OPTIONS_HEADER = {:?};\n",
+        crate::commands::OPTIONS_HEADER
+    ));
     declare::<crate::response::SearchResponse>(&cfg, &mut out);
     declare::<engine::stages::decode::ImageInfo>(&cfg, &mut out);
     declare::<engine::stages::route::CategoryScore>(&cfg, &mut out);
@@ -59,7 +63,11 @@ pub fn typescript() -> String {
     declare::<engine::Timings>(&cfg, &mut out);
     declare::<engine::StageTime>(&cfg, &mut out);
     declare::<engine::Stage>(&cfg, &mut out);
-    // products and barcodes
+    // products, their thumbnails (by id over this URI scheme) and barcodes
+    out.push_str(&format!(
+        "\n/** The URI scheme that serves a product's thumbnail by id (`convertFileSrc(id, THUMB_SCHEME)`). */\nexport const THUMB_SCHEME = {:?};\n",
+        crate::thumbs::SCHEME
+    ));
     declare::<crate::response::ProductDto>(&cfg, &mut out);
     declare::<crate::barcode::Barcode>(&cfg, &mut out);
     out

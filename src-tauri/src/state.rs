@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use lookalike_engine::catalog::schema::CatalogProduct;
 use lookalike_engine::{Engine, EngineConfig, ErrorCode};
 use serde::Serialize;
 use ts_rs::TS;
@@ -133,13 +134,13 @@ impl AppState {
     /// catalog, never joined to a path, so no request can read another file.
     pub fn thumbnail(&self, id: &str) -> Result<Vec<u8>, ApiError> {
         let engine = self.engine()?;
-        let product = engine.catalog().product_by_id(id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NotFound,
-                format!("no product `{id}` in the catalog"),
-            )
-        })?;
-        let path = engine.catalog().thumbnail_path(product);
+        let catalog = engine.catalog();
+        // checked again here: a link planted after the catalog opened is refused too
+        let path = lookalike_engine::catalog::reader::safe_relative(
+            &catalog.dir,
+            &product(&engine, id)?.thumbnail,
+        )
+        .map_err(|why| ApiError::new(ErrorCode::Catalog, format!("thumbnail of `{id}`: {why}")))?;
         std::fs::read(&path).map_err(|e| {
             ApiError::new(
                 ErrorCode::Catalog,
@@ -147,4 +148,14 @@ impl AppState {
             )
         })
     }
+}
+
+/// Product `id` of the engine's catalog: a look-up, never a path.
+pub fn product<'e>(engine: &'e Engine, id: &str) -> Result<&'e CatalogProduct, ApiError> {
+    engine.catalog().product_by_id(id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("no product `{id}` in the catalog"),
+        )
+    })
 }

@@ -10,16 +10,23 @@ use crate::state::AppState;
 
 pub const SCHEME: &str = "thumb";
 
-/// The product id in a request path (`/<id>`); ids are plain file-name characters.
-fn id_of(path: &str) -> Option<&str> {
-    let id = path.strip_prefix('/')?;
-    let plain = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        && !id.starts_with('.');
-    plain.then_some(id)
+/// The product id in a request path (`/<id>`, percent-encoded as `encodeURIComponent` writes it).
+/// It is only ever looked up among the catalog's ids, never joined to a path.
+fn id_of(path: &str) -> Option<String> {
+    let raw = path.strip_prefix('/')?.as_bytes();
+    let mut id = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            let hex = std::str::from_utf8(raw.get(i + 1..i + 3)?).ok()?;
+            id.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            id.push(raw[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(id).ok().filter(|id| !id.is_empty())
 }
 
 /// The response for one request path: the JPEG, or a status with the reason as text.
@@ -36,7 +43,7 @@ pub fn respond(state: &AppState, path: &str) -> Response<Vec<u8>> {
         let why = format!("`{path}` is not /<product id>");
         return reply(StatusCode::BAD_REQUEST, "text/plain", why.into_bytes());
     };
-    match state.thumbnail(id) {
+    match state.thumbnail(&id) {
         Ok(jpeg) => reply(StatusCode::OK, "image/jpeg", jpeg),
         Err(e) => {
             let status = match e.code {
@@ -67,17 +74,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_ids_are_served() {
-        assert_eq!(id_of("/vendure-laptop"), Some("vendure-laptop"));
-        for bad in [
-            "",
-            "/",
-            "vendure-laptop",
-            "/../etc/passwd",
-            "/a/b",
-            "/.hidden",
-            "/a%2Fb",
-        ] {
+    fn ids_are_decoded_from_the_path() {
+        assert_eq!(id_of("/vendure-laptop").as_deref(), Some("vendure-laptop"));
+        // decoded and looked up among the catalog's ids, never joined to a path
+        assert_eq!(id_of("/a%20b%2Fc").as_deref(), Some("a b/c"));
+        for bad in ["", "/", "vendure-laptop", "/%2", "/%zz", "/%ff"] {
             assert_eq!(id_of(bad), None, "{bad}");
         }
     }
@@ -87,7 +88,7 @@ mod tests {
         let r = respond(&AppState::default(), "/vendure-laptop");
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            respond(&AppState::default(), "/../x").status(),
+            respond(&AppState::default(), "/%zz").status(),
             StatusCode::BAD_REQUEST
         );
     }

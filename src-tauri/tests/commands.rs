@@ -143,7 +143,8 @@ fn search_product_and_barcode_through_the_app_state() {
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
     assert_eq!(&thumb.body()[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
     assert_eq!(thumbs::respond(&state, "/no-such-product").status(), 404);
-    assert_eq!(thumbs::respond(&state, "/../catalog.json").status(), 400);
+    assert_eq!(thumbs::respond(&state, "/../catalog.json").status(), 404);
+    assert_eq!(thumbs::respond(&state, "/%zz").status(), 400);
 
     let err = commands::search_impl(&state, b"hello there\n", &options).unwrap_err();
     assert_eq!(err.code, "unsupported_format");
@@ -166,4 +167,24 @@ fn search_product_and_barcode_through_the_app_state() {
             .code,
         "invalid_barcode"
     );
+}
+
+#[test]
+fn a_thumbnail_swapped_for_a_link_after_opening_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = ready_state(tmp.path());
+    let ok = thumbs::respond(&state, "/vendure-laptop");
+    assert_eq!(ok.status(), 200);
+    let thumb = state
+        .engine()
+        .unwrap()
+        .catalog()
+        .dir
+        .join("thumbs/vendure-laptop.jpg");
+    std::fs::remove_file(&thumb).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", &thumb).unwrap();
+    let r = thumbs::respond(&state, "/vendure-laptop");
+    assert_eq!(r.status(), 500);
+    let why = String::from_utf8_lossy(r.body()).into_owned();
+    assert!(why.contains("symbolic link"), "{why}");
 }

@@ -20,7 +20,7 @@ pub fn models_dir() -> PathBuf {
 fn require(path: PathBuf) -> PathBuf {
     assert!(
         path.exists(),
-        "{} is missing: run `bash scripts/setup.sh` first",
+        "{} is missing: run `bash scripts/setup.sh core` first",
         path.display()
     );
     path

@@ -20,7 +20,7 @@ import type {
   SearchOptionsDto,
   SearchResponse,
 } from './generated/contract';
-import { ENGINE_STATUS_EVENT, ERROR_CODES } from './generated/contract';
+import { ENGINE_STATUS_EVENT, ERROR_CODES, OPTIONS_HEADER, THUMB_SCHEME } from './generated/contract';
 
 /** What a backend provides; the Tauri one below, the mock one in mock/backend.ts. */
 export interface Backend {
@@ -104,9 +104,6 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // backends
 
-/** The app's URI scheme that serves thumbnails by product id (src-tauri/src/thumbs.rs). */
-const THUMB_SCHEME = 'thumb';
-
 const tauriBackend: Backend = {
   engineStatus: () => invoke<EngineStatus>('engine_status'),
   async onEngineStatus(cb) {
@@ -119,7 +116,7 @@ const tauriBackend: Backend = {
   // Tauri 2 raw IPC body: the bytes travel as they are, the options as a header.
   search: (bytes, options) =>
     invoke<SearchResponse>('search', bytes, {
-      headers: { 'x-search-options': JSON.stringify(options) },
+      headers: { [OPTIONS_HEADER]: JSON.stringify(options) },
     }),
   product: (id) => invoke<Product>('product', { id }),
   productByBarcode: (code) => invoke<Product | null>('product_by_barcode', { code }),

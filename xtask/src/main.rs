@@ -405,7 +405,9 @@ fn task(repo: &Repo, task: Task) -> Result {
             run(repo.cmd("npm").args(["run", "test:ui"]))
         }
         Task::Contract => {
-            // the app crate embeds ui/dist, which needs this very file to build: no UI build here
+            // the app's build script needs core's bundle resources (runtime, demo catalog); it
+            // embeds ui/dist, which needs this very file to build: no UI build here
+            repo.setup(&["core"])?;
             repo.setup(&["app", "--no-build"])?;
             std::fs::create_dir_all(repo.root.join("ui/dist"))
                 .or_else(|e| fail(format!("creating ui/dist: {e}")))?;
@@ -630,6 +632,41 @@ fn test(repo: &Repo) -> Result {
         "-D",
         "warnings",
     ]))?;
+
+    // the workspace build turns on every engine feature (the CLI wants them); the app ships the
+    // engine without `index` and `text`, so that build is linted on its own, and must not link
+    // the tokenizers
+    heading("clippy: the engine as the app ships it (no index, no text)");
+    run(repo.cmd("cargo").args([
+        "clippy",
+        "-p",
+        "lookalike-engine",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    heading("the app links no tokenizers");
+    let tree = repo
+        .cmd("cargo")
+        .args([
+            "tree",
+            "-p",
+            "lookalike-app",
+            "-e",
+            "normal",
+            "-i",
+            "tokenizers",
+        ])
+        .output()
+        .or_else(|e| fail(format!("cargo tree: {e}")))?;
+    let inverse = String::from_utf8_lossy(&tree.stdout);
+    if !inverse.trim().is_empty() {
+        return fail(format!(
+            "lookalike-app depends on tokenizers again:\n{inverse}"
+        ));
+    }
+    eprintln!("ok: `cargo tree -p lookalike-app -i tokenizers` is empty");
 
     heading("python syntax of the committed tools");
     let mut py = Vec::new();

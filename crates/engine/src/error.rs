@@ -34,7 +34,9 @@ pub enum EngineError {
     Manifest { path: PathBuf, detail: String },
     #[error("unknown profile `{name}` (the manifest defines: {known})")]
     UnknownProfile { name: String, known: String },
-    #[error("model file missing: {path} (model `{model}`; run scripts/setup.sh to fetch it)")]
+    #[error(
+        "model file missing: {path} (model `{model}`; run `bash scripts/setup.sh core` to fetch it)"
+    )]
     ModelMissing { model: String, path: PathBuf },
     #[error(
         "model file corrupt: {path} (model `{model}`) has sha256 {actual}, the manifest expects {expected}"

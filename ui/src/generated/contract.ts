@@ -54,6 +54,9 @@ weights?: BlendWeights,
  */
 top_k?: number, };
 
+/** The request header that carries a search's `SearchOptionsDto`. */
+export const OPTIONS_HEADER = "x-search-options";
+
 /**
  * The engine's result plus the two per-search images as PNG data URLs.
  */
@@ -148,6 +151,9 @@ export type Timings = { stages: Array<StageTime>, total_ms: number, };
 export type StageTime = { stage: Stage, ms: number, };
 
 export type Stage = "decode" | "segment" | "route" | "embed" | "retrieve" | "texture" | "color" | "rerank";
+
+/** The URI scheme that serves a product's thumbnail by id (`convertFileSrc(id, THUMB_SCHEME)`). */
+export const THUMB_SCHEME = "thumb";
 
 /**
  * A product as the catalog stores it (and as the app's `product` command returns it).

@@ -17,7 +17,7 @@ use crate::models::preprocess::composite;
 use crate::models::resample;
 use crate::models::{Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::DecodeOptions;
-use crate::stages::segment::SegmentOptions;
+use crate::stages::segment::{CutoutUse, MaskSource, SegmentOptions};
 use crate::stages::{Clock, color, route, texture};
 
 #[derive(Debug, Clone)]
@@ -133,6 +133,8 @@ const LEARNED_MIN_PROB: f32 = 0.05;
 /// One product's features, as the feature extractor made them.
 struct Item {
     product: CatalogProduct,
+    /// How the cut-out was made (the report counts these).
+    cut: (CutoutUse, MaskSource),
     classes: Vec<(u32, f32)>,
     embedding: Vec<f32>,
     texture: Vec<f32>,
@@ -181,10 +183,10 @@ pub fn build(
         let expert = &profile.experts[&category_def(&products, &p.category).expert];
         match extract_item(opts, &extractor, &profile, expert, p) {
             Ok(item) => {
-                match item.product.segmentation.as_str() {
-                    "alpha" => report.cut_by_alpha += 1,
-                    "fallback" => report.whole_image_fallback += 1,
-                    _ => report.cut_by_model += 1,
+                match item.cut {
+                    (CutoutUse::Fallback, _) => report.whole_image_fallback += 1,
+                    (_, MaskSource::Alpha) => report.cut_by_alpha += 1,
+                    (_, MaskSource::Model) => report.cut_by_model += 1,
                 }
                 items.push(item);
             }
@@ -387,6 +389,7 @@ fn extract_item(
             thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
             segmentation: f.segmentation.label(),
         },
+        cut: (f.segmentation.used, f.segmentation.source),
         classes,
         embedding,
         texture,

@@ -49,7 +49,7 @@ pub fn environment(dylib: &Path, intra_threads: usize) -> Result<&'static Enviro
         let fail = |e: String| (dylib.to_path_buf(), e);
         if !dylib.exists() {
             return Err(fail(
-                "file not found (run scripts/setup.sh, or set ORT_DYLIB_PATH)".into(),
+                "file not found (run `bash scripts/setup.sh core`, or set ORT_DYLIB_PATH)".into(),
             ));
         }
         // the library path first: building the pool options already calls into the library
