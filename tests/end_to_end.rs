@@ -173,3 +173,74 @@ fn category_override_and_weights_change_the_search() {
         "the shortlist before rerank is returned on request"
     );
 }
+
+/// A Shopify product export (one row per variant and image, categories as the shop's own type
+/// names, no ImageNet ids anywhere) indexed as it is: the router learns each category from the
+/// catalog's own images, and every product is found again from a shopper's photo of it.
+#[test]
+fn a_shopify_export_becomes_a_searchable_catalog() {
+    use lookalike_engine::catalog::index::{self, IndexOptions};
+    let shop: &[(&str, &str, &str)] = &[
+        ("vendure-laptop", "Laptops", "vendure-laptop.jpg"),
+        (
+            "vendure-instant-camera",
+            "Cameras",
+            "vendure-instant-camera.jpg",
+        ),
+        ("vendure-road-bike", "Bikes", "vendure-road-bike.jpg"),
+        ("vendure-tent", "Camping", "vendure-tent.jpg"),
+        (
+            "vendure-spiky-cactus",
+            "House plants",
+            "vendure-spiky-cactus.jpg",
+        ),
+        (
+            "vendure-balloon-chair",
+            "Chairs",
+            "vendure-balloon-chair.jpg",
+        ),
+        ("saleor-orange-juice", "Juice", "saleor-orange-juice.png"),
+        ("saleor-polo-shirt", "Polo shirts", "saleor-polo-shirt.png"),
+    ];
+    let mut csv = String::from(
+        "Handle,Title,Body (HTML),Vendor,Type,Variant Price,Variant Barcode,Image Src\n",
+    );
+    for (handle, kind, image) in shop {
+        let src = format!("https://cdn.shopify.com/s/files/1/0001/{image}?v=1700000000");
+        csv += &format!("{handle},{handle} title,<p>Nice</p>,Demo,{kind},10.00,,{src}\n");
+        // a second variant row of the same product: no new product
+        csv += &format!("{handle},,,,,12.00,,\n");
+    }
+    csv += "ghost-lamp,Ghost Lamp,,Demo,Lamps,5.00,,https://cdn.shopify.com/s/files/ghost.jpg\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let products = tmp.path().join("products_export_1.csv");
+    std::fs::write(&products, csv).unwrap();
+    let out = tmp.path().join("shop");
+    let opts = IndexOptions::new(demo_sources().join("images"), &products, &out, models_dir());
+    let report = index::build(&opts, &mut |_, _, _| {}).expect("the export indexes");
+    assert_eq!(report.products, shop.len());
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert_eq!(report.skipped[0].0, "ghost-lamp");
+    assert!(
+        report.skipped[0].1.contains("ghost.jpg"),
+        "{:?}",
+        report.skipped
+    );
+
+    let engine = Engine::open(EngineConfig::new(models_dir(), &out)).expect("engine opens it");
+    let cats = &engine.catalog().file.categories;
+    assert!(cats.iter().all(|c| c.def.imagenet_classes.is_empty()));
+    assert!(cats.iter().all(|c| !c.learned_classes.is_empty()));
+    let mut misses = Vec::new();
+    for (handle, kind, _) in shop {
+        let photo = photo_like(&image_of(handle), 6.0, 0.04, 82);
+        let r = engine.search(&photo, &SearchOptions::default()).unwrap();
+        if r.results[0].id != *handle || r.route.searched[0] != *kind {
+            misses.push(format!(
+                "{handle}: top {} routed {:?}",
+                r.results[0].id, r.route.searched
+            ));
+        }
+    }
+    assert!(misses.is_empty(), "{misses:?}");
+}

@@ -42,8 +42,12 @@ struct Cli {
 enum Command {
     /// Build a catalog folder from product images and a products file.
     Index {
+        /// Folder holding the product images (looked up by file name).
         #[arg(long)]
         images: PathBuf,
+        /// Products file, read by its content: Lookalike JSON, a CSV with a header row
+        /// (id,name,category,image + price,currency,url,gtin,brand,description), or a Shopify
+        /// product export CSV.
         #[arg(long)]
         products: PathBuf,
         #[arg(long)]

@@ -158,7 +158,11 @@ export const THUMB_SCHEME = "thumb";
 /**
  * A product as the catalog stores it (and as the app's `product` command returns it).
  */
-export type Product = { id: string, name: string, category: string, price: number | null, currency: string | null, gtin: string | null, brand: string | null, description: string | null, source: string | null, 
+export type Product = { id: string, name: string, category: string, price: number | null, currency: string | null, gtin: string | null, brand: string | null, description: string | null, 
+/**
+ * The product's page in the shop.
+ */
+url: string | null, source: string | null, 
 /**
  * The original image's file name.
  */

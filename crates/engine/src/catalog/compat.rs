@@ -85,14 +85,14 @@ pub fn check(
     for c in &file.categories {
         match router_kind {
             RouterKind::ClassTable => {
-                if c.def.imagenet_classes.is_empty()
-                    || c.def
-                        .imagenet_classes
-                        .iter()
-                        .any(|k| *k as usize >= classes)
-                {
+                // curated ids are optional (a CSV's categories are just names); the classes the
+                // category's own images voted for must then be there
+                let ids = c.def.imagenet_classes.iter().copied();
+                let learned = c.learned_classes.iter().map(|(k, _)| *k);
+                let known = c.def.imagenet_classes.len() + c.learned_classes.len();
+                if known == 0 || ids.chain(learned).any(|k| k as usize >= classes) {
                     return Err(mismatch(format!(
-                        "category `{}` needs class ids in 0..{classes}",
+                        "category `{}` needs class ids (curated or learned) in 0..{classes}",
                         c.def.name
                     )));
                 }

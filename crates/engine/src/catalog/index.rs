@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use image::RgbaImage;
 
 use super::format::Matrix;
+pub use super::products::read_products;
 use super::reader::Catalog;
 use super::schema::*;
 use crate::error::{EngineError, Result};
@@ -63,67 +64,6 @@ pub struct IndexReport {
     pub cut_by_alpha: usize,
     pub cut_by_model: usize,
     pub whole_image_fallback: usize,
-}
-
-/// Reads and validates a products file (ids, names, categories, image file names).
-pub fn read_products(path: &Path) -> Result<ProductsFile> {
-    let err = |detail: String| EngineError::Products {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let file: ProductsFile = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
-    let mut names = HashSet::new();
-    for c in &file.categories {
-        if c.name.trim().is_empty() || !names.insert(c.name.as_str()) {
-            return Err(err(format!(
-                "category name `{}` is empty or repeated",
-                c.name
-            )));
-        }
-    }
-    let mut ids = HashSet::new();
-    for p in &file.products {
-        let id_ok = !p.id.is_empty()
-            && p.id.len() <= 128
-            && p.id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            && !p.id.starts_with('.');
-        if !id_ok {
-            return Err(err(format!(
-                "product id `{}` must be 1-128 characters of A-Z a-z 0-9 - _ . (it names files)",
-                p.id
-            )));
-        }
-        if !ids.insert(p.id.as_str()) {
-            return Err(err(format!("product id `{}` appears twice", p.id)));
-        }
-        if !names.contains(p.category.as_str()) {
-            return Err(err(format!(
-                "product `{}` has category `{}`, which is not in `categories`",
-                p.id, p.category
-            )));
-        }
-        let plain = Path::new(&p.image).components().count() == 1
-            && matches!(
-                Path::new(&p.image).components().next(),
-                Some(std::path::Component::Normal(_))
-            );
-        if !plain {
-            return Err(err(format!(
-                "product `{}` image `{}` must be a plain file name inside the images folder",
-                p.id, p.image
-            )));
-        }
-    }
-    if file.products.is_empty() {
-        return Err(err("no products".into()));
-    }
-    if let Some(b) = &file.blend {
-        b.validate().map_err(|e| err(format!("blend: {e}")))?;
-    }
-    Ok(file)
 }
 
 /// Index-time class votes: each catalog image's top classes extend its category's class table.
@@ -243,7 +183,7 @@ pub fn build(
     Ok(report)
 }
 
-/// Every category must name one of the profile's experts (and class ids, for class tables).
+/// Every category must name one of the profile's experts.
 fn check_categories(
     opts: &IndexOptions,
     products: &ProductsFile,
@@ -259,12 +199,6 @@ fn check_categories(
             return Err(perr(format!(
                 "category `{}` asks for expert `{}`; profile `{}` has {known:?}",
                 c.name, c.expert, opts.profile
-            )));
-        }
-        if profile.router.kind == RouterKind::ClassTable && c.imagenet_classes.is_empty() {
-            return Err(perr(format!(
-                "category `{}` has no imagenet_classes (the `{}` router needs them)",
-                c.name, opts.profile
             )));
         }
     }
@@ -321,7 +255,7 @@ fn prototypes(
         products
             .categories
             .iter()
-            .map(|c| Ok((c.name.clone(), encoder.prototype(&c.prompts)?)))
+            .map(|c| Ok((c.name.clone(), encoder.prototype(&prompts_for(c))?)))
             .collect()
     }
     #[cfg(not(feature = "text"))]
@@ -333,6 +267,20 @@ fn prototypes(
                 .into(),
         })
     }
+}
+
+/// A category's prompts, or prompts made from its name when the products file gives none.
+#[cfg(feature = "text")]
+fn prompts_for(c: &CategoryDef) -> Vec<String> {
+    if !c.prompts.is_empty() {
+        return c.prompts.clone();
+    }
+    let name = c.name.to_lowercase();
+    vec![
+        format!("a photo of {name}"),
+        format!("a product photo of {name}"),
+        format!("{name} on a plain background"),
+    ]
 }
 
 fn dims(models: &ModelRegistry, profile: &ProfileSpec, profile_name: &str) -> Result<Dims> {
@@ -384,6 +332,7 @@ fn extract_item(
             gtin: p.gtin.clone(),
             brand: p.brand.clone(),
             description: p.description.clone(),
+            url: p.url.clone(),
             source: p.source.clone(),
             source_image: p.image.clone(),
             thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
@@ -591,42 +540,5 @@ mod tests {
             std::fs::read_to_string(out.join("holiday.jpg")).unwrap(),
             "precious"
         );
-    }
-
-    #[test]
-    fn products_file_is_validated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.json");
-        let write = |json: &str| std::fs::write(&path, json).unwrap();
-        let cat = r#"{"name":"shoes","expert":"fashion","imagenet_classes":[770]}"#;
-        let prod = |id: &str, category: &str, image: &str| {
-            format!(r#"{{"id":"{id}","name":"n","category":"{category}","image":"{image}"}}"#)
-        };
-        let file = |products: &[String]| {
-            format!(
-                r#"{{"name":"t","categories":[{cat}],"products":[{}]}}"#,
-                products.join(",")
-            )
-        };
-        write(&file(&[prod("a", "shoes", "a.jpg")]));
-        assert_eq!(read_products(&path).unwrap().products.len(), 1);
-        for (bad, why) in [
-            (
-                file(&[prod("a", "shoes", "a.jpg"), prod("a", "shoes", "b.jpg")]),
-                "twice",
-            ),
-            (file(&[prod("a", "hats", "a.jpg")]), "not in `categories`"),
-            (file(&[prod("a/b", "shoes", "a.jpg")]), "must be 1-128"),
-            (file(&[prod("a", "shoes", "../a.jpg")]), "plain file name"),
-            (
-                file(&[prod("a", "shoes", "/etc/passwd")]),
-                "plain file name",
-            ),
-            (file(&[]), "no products"),
-        ] {
-            write(&bad);
-            let err = read_products(&path).unwrap_err().to_string();
-            assert!(err.contains(why), "{why}: {err}");
-        }
     }
 }

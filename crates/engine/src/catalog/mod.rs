@@ -6,6 +6,8 @@ pub mod compat;
 pub mod format;
 #[cfg(feature = "index")]
 pub mod index;
+#[cfg(feature = "index")]
+pub mod products;
 pub mod reader;
 pub mod schema;
 

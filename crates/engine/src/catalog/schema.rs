@@ -37,10 +37,12 @@ pub struct CategoryDef {
     pub name: String,
     /// Which of the profile's experts embeds this category ("fashion", "general").
     pub expert: String,
-    /// ImageNet-1k class ids that mean this category (class-table router).
+    /// ImageNet-1k class ids that mean this category (class-table router; optional: the classes
+    /// the category's own catalog images trigger are learned at index time).
     #[serde(default)]
     pub imagenet_classes: Vec<u32>,
-    /// Text prompts averaged into the category's prototype (text-prototype router).
+    /// Text prompts averaged into the category's prototype (text-prototype router; none: made
+    /// from the name).
     #[serde(default)]
     pub prompts: Vec<String>,
 }
@@ -63,6 +65,10 @@ pub struct ProductDef {
     pub brand: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The product's page in the shop.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Where the product and its photo come from (attribution).
     #[serde(default)]
     pub source: Option<String>,
 }
@@ -135,6 +141,9 @@ pub struct CatalogProduct {
     pub gtin: Option<String>,
     pub brand: Option<String>,
     pub description: Option<String>,
+    /// The product's page in the shop.
+    #[serde(default)]
+    pub url: Option<String>,
     pub source: Option<String>,
     /// The original image's file name.
     pub source_image: String,
