@@ -314,9 +314,13 @@ fn csp_allows_only_the_app_itself() {
                 .contains(&src.as_str()),
                 "{name} allows {src}"
             );
-            // no remote origin anywhere (ipc.localhost is the IPC endpoint on this machine)
+            // no remote origin anywhere: ipc.localhost is the IPC endpoint and thumb.localhost
+            // the app's own thumbnail scheme, both served inside the app (Windows/Android form)
             if src.starts_with("http") || src.starts_with("ws") {
-                assert_eq!(src, "http://ipc.localhost", "{name} allows {src}");
+                assert!(
+                    ["http://ipc.localhost", "http://thumb.localhost"].contains(&src.as_str()),
+                    "{name} allows {src}"
+                );
             }
             assert!(
                 !["http:", "https:", "ws:", "wss:", "file:"].contains(&src.as_str()),
