@@ -18,6 +18,11 @@ fn declare<T: TS + 'static + ?Sized>(cfg: &Config, out: &mut String) {
     out.push('\n');
 }
 
+/// A value the UI needs beside the types: `export const NAME = value;` with its doc line.
+fn constant(out: &mut String, doc: &str, name: &str, value: &str) {
+    out.push_str(&format!("\n/** {doc} */\nexport const {name} = {value};\n"));
+}
+
 /// The whole file: every type the commands, events and the thumbnail scheme exchange.
 pub fn typescript() -> String {
     use lookalike_engine as engine;
@@ -30,27 +35,24 @@ pub fn typescript() -> String {
     declare::<engine::ErrorCode>(&cfg, &mut out);
     let union = engine::ErrorCode::inline(&cfg);
     let codes: Vec<&str> = union.split('|').map(str::trim).collect();
-    out.push_str(&format!(
-        "\n/** Every `ErrorCode`, as a value. */\nexport const ERROR_CODES: readonly ErrorCode[] = [{}];\n",
-        codes.join(", ")
-    ));
+    let codes = format!("[{}]", codes.join(", "));
+    let doc = "Every `ErrorCode`, as a value.";
+    constant(&mut out, doc, "ERROR_CODES: readonly ErrorCode[]", &codes);
     declare::<crate::error::ApiError>(&cfg, &mut out);
     // engine status and the catalog
     declare::<crate::state::EngineStatus>(&cfg, &mut out);
-    out.push_str(&format!(
-        "\n/** The event that carries an `EngineStatus` when loading ends. */\nexport const ENGINE_STATUS_EVENT = {:?};\n",
-        crate::state::ENGINE_STATUS_EVENT
-    ));
+    let doc = "The event that carries an `EngineStatus` when loading ends.";
+    let event = format!("{:?}", crate::state::ENGINE_STATUS_EVENT);
+    constant(&mut out, doc, "ENGINE_STATUS_EVENT", &event);
     declare::<crate::response::CatalogInfo>(&cfg, &mut out);
     declare::<crate::response::CategoryInfo>(&cfg, &mut out);
     declare::<crate::response::ModelInfo>(&cfg, &mut out);
     declare::<engine::BlendWeights>(&cfg, &mut out);
     // a search: options travel as JSON in this header, beside the raw image body
     declare::<crate::response::SearchOptionsDto>(&cfg, &mut out);
-    out.push_str(&format!(
-        "\n/** The request header that carries a search's `SearchOptionsDto`. */\nexport const OPTIONS_HEADER = {:?};\n",
-        crate::commands::OPTIONS_HEADER
-    ));
+    let doc = "The request header that carries a search's `SearchOptionsDto`.";
+    let header = format!("{:?}", crate::commands::OPTIONS_HEADER);
+    constant(&mut out, doc, "OPTIONS_HEADER", &header);
     declare::<crate::response::SearchResponse>(&cfg, &mut out);
     declare::<engine::stages::decode::ImageInfo>(&cfg, &mut out);
     declare::<engine::stages::route::CategoryScore>(&cfg, &mut out);
@@ -64,10 +66,9 @@ pub fn typescript() -> String {
     declare::<engine::StageTime>(&cfg, &mut out);
     declare::<engine::Stage>(&cfg, &mut out);
     // products, their thumbnails (by id over this URI scheme) and barcodes
-    out.push_str(&format!(
-        "\n/** The URI scheme that serves a product's thumbnail by id (`convertFileSrc(id, THUMB_SCHEME)`). */\nexport const THUMB_SCHEME = {:?};\n",
-        crate::thumbs::SCHEME
-    ));
+    let doc = "The URI scheme that serves a product's thumbnail by id (`convertFileSrc(id, THUMB_SCHEME)`).";
+    let scheme = format!("{:?}", crate::thumbs::SCHEME);
+    constant(&mut out, doc, "THUMB_SCHEME", &scheme);
     declare::<crate::response::ProductDto>(&cfg, &mut out);
     declare::<crate::barcode::Barcode>(&cfg, &mut out);
     out

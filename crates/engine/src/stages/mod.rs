@@ -96,12 +96,6 @@ pub struct Clock {
     timings: Timings,
 }
 
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::start()
-    }
-}
-
 impl Clock {
     pub fn start() -> Self {
         Clock {
