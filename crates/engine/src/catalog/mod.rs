@@ -2,6 +2,7 @@
 //! reader, the check against the models that search it, and (feature `index`) the builder behind
 //! `lookalike index`.
 
+pub mod atomic;
 pub mod compat;
 pub mod format;
 #[cfg(feature = "index")]
