@@ -7,6 +7,15 @@ fn main() {
         "product",
         "product_by_barcode",
         "decode_barcode",
+        "catalogs",
+        "open_catalog",
+        "switch_catalog",
+        "import_bundle",
+        "build_catalog",
+        "update_catalog",
+        "cancel_job",
+        "catalog_health",
+        "open_in_shop",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");

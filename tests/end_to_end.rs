@@ -220,9 +220,9 @@ fn a_shopify_export_becomes_a_searchable_catalog() {
     let report = index::build(&opts, &mut |_, _, _| {}).expect("the export indexes");
     assert_eq!(report.products, shop.len());
     assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
-    assert_eq!(report.skipped[0].0, "ghost-lamp");
+    assert_eq!(report.skipped[0].id, "ghost-lamp");
     assert!(
-        report.skipped[0].1.contains("ghost.jpg"),
+        report.skipped[0].reason.contains("ghost.jpg"),
         "{:?}",
         report.skipped
     );
@@ -243,4 +243,92 @@ fn a_shopify_export_becomes_a_searchable_catalog() {
         }
     }
     assert!(misses.is_empty(), "{misses:?}");
+}
+
+#[test]
+fn a_cancelled_build_stops_and_leaves_the_catalog_as_it_was() {
+    use lookalike_engine::ErrorCode;
+    use lookalike_engine::catalog::index::{self, IndexOptions};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = build_catalog(tmp.path(), &["vendure-tent", "vendure-laptop"]);
+    let before = std::fs::read(out.join("catalog.json")).unwrap();
+    let more = tmp.path().join("more");
+    std::fs::create_dir(&more).unwrap();
+    let products = lookalike_tests::subset_products(&more, PRODUCTS);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let mut opts = IndexOptions::new(demo_sources().join("images"), products, &out, models_dir());
+    opts.cancel = Some(cancel.clone());
+    // the user presses Cancel while the third product is being embedded
+    let err = index::build(&opts, &mut |done, _, _| {
+        if done == 3 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    })
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Cancelled, "{err}");
+    assert!(err.to_string().contains("after 3 of 18"), "{err}");
+    assert_eq!(std::fs::read(out.join("catalog.json")).unwrap(), before);
+    assert_eq!(
+        Engine::open(EngineConfig::new(models_dir(), &out))
+            .unwrap()
+            .catalog()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn reopen_switches_catalogs_on_the_same_models_and_leaves_the_old_engine_working() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let cat_a = build_catalog(&a, &["vendure-tent", "vendure-laptop"]);
+    let cat_b = build_catalog(&b, &["saleor-orange-juice", "vendure-spiky-cactus"]);
+    let old = Engine::open(EngineConfig::new(models_dir(), &cat_a)).unwrap();
+    let new = old.reopen(&cat_b).expect("the second catalog opens");
+    let photo = photo_like(&image_of("vendure-spiky-cactus"), 4.0, 0.03, 80);
+    let on_new = new.search(&photo, &SearchOptions::default()).unwrap();
+    assert_eq!(on_new.results[0].id, "vendure-spiky-cactus");
+    let on_old = old.search(&photo, &SearchOptions::default()).unwrap();
+    assert!(
+        on_old
+            .results
+            .iter()
+            .all(|h| h.id != "vendure-spiky-cactus")
+    );
+    assert!(
+        std::ptr::eq(old.models(), new.models()),
+        "no model loads twice"
+    );
+    // a folder that is not a catalog is refused and nothing changes
+    assert!(old.reopen(tmp.path()).is_err());
+}
+
+#[test]
+fn without_an_index_time_segmenter_the_build_uses_the_search_segmenter() {
+    use lookalike_engine::catalog::index::{self, IndexOptions};
+    // what the desktop app ships: the manifest, the embedder and the INT8 search segmenter only
+    let tmp = tempfile::tempdir().unwrap();
+    let models = tmp.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    for f in [
+        "manifest.toml",
+        "efficientnet_lite0.onnx",
+        "u2netp_int8.onnx",
+        "imagenet_labels.txt",
+    ] {
+        std::fs::copy(models_dir().join(f), models.join(f)).unwrap();
+    }
+    let products =
+        lookalike_tests::subset_products(tmp.path(), &["vendure-tent", "vendure-laptop"]);
+    let out = tmp.path().join("shop");
+    let opts = IndexOptions::new(demo_sources().join("images"), products, &out, &models);
+    let report = index::build(&opts, &mut |_, _, _| {}).expect("builds with the search segmenter");
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert_eq!(report.index_segmenter.as_deref(), Some("u2netp_int8"));
+    assert_eq!(report.cut_by_model, 2);
 }

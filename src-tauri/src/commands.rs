@@ -3,11 +3,14 @@
 
 use lookalike_engine::{ErrorCode, SearchOptions};
 use tauri::ipc::{InvokeBody, Request};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::barcode::{self, Barcode};
+use crate::catalogs::{
+    self, CATALOG_JOB_EVENT, Catalogs, CatalogsView, JobKind, JobProgress, Pick,
+};
 use crate::error::ApiError;
-use crate::response::{self, ProductDto, SearchOptionsDto, SearchResponse};
+use crate::response::{self, CatalogInfo, ProductDto, SearchOptionsDto, SearchResponse};
 use crate::state::{AppState, EngineStatus};
 
 /// Largest image the UI may send (a 50 MP JPEG is about 25 MB).
@@ -128,4 +131,171 @@ pub async fn product_by_barcode<R: Runtime>(
 pub async fn decode_barcode(request: Request<'_>) -> Result<Option<Barcode>, ApiError> {
     let bytes = raw_image(request.body())?.to_vec();
     blocking(move || barcode::decode(&bytes)).await
+}
+
+// ---- the Catalogs panel --------------------------------------------------------------------
+
+#[tauri::command]
+pub fn catalogs(state: State<'_, AppState>, catalogs: State<'_, Catalogs>) -> CatalogsView {
+    catalogs::view(&state, &catalogs)
+}
+
+/// Picks a catalog folder and switches to it (`None`: the dialog was closed).
+#[tauri::command]
+pub async fn open_catalog<R: Runtime>(app: AppHandle<R>) -> Result<Option<CatalogInfo>, ApiError> {
+    blocking(move || {
+        let Some(dir) = catalogs::pick(&app, Pick::Folder("Open a Lookalike catalog folder"))?
+        else {
+            return Ok(None);
+        };
+        catalogs::open_impl(&app.state(), &app.state(), &dir).map(Some)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn switch_catalog<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+) -> Result<CatalogInfo, ApiError> {
+    blocking(move || catalogs::switch_impl(&app.state(), &app.state(), &name)).await
+}
+
+/// Picks a `.lookalike` bundle, imports it and switches to it.
+#[tauri::command]
+pub async fn import_bundle<R: Runtime>(app: AppHandle<R>) -> Result<Option<CatalogInfo>, ApiError> {
+    blocking(move || {
+        let title = "Import a Lookalike catalog bundle";
+        let Some(file) = catalogs::pick(&app, Pick::File(title, "Catalog bundle", &["lookalike"]))?
+        else {
+            return Ok(None);
+        };
+        let store = app.state::<Catalogs>();
+        let _job = store.start_job()?;
+        emit_progress(&app, JobKind::Import, 0, 1, "verifying");
+        let info = catalogs::import_impl(&app.state(), &store, &file)?;
+        emit_progress(&app, JobKind::Import, 1, 1, &info.name);
+        Ok(Some(info))
+    })
+    .await
+}
+
+/// Picks a folder of images, then a products file, builds the catalog (progress events) and
+/// switches to it.
+#[cfg(desktop)]
+#[tauri::command]
+pub async fn build_catalog<R: Runtime>(
+    app: AppHandle<R>,
+) -> Result<Option<catalogs::BuildOutcome>, ApiError> {
+    blocking(move || {
+        let Some(images) =
+            catalogs::pick(&app, Pick::Folder("The folder with the product images"))?
+        else {
+            return Ok(None);
+        };
+        let title = "The products file (Lookalike JSON, CSV or a Shopify export)";
+        let filter = Pick::File(title, "Products file", &["json", "csv"]);
+        let Some(products) = catalogs::pick(&app, filter)? else {
+            return Ok(None);
+        };
+        let store = app.state::<Catalogs>();
+        let job = store.start_job()?;
+        let mut progress = |p: JobProgress| {
+            let _ = app.emit(CATALOG_JOB_EVENT, p);
+        };
+        catalogs::build_impl(
+            &app.state(),
+            &store,
+            &images,
+            &products,
+            &job,
+            &mut progress,
+        )
+        .map(Some)
+    })
+    .await
+}
+
+/// Rebuilds a saved catalog from the files it was built from: only changed images are embedded.
+#[cfg(desktop)]
+#[tauri::command]
+pub async fn update_catalog<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+) -> Result<catalogs::BuildOutcome, ApiError> {
+    blocking(move || {
+        let store = app.state::<Catalogs>();
+        let job = store.start_job()?;
+        let mut progress = |p: JobProgress| {
+            let _ = app.emit(CATALOG_JOB_EVENT, p);
+        };
+        catalogs::update_impl(&app.state(), &store, &name, &job, &mut progress)
+    })
+    .await
+}
+
+#[cfg(mobile)]
+#[tauri::command]
+pub fn build_catalog() -> Result<(), ApiError> {
+    Err(ApiError::new(
+        ErrorCode::Unsupported,
+        "catalogs are built in the desktop app; import the bundle here",
+    ))
+}
+
+#[cfg(mobile)]
+#[tauri::command]
+pub fn update_catalog() -> Result<(), ApiError> {
+    build_catalog()
+}
+
+/// Stops the running build between two products (`false`: nothing was running).
+#[tauri::command]
+pub fn cancel_job(catalogs: State<'_, Catalogs>) -> bool {
+    catalogs.cancel()
+}
+
+/// The health report of the catalog in use (`lookalike check`), with progress events.
+#[tauri::command]
+pub async fn catalog_health<R: Runtime>(
+    app: AppHandle<R>,
+) -> Result<lookalike_engine::catalog::health::HealthReport, ApiError> {
+    blocking(move || {
+        let store = app.state::<Catalogs>();
+        let _job = store.start_job()?;
+        let engine = app.state::<AppState>().engine()?;
+        let mut progress = |done, total| emit_progress(&app, JobKind::Health, done, total, "");
+        Ok(lookalike_engine::catalog::health::check(
+            &engine,
+            None,
+            &mut progress,
+        )?)
+    })
+    .await
+}
+
+/// Opens the product's shop page in the system browser (http and https links only).
+#[tauri::command]
+pub async fn open_in_shop<R: Runtime>(app: AppHandle<R>, id: String) -> Result<(), ApiError> {
+    use tauri_plugin_opener::OpenerExt;
+    let url = catalogs::shop_url(&app.state(), &id)?;
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot open the shop page: {e}")))
+}
+
+fn emit_progress<R: Runtime>(
+    app: &AppHandle<R>,
+    job: JobKind,
+    done: usize,
+    total: usize,
+    item: &str,
+) {
+    let p = JobProgress {
+        job,
+        done,
+        total,
+        item: item.to_string(),
+    };
+    let _ = app.emit(CATALOG_JOB_EVENT, p);
 }

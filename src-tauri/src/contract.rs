@@ -71,5 +71,36 @@ pub fn typescript() -> String {
     constant(&mut out, doc, "THUMB_SCHEME", &scheme);
     declare::<crate::response::ProductDto>(&cfg, &mut out);
     declare::<crate::barcode::Barcode>(&cfg, &mut out);
+    // the Catalogs panel: catalogs in the app's storage, long jobs and their progress
+    declare::<crate::catalogs::CatalogsView>(&cfg, &mut out);
+    declare::<crate::catalogs::SavedCatalog>(&cfg, &mut out);
+    declare::<crate::catalogs::JobKind>(&cfg, &mut out);
+    declare::<crate::catalogs::JobProgress>(&cfg, &mut out);
+    let doc = "The event that carries a long catalog job's `JobProgress`.";
+    let event = format!("{:?}", crate::catalogs::CATALOG_JOB_EVENT);
+    constant(&mut out, doc, "CATALOG_JOB_EVENT", &event);
+    #[cfg(desktop)]
+    {
+        use engine::catalog::index::{CategoryCount, IndexReport, Skipped};
+        declare::<crate::catalogs::BuildOutcome>(&cfg, &mut out);
+        declare::<IndexReport>(&cfg, &mut out);
+        declare::<Skipped>(&cfg, &mut out);
+        declare::<CategoryCount>(&cfg, &mut out);
+    }
+    // catalog health (`lookalike check`; the designer view shows the same report)
+    {
+        use engine::catalog::health::*;
+        declare::<HealthReport>(&cfg, &mut out);
+        declare::<ProductRef>(&cfg, &mut out);
+        declare::<SelfRetrieval>(&cfg, &mut out);
+        declare::<SelfRank>(&cfg, &mut out);
+        declare::<Duplicates>(&cfg, &mut out);
+        declare::<DuplicatePair>(&cfg, &mut out);
+        declare::<RouterConfusion>(&cfg, &mut out);
+        declare::<Confusion>(&cfg, &mut out);
+        declare::<Fallbacks>(&cfg, &mut out);
+        declare::<QueryFallback>(&cfg, &mut out);
+        declare::<Problem>(&cfg, &mut out);
+    }
     out
 }

@@ -1,6 +1,7 @@
 //! Lookalike's app shell: loads the engine in the background, exposes a handful of commands.
 
 pub mod barcode;
+pub mod catalogs;
 pub mod commands;
 pub mod contract;
 pub mod error;
@@ -17,7 +18,11 @@ use crate::state::AppState;
 /// in the tests (`tests/capabilities.rs`). The engine is loaded by `run`'s setup hook.
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        // used from Rust only (pickers, checked shop links): no capability grants them to the UI
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(AppState::default())
+        .manage(catalogs::Catalogs::default())
         .register_asynchronous_uri_scheme_protocol(thumbs::SCHEME, thumbs::handle)
         .invoke_handler(tauri::generate_handler![
             commands::engine_status,
@@ -25,6 +30,15 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::product,
             commands::product_by_barcode,
             commands::decode_barcode,
+            commands::catalogs,
+            commands::open_catalog,
+            commands::switch_catalog,
+            commands::import_bundle,
+            commands::build_catalog,
+            commands::update_catalog,
+            commands::cancel_job,
+            commands::catalog_health,
+            commands::open_in_shop,
         ])
 }
 
@@ -41,6 +55,16 @@ pub fn run() {
     app(builder)
         .setup(|app| {
             let handle = app.handle().clone();
+            let store = app.state::<catalogs::Catalogs>();
+            if let (Ok(data), Ok(config)) = (app.path().app_data_dir(), app.path().app_config_dir())
+            {
+                store.set_dirs(&data, &config);
+            }
+            // `$LOOKALIKE_CATALOG` (tests, development) wins over the catalog used last time
+            let remembered = std::env::var_os("LOOKALIKE_CATALOG")
+                .is_none()
+                .then(|| store.remembered())
+                .flatten();
             #[cfg(not(target_os = "android"))]
             let paths = state::EnginePaths::resolve(app.path().resource_dir().ok().as_deref());
             // models + catalog load on the async runtime's blocking pool (tokio, Tauri's own), off
@@ -58,7 +82,9 @@ pub fn run() {
                         return;
                     }
                 };
-                let status = handle.state::<AppState>().load(&paths);
+                let status = handle
+                    .state::<AppState>()
+                    .load_preferring(&paths, remembered);
                 let _ = handle.emit(state::ENGINE_STATUS_EVENT, status);
             });
             Ok(())

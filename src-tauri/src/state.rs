@@ -79,12 +79,15 @@ enum Slot {
 
 pub struct AppState {
     slot: RwLock<Slot>,
+    /// What the engine was opened with (a catalog switch after a failed load starts from it).
+    paths: RwLock<Option<EnginePaths>>,
 }
 
 impl Default for AppState {
     fn default() -> Self {
         AppState {
             slot: RwLock::new(Slot::Loading),
+            paths: RwLock::new(None),
         }
     }
 }
@@ -92,12 +95,48 @@ impl Default for AppState {
 impl AppState {
     /// Opens the engine (blocking: call it off the main thread) and stores the outcome.
     pub fn load(&self, paths: &EnginePaths) -> EngineStatus {
+        *self.paths.write().unwrap_or_else(|p| p.into_inner()) = Some(paths.clone());
         let slot = match Engine::open(paths.config()) {
             Ok(engine) => Slot::Ready(Arc::new(engine)),
             Err(e) => Slot::Failed(e.into()),
         };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;
         self.status()
+    }
+
+    /// Like [`AppState::load`], but tries `preferred` (the catalog in use last time) first and
+    /// falls back to the configured one when it no longer opens.
+    pub fn load_preferring(&self, paths: &EnginePaths, preferred: Option<PathBuf>) -> EngineStatus {
+        if let Some(dir) = preferred {
+            let mut first = paths.clone();
+            first.catalog = dir;
+            if let status @ EngineStatus::Ready { .. } = self.load(&first) {
+                return status;
+            }
+        }
+        self.load(paths)
+    }
+
+    /// Puts the catalog at `dir` in use, on the models already loaded. Searches in flight keep
+    /// their `Arc<Engine>` and finish on the catalog they started on; a catalog that does not
+    /// open (or does not fit the models) changes nothing.
+    pub fn switch(&self, dir: &Path) -> Result<CatalogInfo, ApiError> {
+        let next = match self.engine() {
+            Ok(engine) => engine.reopen(dir)?,
+            // still loading: the load would overwrite the switch when it ends
+            Err(e) if e.code == ErrorCode::EngineNotReady => return Err(e),
+            Err(_) => {
+                let paths = self.paths.read().unwrap_or_else(|p| p.into_inner()).clone();
+                let mut paths = paths.ok_or_else(|| {
+                    ApiError::new(ErrorCode::EngineNotReady, "the models are still loading")
+                })?;
+                paths.catalog = dir.to_path_buf();
+                Engine::open(paths.config())?
+            }
+        };
+        let info = catalog_info(&next);
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Ready(Arc::new(next));
+        Ok(info)
     }
 
     /// Records a failure from before the engine could be opened (a phone that cannot copy the

@@ -137,6 +137,14 @@ fn commands_the_capability_does_not_grant_are_refused() {
             "plugin:shell|execute",
             "plugin:shell|open",
             "plugin:http|fetch",
+            // plugins the app has but uses from Rust only: the UI cannot open dialogs, files or
+            // links by itself
+            "plugin:dialog|open",
+            "plugin:dialog|save",
+            "plugin:dialog|message",
+            "plugin:opener|open_url",
+            "plugin:opener|open_path",
+            "plugin:opener|reveal_item_in_dir",
             // core plugins that exist in every Tauri app but are not granted
             "plugin:path|resolve_directory",
             "plugin:window|close",
@@ -145,7 +153,7 @@ fn commands_the_capability_does_not_grant_are_refused() {
             "plugin:event|emit",
             // commands the app does not have
             "read_file",
-            "open_catalog",
+            "delete_catalog",
             "__proto__",
         ] {
             assert_refused(
@@ -237,6 +245,17 @@ fn no_command_reads_a_path_it_is_given() {
             );
             let r = invoke(&main, cmd, LOCAL, args(json!({"path": "/etc/passwd"})));
             assert_eq!(code(r), "bad_request", "{cmd}");
+        }
+        // catalogs are switched to and updated by the name of a saved one, never by a path;
+        // shop links come from the catalog by product id
+        for (cmd, arg) in [
+            ("switch_catalog", json!({"name": "../../etc"})),
+            ("switch_catalog", json!({"name": "/tmp"})),
+            ("update_catalog", json!({"name": "../../etc"})),
+            ("open_in_shop", json!({"id": "/etc/passwd"})),
+        ] {
+            let r = invoke(&main, cmd, LOCAL, args(arg.clone()));
+            assert_eq!(code(r.clone()), "not_found", "{cmd} {arg}: {r:?}");
         }
     }
 }

@@ -3,10 +3,14 @@
 // WebKitWebDriver) under Xvfb. Run by scripts/test-desktop.sh:
 //   xvfb-run -a node --test tests/desktop/e2e.mjs
 // Env: LOOKALIKE_APP (the built binary), TAURI_DRIVER (path to tauri-driver).
+// The app runs with fresh XDG data and config folders (its saved catalogs and the remembered
+// catalog start empty), and with LOOKALIKE_E2E_PICKS answering its native dialogs, which
+// WebDriver cannot click: the images folder and the products file the catalog test builds from.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -65,10 +69,30 @@ async function screenshot(name) {
   writeFileSync(resolve(artifacts, `${name}.png`), Buffer.from(png, "base64"));
 }
 
+/** Three demo products as a plain CSV (category names only), for the catalog built in the UI. */
+const SHOP = ["vendure-spiky-cactus", "vendure-road-bike", "saleor-orange-juice"];
+const scratch = mkdtempSync(resolve(tmpdir(), "lookalike-e2e-"));
+
+function appEnv() {
+  const demo = JSON.parse(readFileSync(resolve(root, ".cache/demo-sources/products.json"), "utf8"));
+  const rows = SHOP.map((id) => demo.products.find((p) => p.id === id));
+  const csv = ["id,name,category,image", ...rows.map((p) => [p.id, p.name, p.category, p.image].join(","))];
+  const products = resolve(scratch, "garden-shop.csv");
+  writeFileSync(products, csv.join("\n") + "\n");
+  return {
+    XDG_DATA_HOME: resolve(scratch, "data"),
+    XDG_CONFIG_HOME: resolve(scratch, "config"),
+    LOOKALIKE_E2E_PICKS: JSON.stringify([resolve(root, ".cache/demo-sources/images"), products]),
+  };
+}
+
 before(async () => {
   assert.ok(existsSync(app), `app binary missing: ${app} (scripts/test-desktop.sh builds it)`);
   assert.ok(existsSync(driverBin), `tauri-driver missing: ${driverBin}`);
-  driver = spawn(driverBin, ["--port", String(port)], { stdio: ["ignore", "inherit", "inherit"] });
+  driver = spawn(driverBin, ["--port", String(port)], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, ...appEnv() },
+  });
   await waitFor("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20_000);
   const created = await wd("POST", "/session", {
     capabilities: { alwaysMatch: { "tauri:options": { application: app } } },
@@ -171,4 +195,56 @@ test("the real webview's CSP blocks remote fetches, remote images, inline script
   assert.equal(probe.inline, false, `an injected inline script ran: ${detail}`);
   assert.ok(seen("script-src"), `the inline script was refused by the CSP: ${detail}`);
   assert.match(probe.eval, /^blocked/, `eval: ${detail}`);
+});
+
+test("a catalog built in the Catalogs panel is switched to and searched", async (t) => {
+  t.after(() => screenshot("30-catalogs-last-state").catch(() => {}));
+  await waitFor("the engine to be ready", () =>
+    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
+  );
+  const demoLine = await run("return document.querySelector('#catalog-line').textContent");
+  await wd("POST", s(`/element/${await find("#catalogs-toggle")}/click`), {});
+  await waitFor("the panel", () => run("return !document.querySelector('#catalogs').hidden"));
+  // the dialogs answer with the images folder and garden-shop.csv (LOOKALIKE_E2E_PICKS)
+  await wd("POST", s(`/element/${await find("#catalog-build")}/click`), {});
+  const seen = new Set();
+  const done = await waitFor("the build's progress to reach the end", async () => {
+    const p = await run(`const p = document.querySelector('#catalog-progress');
+      return { value: Number(p?.value ?? 0), max: Number(p?.max ?? 0),
+               report: document.querySelector('#catalog-report')?.textContent ?? '' }`);
+    if (p.max) seen.add(`${p.value}/${p.max}`);
+    return p.report && p;
+  }, 120_000);
+  t.diagnostic(`progress seen: ${[...seen].join(" ")}; report: ${done.report}`);
+  assert.equal(done.max, SHOP.length, "the bar counts the products");
+  assert.equal(done.value, done.max, "the bar reached the end");
+  assert.match(done.report, /3 products/, done.report);
+  await screenshot("31-catalog-built");
+  const line = await waitFor("the header to show the new catalog", () =>
+    run("return document.querySelector('#catalog-line').textContent").then((l) => l !== demoLine && l),
+  );
+  assert.match(line, /3 products/, line);
+  const saved = await run("return [...document.querySelectorAll('#catalog-saved li[data-name]')].map(li => li.dataset.name)");
+  assert.deepEqual(saved, ["garden-shop"]);
+
+  // a search now runs on the new catalog
+  const photo = resolve(root, ".cache/demo-sources/images/vendure-spiky-cactus.jpg");
+  const input = await find("#pick-photo");
+  await wd("POST", s(`/element/${input}/value`), { text: photo });
+  const ids = await waitFor("results from the new catalog", async () => {
+    const n = await run("return [...document.querySelectorAll('#results li[data-id]')].map(e => e.dataset.id)");
+    return n.length > 0 && n;
+  });
+  assert.equal(ids[0], "vendure-spiky-cactus", `top result: ${ids[0]}`);
+  assert.ok(ids.every((id) => SHOP.includes(id)), `only the new catalog's products: ${ids}`);
+
+  // the health report of the catalog in use
+  await wd("POST", s(`/element/${await find("#catalog-health-run")}/click`), {});
+  const rows = await waitFor("the health report", () =>
+    run("return [...document.querySelectorAll('#health-confusion tbody tr[data-category]')].map(r => r.dataset.category)")
+      .then((r) => r.length > 0 && r),
+    120_000,
+  );
+  assert.equal(rows.length, 3, `one confusion row per category of the new catalog: ${rows}`);
+  await screenshot("32-catalog-health");
 });

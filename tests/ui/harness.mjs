@@ -58,7 +58,16 @@ export function loadFixtures() {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => ({ name: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }));
-  return { catalog: cat.catalog, products: cat.products, searches };
+  // the Catalogs panel's recordings (ui/mock/record-catalogs.mjs)
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(RECORDED, f), 'utf8'));
+  return {
+    catalog: cat.catalog,
+    products: cat.products,
+    searches,
+    health: read('health.json'),
+    indexReport: read('index-report.json'),
+    built: read('built-catalog.json'),
+  };
 }
 
 /** The recorded thumbnail of a product id (what the app's `thumb:` scheme serves), or null. */
@@ -182,6 +191,14 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   barcodes: { code: productId }
  *   decoded: {text, format} | null for decode_barcode
  *   scan: {content, format} | 'cancel' for the mobile barcode scanner plugin; camera: permission
+ *   Catalogs panel (answers from the recordings of ui/mock/record-catalogs.mjs; the catalog in
+ *   use and the saved ones are kept in the page):
+ *   canBuild: false for a phone build (default true)
+ *   buildStepMs: ms per product of a build's progress events (default 40)
+ *   closeDialogs: the person closes every dialog (open/import/build answer null)
+ *   importRefused: import_bundle refuses with the recorded tampered-bundle message
+ *   jobError: ApiError that the next build/update (before its first product) or health check
+ *             (after its events) rejects with
  */
 function installBackend(cfg) {
   const calls = [];
@@ -195,14 +212,138 @@ function installBackend(cfg) {
   const OPTION_KEYS = ['category', 'weights', 'top_k'];
   const same = (a, b) => a.semantic === b.semantic && a.texture === b.texture && a.color === b.color;
 
+  // the Catalogs panel: the catalog in use ('demo' or a saved name), the saved ones, the job slot
+  const cats = { current: 'demo', saved: new Map(), job: null, builds: 0 };
+  window.__IPC__.catalogs = cats;
+  const inUse = async () => {
+    const f = await data();
+    if (cats.current === 'demo') return { info: f.catalog, products: f.products, health: f.health };
+    return cats.saved.get(cats.current).catalog;
+  };
+  const shop = async () => {
+    const { built } = await data();
+    return { info: built.catalog, products: built.products, health: built.health };
+  };
+  const progress = (payload) => inner('plugin:event|emit', { event: 'catalog-job', payload });
+  const startJob = (kind) => {
+    if (cats.job) throw { code: 'busy', message: 'another catalog job is running: wait for it or cancel it' };
+    cats.job = { kind, cancel: false };
+    return cats.job;
+  };
+  const takeJobError = () => {
+    const e = cfg.jobError;
+    cfg.jobError = null;
+    if (e) throw e;
+  };
+  const runBuild = async (report) => {
+    const { built } = await data();
+    const job = startJob('build');
+    try {
+      takeJobError(); // the products file is read before the first product
+      const items = built.progress;
+      for (let i = 0; i < items.length; i++) {
+        // the engine checks before each product
+        if (job.cancel) {
+          throw {
+            code: 'cancelled',
+            message: `cancelled: the build of catalogs/${built.folder} stopped after ${i} of ${items.length} products; the catalog there is unchanged`,
+          };
+        }
+        await sleep(cfg.buildStepMs ?? 40);
+        await progress({ job: 'build', done: i + 1, total: items.length, item: items[i] });
+      }
+      const catalog = cats.saved.get(built.folder)?.catalog ?? (await shop());
+      cats.saved.set(built.folder, { catalog, updatable: true });
+      cats.current = built.folder;
+      cats.builds++;
+      return { catalog: catalog.info, report };
+    } finally {
+      cats.job = null;
+    }
+  };
+
   const handlers = {
     async engine_status() {
       statusCalls++;
-      const { catalog } = await data();
+      const { info: catalog } = await inUse();
       if (cfg.engine === 'loading') return { state: 'loading' };
       if (cfg.engine === 'error') return { state: 'error', error: cfg.engineError };
       if (typeof cfg.engine === 'number' && statusCalls <= cfg.engine) return { state: 'loading' };
       return { state: 'ready', catalog };
+    },
+    async catalogs() {
+      const { info } = await inUse();
+      return {
+        current: info,
+        saved: [...cats.saved.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => ({ name, in_use: name === cats.current, updatable: s.updatable })),
+        can_build: cfg.canBuild ?? true,
+        busy: cats.job !== null,
+      };
+    },
+    async open_catalog() {
+      if (cfg.closeDialogs) return null;
+      cats.current = 'demo'; // as if catalog/demo had been picked
+      return (await inUse()).info;
+    },
+    async switch_catalog(args) {
+      if (typeof args?.name !== 'string') return reject('bad_request', 'switch_catalog: missing name');
+      if (!cats.saved.has(args.name)) return reject('not_found', `no saved catalog \`${args.name}\``);
+      cats.current = args.name;
+      return (await inUse()).info;
+    },
+    async import_bundle() {
+      if (cfg.closeDialogs) return null;
+      const { built } = await data();
+      startJob('import');
+      try {
+        await progress({ job: 'import', done: 0, total: 1, item: 'verifying' });
+        await sleep(20);
+        if (cfg.importRefused) throw { ...built.bundle.refused };
+        const catalog = cats.saved.get(built.folder)?.catalog ?? (await shop());
+        cats.saved.set(built.folder, { catalog, updatable: cats.saved.get(built.folder)?.updatable ?? false });
+        cats.current = built.folder;
+        await progress({ job: 'import', done: 1, total: 1, item: catalog.info.name });
+        return catalog.info;
+      } finally {
+        cats.job = null;
+      }
+    },
+    async build_catalog() {
+      if (cfg.canBuild === false) return reject('unsupported', 'catalogs are built in the desktop app; import the bundle here');
+      if (cfg.closeDialogs) return null;
+      const { indexReport, built } = await data();
+      return runBuild(cats.builds === 0 ? indexReport : built.update);
+    },
+    async update_catalog(args) {
+      const { built } = await data();
+      if (!cats.saved.get(args?.name)?.updatable) {
+        return reject('not_found', `catalog \`${args?.name}\` was not built in this app: build it again from its files`);
+      }
+      return runBuild(built.update);
+    },
+    async cancel_job() {
+      if (!cats.job) return false;
+      cats.job.cancel = true;
+      return true;
+    },
+    async catalog_health() {
+      const c = await inUse();
+      startJob('health');
+      try {
+        const total = c.products.length;
+        for (let i = 1; i <= total; i += 5) await progress({ job: 'health', done: Math.min(i + 4, total), total, item: '' });
+        takeJobError();
+        return c.health;
+      } finally {
+        cats.job = null;
+      }
+    },
+    async open_in_shop(args) {
+      const { products } = await inUse();
+      const p = products.find((x) => x.id === args?.id);
+      if (!p) return reject('not_found', `no product with id \`${args?.id}\``);
+      if (!/^https?:\/\//i.test(p.url ?? '')) return reject('bad_request', `product \`${p.id}\` has no http(s) shop link`);
+      return null;
     },
     async search(args, options) {
       const raw = args instanceof Uint8Array || args instanceof ArrayBuffer;
@@ -243,12 +384,12 @@ function installBackend(cfg) {
       return r;
     },
     async product(args) {
-      const { products } = await data();
+      const { products } = await inUse();
       const p = products.find((x) => x.id === args.id);
       return p ?? reject('not_found', `no product with id ${args.id}`);
     },
     async product_by_barcode(args) {
-      const { products } = await data();
+      const { products } = await inUse();
       const id = cfg.barcodes?.[args.code];
       const p = products.find((x) => x.id === id);
       return p ? { ...p, gtin: args.code } : null;

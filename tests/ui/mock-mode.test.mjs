@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { build } from 'vite';
-import { DIST, ROOT, gridIds, launch, openApp, photoPath, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
+import { DIST, ROOT, fixtures, gridIds, launch, openApp, photoPath, pickPhoto, recordingFor, shot, startServer, waitReady } from './harness.mjs';
 
 let browser;
 let server;
@@ -112,5 +112,66 @@ test('mock mode: a text file is refused with unsupported_format; barcodes resolv
   await (await chooser).setFiles(photoPath('coffee'));
   await page.locator('#details').waitFor({ state: 'visible' });
   assert.equal(await page.locator('#found-by-barcode').innerText(), 'Found by barcode 2000000000015');
+  assert.deepEqual(problems, []);
+});
+
+test('mock mode: the Catalogs panel builds the recorded shop, cancels, imports, checks health and opens shop links', async () => {
+  const { page, problems } = await app();
+  const { built, indexReport } = fixtures;
+  await waitReady(page);
+  await page.click('#catalogs-toggle');
+  await page.locator('#catalog-current-name').waitFor();
+  assert.equal(await page.locator('#catalog-current-name').innerText(), fixtures.catalog.name);
+
+  // cancel a build after a few products
+  await page.click('#catalog-build');
+  await page.waitForFunction(() => /^2 of 13: /.test(document.querySelector('#catalog-progress-text').textContent));
+  await page.click('#catalog-cancel');
+  await page.locator('#catalog-alert-box[data-code="cancelled"]').waitFor();
+  assert.equal(await page.locator('#catalog-line').innerText(), `${fixtures.catalog.name} · 85 products`);
+
+  // a whole build: the recorded report
+  await page.click('#catalog-build');
+  await page.locator('#catalog-report').waitFor();
+  assert.equal(
+    await page.locator('#catalog-report').innerText(),
+    `12 products: 3 embedded, 9 reused, 1 removed, in ${indexReport.seconds.toFixed(1)} s`,
+  );
+  assert.equal(await page.locator('#catalog-problems li').count(), 1);
+  assert.equal(await page.locator('#catalog-progress-text').innerText(), `13 of 13: ${built.progress.at(-1)}`);
+  assert.equal(await page.locator('#catalog-line').innerText(), 'Sports corner · 12 products');
+
+  // searches now keep to the shop's products
+  // (the recorded top-50 against the demo catalog holds fewer than 10 of the shop's products)
+  await pickPhoto(page, 'plimsolls', { expectResults: false });
+  await page.waitForSelector('#results-grid > li.card');
+  await page.waitForFunction(() => document.querySelector('#results-panel').getAttribute('aria-busy') === 'false');
+  const ids = await gridIds(page);
+  const shop = new Set(built.products.map((p) => p.id));
+  assert.ok(ids.length > 0 && ids.every((id) => shop.has(id)), ids.join(', '));
+  const linked = ids.find((id) => built.products.find((p) => p.id === id)?.url);
+  assert.ok(linked, 'a result with a shop link');
+  await page.evaluate(() => {
+    window.__opened = [];
+    window.open = (...args) => (window.__opened.push(args), null);
+  });
+  await page.click(`#results-grid > li[data-id="${linked}"] button`);
+  await page.locator('#details-open-shop').click();
+  await page.waitForFunction(() => window.__opened.length === 1);
+  assert.deepEqual(await page.evaluate(() => window.__opened[0]), [`https://shop.example/products/${linked}`, '_blank', 'noopener']);
+  await page.keyboard.press('Escape');
+
+  // import: the recorded tampered bundle is refused first, then the shop's bundle imports
+  await page.click('#catalog-import');
+  await page.locator('#catalog-alert-box[data-code="bundle"]').waitFor();
+  assert.equal(await page.locator('#catalog-alert-message').innerText(), built.bundle.refused.message);
+
+  // back to the demo ("Open folder"), then its recorded health report
+  await page.click('#catalog-open');
+  await page.waitForFunction(() => document.querySelector('#catalog-line').textContent.startsWith('Lookalike demo catalog'));
+  await page.click('#catalog-health-run');
+  await page.locator('#health-confusion').waitFor();
+  assert.equal(await page.locator('#health-confusion tbody tr').count(), fixtures.health.router.categories.length);
+  await shot(page, 'mock-catalogs-health-1280');
   assert.deepEqual(problems, []);
 });

@@ -22,7 +22,8 @@
 // returns it), ui/mock/recorded/thumbs/<id>.jpg (the catalog's thumbnails, by product id: what the
 // app's `thumb:` scheme serves) and ui/mock/recorded/searches/<photo>.json. Scores keep their f32
 // precision (shortest round-trip form, as the app's JSON has them); timings are rounded. Needs no
-// npm packages (node:zlib does the PNGs).
+// npm packages (node:zlib does the PNGs). Run without photos, it then runs record-catalogs.mjs too
+// (the Catalogs panel's recordings: a build report, health reports, a refused bundle).
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { recordCatalogs } from './record-catalogs.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(ROOT, 'ui/mock/recorded');
@@ -233,7 +235,7 @@ function compact(value) {
   return JSON.parse(JSON.stringify(value, round));
 }
 
-function catalogInfo(cat) {
+export function catalogInfo(cat) {
   // the same shape as src-tauri's catalog_info(): part, "<model>.<output>", sha256
   const models = [];
   for (const part of ['router', 'texture']) {
@@ -257,7 +259,7 @@ function catalogInfo(cat) {
 const RERANK_WEIGHTS = ['1,0,0', '0,0,1', '0.2,0.3,0.5'];
 
 /** The ONNX Runtime library: $ORT_DYLIB_PATH, else scripts/env.sh's ORT_LIB, else the plain link. */
-function ortLibrary() {
+export function ortLibrary() {
   if (process.env.ORT_DYLIB_PATH) return process.env.ORT_DYLIB_PATH;
   let lib = 'models/runtime/libonnxruntime.so';
   try {
@@ -318,7 +320,8 @@ function main() {
   });
 
   const cat = JSON.parse(fs.readFileSync(path.join(catDir, 'catalog.json'), 'utf8'));
-  fs.rmSync(OUT, { recursive: true, force: true });
+  // only what this script writes (record-catalogs.mjs writes the Catalogs panel's files)
+  for (const f of ['searches', 'thumbs', 'catalog.json']) fs.rmSync(path.join(OUT, f), { recursive: true, force: true });
   fs.mkdirSync(path.join(OUT, 'searches'), { recursive: true });
   fs.mkdirSync(path.join(OUT, 'thumbs'), { recursive: true });
 
@@ -389,6 +392,8 @@ function main() {
   const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : (total += fs.statSync(path.join(d, e.name)).size)));
   walk(OUT);
   console.log(`record-mock: wrote ${path.relative(ROOT, OUT)} (${(total / 1024).toFixed(0)} KiB in all)`);
+  // the default run re-records the Catalogs panel's fixtures too
+  if (process.argv.length <= 2) recordCatalogs();
 }
 
-main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

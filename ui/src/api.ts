@@ -13,14 +13,19 @@ import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   ApiError,
+  BuildOutcome,
+  CatalogInfo,
+  CatalogsView,
   DecodedBarcode,
   EngineStatus,
   ErrorCode,
+  HealthReport,
+  JobProgress,
   Product,
   SearchOptionsDto,
   SearchResponse,
 } from './generated/contract';
-import { ENGINE_STATUS_EVENT, ERROR_CODES, OPTIONS_HEADER, THUMB_SCHEME } from './generated/contract';
+import { CATALOG_JOB_EVENT, ENGINE_STATUS_EVENT, ERROR_CODES, OPTIONS_HEADER, THUMB_SCHEME } from './generated/contract';
 
 /** What a backend provides; the Tauri one below, the mock one in mock/backend.ts. */
 export interface Backend {
@@ -33,6 +38,26 @@ export interface Backend {
   decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>;
   /** A URL an <img> can load for the product's thumbnail ('' when there is none). */
   thumbnailUrl(id: string): string;
+
+  // the Catalogs panel (every path comes from a dialog the backend shows, never from here)
+  catalogs(): Promise<CatalogsView>;
+  /** Asks for a catalog folder and switches to it; null: the dialog was closed. */
+  openCatalog(): Promise<CatalogInfo | null>;
+  /** Switches to a saved catalog, by name. */
+  switchCatalog(name: string): Promise<CatalogInfo>;
+  /** Asks for a `.lookalike` bundle, verifies and unpacks it, switches to it; null: closed. */
+  importBundle(): Promise<CatalogInfo | null>;
+  /** Desktop: asks for the images folder, then the products file, builds and switches; null: closed. */
+  buildCatalog(): Promise<BuildOutcome | null>;
+  /** Rebuilds a saved catalog from the files it was built from (only changed images are embedded). */
+  updateCatalog(name: string): Promise<BuildOutcome>;
+  /** Stops a running build between two products (it then rejects with `cancelled`); false: none ran. */
+  cancelJob(): Promise<boolean>;
+  catalogHealth(): Promise<HealthReport>;
+  /** Opens the product's http(s) shop page in the browser. */
+  openInShop(id: string): Promise<void>;
+  /** Subscribes to long jobs' progress; resolves to an unsubscribe function. */
+  onCatalogJob(cb: (progress: JobProgress) => void): Promise<() => void>;
 }
 
 export function isTauri(): boolean {
@@ -123,6 +148,24 @@ const tauriBackend: Backend = {
   decodeBarcode: (bytes) => invoke<DecodedBarcode | null>('decode_barcode', bytes),
   // thumb://localhost/<id> (Linux, macOS) or http://thumb.localhost/<id> (Windows, Android)
   thumbnailUrl: (id) => convertFileSrc(id, THUMB_SCHEME),
+  catalogs: () => invoke<CatalogsView>('catalogs'),
+  openCatalog: () => invoke<CatalogInfo | null>('open_catalog'),
+  switchCatalog: (name) => invoke<CatalogInfo>('switch_catalog', { name }),
+  importBundle: () => invoke<CatalogInfo | null>('import_bundle'),
+  buildCatalog: () => invoke<BuildOutcome | null>('build_catalog'),
+  updateCatalog: (name) => invoke<BuildOutcome>('update_catalog', { name }),
+  cancelJob: () => invoke<boolean>('cancel_job'),
+  catalogHealth: () => invoke<HealthReport>('catalog_health'),
+  openInShop: async (id) => {
+    await invoke<null>('open_in_shop', { id });
+  },
+  async onCatalogJob(cb) {
+    try {
+      return await listen<JobProgress>(CATALOG_JOB_EVENT, (event) => cb(event.payload));
+    } catch {
+      return () => {}; // no event permission: the job's answer still arrives
+    }
+  },
 };
 
 const NO_BACKEND: ApiError = {
@@ -139,6 +182,16 @@ const noBackend: Backend = {
   productByBarcode: () => Promise.reject(NO_BACKEND),
   decodeBarcode: () => Promise.reject(NO_BACKEND),
   thumbnailUrl: () => '',
+  catalogs: () => Promise.reject(NO_BACKEND),
+  openCatalog: () => Promise.reject(NO_BACKEND),
+  switchCatalog: () => Promise.reject(NO_BACKEND),
+  importBundle: () => Promise.reject(NO_BACKEND),
+  buildCatalog: () => Promise.reject(NO_BACKEND),
+  updateCatalog: () => Promise.reject(NO_BACKEND),
+  cancelJob: () => Promise.reject(NO_BACKEND),
+  catalogHealth: () => Promise.reject(NO_BACKEND),
+  openInShop: () => Promise.reject(NO_BACKEND),
+  onCatalogJob: async () => () => {},
 };
 
 let backendPromise: Promise<Backend> | null = null;
@@ -187,6 +240,59 @@ export function productByBarcode(code: string): Promise<Product | null> {
 
 export function decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {
   return guarded(async () => (await backend()).decodeBarcode(bytes));
+}
+
+// ---- the Catalogs panel ----------------------------------------------------------------------
+
+export function catalogs(): Promise<CatalogsView> {
+  return guarded(async () => (await backend()).catalogs());
+}
+
+export function openCatalog(): Promise<CatalogInfo | null> {
+  return guarded(async () => (await backend()).openCatalog());
+}
+
+export function switchCatalog(name: string): Promise<CatalogInfo> {
+  return guarded(async () => (await backend()).switchCatalog(name));
+}
+
+export function importBundle(): Promise<CatalogInfo | null> {
+  return guarded(async () => (await backend()).importBundle());
+}
+
+export function buildCatalog(): Promise<BuildOutcome | null> {
+  return guarded(async () => (await backend()).buildCatalog());
+}
+
+export function updateCatalog(name: string): Promise<BuildOutcome> {
+  return guarded(async () => (await backend()).updateCatalog(name));
+}
+
+export function cancelJob(): Promise<boolean> {
+  return guarded(async () => (await backend()).cancelJob());
+}
+
+export function catalogHealth(): Promise<HealthReport> {
+  return guarded(async () => (await backend()).catalogHealth());
+}
+
+export function openInShop(id: string): Promise<void> {
+  return guarded(async () => (await backend()).openInShop(id));
+}
+
+/** Calls cb on every 'catalog-job' progress event; resolves to an unsubscribe function. */
+export async function onCatalogJob(cb: (progress: JobProgress) => void): Promise<() => void> {
+  try {
+    return await (await backend()).onCatalogJob(cb);
+  } catch {
+    return () => {};
+  }
+}
+
+/** A product's shop link when it is one the backend would open (plain http or https). */
+export function shopUrl(p: Pick<Product, 'url'> | null | undefined): string | null {
+  const url = p?.url?.trim() ?? '';
+  return /^https?:\/\/[^\s\x00-\x1f\x7f]+$/i.test(url) && url.length <= 2048 ? url : null;
 }
 
 /**

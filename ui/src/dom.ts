@@ -84,4 +84,5 @@ export const ICONS = {
   barcode: ['M4 5v14', 'M7 5v14', 'M10 5v14', 'M14 5v14', 'M16 5v14', 'M20 5v14'],
   close: ['M6 6l12 12', 'M18 6L6 18'],
   designer: ['M4 20h4l10-10-4-4L4 16v4z', 'M13.5 6.5l4 4'],
+  external: ['M14 4h6v6', 'M20 4l-9 9', 'M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5'],
 } as const;

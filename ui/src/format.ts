@@ -49,3 +49,8 @@ export function barWidth(v: number): string {
   const c = Math.max(0, Math.min(1, Number.isFinite(v) ? v : 0));
   return `${(c * 100).toFixed(1)}%`;
 }
+
+/** "1 product", "85 products": a count with its noun (plural by a trailing s unless given). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -4,18 +4,19 @@
 import './styles.css';
 import * as api from './api';
 import { $, h, icon, ICONS, mount } from './dom';
-import { categoryLabel, formatScore } from './format';
+import { categoryLabel, count, formatScore } from './format';
 import type {
   ApiError,
   BlendWeights,
   CatalogInfo,
   EngineStatus,
-  ErrorCode,
   Hit,
   SearchOptionsDto,
   SearchResponse,
 } from './generated/contract';
 import { rerank, sameWeights } from './rerank';
+import { alertBox } from './views/alert';
+import { CatalogsPanel } from './views/catalogs';
 import { DesignerView } from './views/designer';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
@@ -51,6 +52,8 @@ const state = {
 const el = {
   catalogLine: $('#catalog-line'),
   designerToggle: $('#designer-toggle') as HTMLButtonElement,
+  catalogsToggle: $('#catalogs-toggle') as HTMLButtonElement,
+  catalogs: $('#catalogs'),
   takePhoto: $('#take-photo') as HTMLInputElement,
   pickPhoto: $('#pick-photo') as HTMLInputElement,
   scanBarcode: $('#scan-barcode') as HTMLButtonElement,
@@ -77,6 +80,7 @@ const results = new ResultsView(el.results, {
 const query = new QueryView(el.query, { category: (name) => searchCategory(name) });
 const designer = new DesignerView(el.designerBody, { weights: (w) => setWeights(w) });
 const details = new DetailsDialog($('#details') as HTMLDialogElement);
+const catalogs = new CatalogsPanel($('#catalogs-body'), { switched: (info) => useCatalog(info) });
 
 // ---------------------------------------------------------------------------------------------
 // engine status: 'loading' until the models and catalog are in memory
@@ -134,14 +138,33 @@ function applyEngine(s: EngineStatus): void {
     state.catalog = s.catalog;
     state.weights = { ...s.catalog.blend };
     state.searchWeights = { ...s.catalog.blend };
-    el.catalogLine.textContent = `${s.catalog.name} · ${s.catalog.size} products`;
+    el.catalogLine.textContent = `${s.catalog.name} · ${count(s.catalog.size, 'product')}`;
     if (!state.response && !state.busy) {
       results.empty(s.catalog);
       setStatus('Ready. Take or choose a photo.');
     }
     if (state.designer && !state.response) designer.empty();
   }
+  catalogs.setEngine(s.state === 'ready');
   updateControls();
+}
+
+/**
+ * Another catalog is in use (Catalogs panel): the app starts over on it as when the engine became
+ * ready with it (catalog line, category chips, the sliders' blend); the old catalog's results go.
+ */
+function useCatalog(info: CatalogInfo): void {
+  details.close();
+  clearAlert();
+  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  state.photo = null; // a search still running for it is dropped when it answers
+  state.response = null;
+  state.override = null;
+  if (state.busy === 'search') setBusy(null);
+  el.query.hidden = true;
+  results.empty(info);
+  applyEngine({ state: 'ready', catalog: info });
+  setStatus(`Now searching ${info.name}. Take or choose a photo.`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,36 +352,16 @@ function setStatus(text: string): void {
   if (el.status.textContent !== text) el.status.textContent = text;
 }
 
-/** Alert titles by error code (typed: a code that is not in the generated union fails tsc). */
-const TITLES: Partial<Record<ErrorCode, string>> = {
-  unsupported_format: 'That file is not a photo Lookalike can read',
-  empty_input: 'That file is empty',
-  corrupt_image: 'That photo is damaged',
-  image_too_large: 'That photo is too large',
-  image_too_small: 'That photo is too small',
-  engine_not_ready: 'Still loading',
-  not_found: 'Not found',
-  barcode_not_found: 'Not in this catalog',
-  no_barcode: 'No barcode',
-};
-
 function showAlert(err: ApiError, opts: { retry?: () => void; info?: boolean } = {}): void {
-  const title = TITLES[err.code] ?? (opts.info ? 'Note' : 'Something went wrong');
-  const box = h(
-    'div',
-    { class: `alert ${opts.info ? 'info' : 'error'}`, role: opts.info ? 'status' : 'alert', id: 'alert-box', 'data-code': err.code },
-    h('p', { class: 'alert-title' }, title),
-    title === err.message ? null : h('p', { class: 'alert-message', id: 'alert-message' }, err.message),
-    h(
-      'div',
-      { class: 'alert-actions' },
-      opts.retry
-        ? h('button', { type: 'button', class: 'button small', id: 'alert-retry', onclick: () => { clearAlert(); opts.retry?.(); } }, 'Try again')
-        : null,
-      h('button', { type: 'button', class: 'button small quiet', id: 'alert-dismiss', onclick: () => clearAlert(true) }, 'Dismiss'),
-    ),
+  const retry = opts.retry;
+  mount(
+    el.alert,
+    alertBox('alert', err, {
+      info: opts.info,
+      retry: retry && (() => { clearAlert(); retry(); }),
+      dismiss: () => clearAlert(true),
+    }),
   );
-  mount(el.alert, box);
 }
 
 function clearAlert(refocus = false): void {
@@ -410,6 +413,16 @@ function setDesigner(on: boolean): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Catalogs panel toggle (not remembered: it is for managing catalogs, not for searching)
+
+function setCatalogsOpen(on: boolean): void {
+  el.catalogs.hidden = !on;
+  el.catalogsToggle.setAttribute('aria-pressed', String(on));
+  document.body.classList.toggle('catalogs-on', on);
+  if (on) void catalogs.refresh();
+}
+
+// ---------------------------------------------------------------------------------------------
 // inputs: camera, gallery, drag and drop, paste
 
 function onPicked(input: HTMLInputElement, handle: (f: File) => void): void {
@@ -425,6 +438,7 @@ onPicked(el.pickPhoto, (f) => void searchPhoto(f));
 onPicked(el.barcodeFile, (f) => void barcodeFromPhoto(f));
 el.scanBarcode.addEventListener('click', () => void scanBarcode());
 el.designerToggle.addEventListener('click', () => setDesigner(!state.designer));
+el.catalogsToggle.addEventListener('click', () => setCatalogsOpen(el.catalogs.hidden));
 
 let dragDepth = 0;
 const hasFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;

@@ -8,6 +8,8 @@ macro_rules! out {
 }
 
 mod bench;
+mod bundle;
+mod check;
 mod eval;
 mod output;
 
@@ -57,6 +59,10 @@ enum Command {
         /// Allow models exported with random weights (code-path checks only).
         #[arg(long)]
         allow_random_weights: bool,
+        /// Print the report as one JSON object: {products, embedded, reused, removed, skipped:
+        /// [{id, reason}], seconds, ...}.
+        #[arg(long)]
+        json: bool,
     },
     /// Find the products that look most like each photo.
     Search {
@@ -91,6 +97,12 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Retrieval quality on a labelled query set: recall@1/5/10, MRR, ablations, tuning.
     Eval(eval::EvalArgs),
+    /// Catalog health: self-retrieval, near-duplicates, router confusion, cut-out fallbacks.
+    Check(check::CheckArgs),
+    /// Pack a catalog folder into one file (a tar with every file's size and sha256).
+    Pack(bundle::PackArgs),
+    /// Unpack a bundle into a catalog folder, verifying every entry and the models first.
+    Unpack(bundle::UnpackArgs),
 }
 
 fn parse_weights(s: &str) -> Result<BlendWeights, String> {
@@ -135,6 +147,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             profile,
             allow_random_weights,
+            json,
         } => {
             let mut opts = IndexOptions::new(images, products, &out, cli.models);
             opts.profile = profile;
@@ -151,7 +164,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
             .with_context(|| format!("building catalog {}", out.display()))?;
             bar.finish_and_clear();
-            output::print_index_report(&out, &report)?;
+            if json {
+                out!("{}", serde_json::to_string(&report)?);
+            } else {
+                output::print_index_report(&out, &report)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Search {
@@ -208,5 +225,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench(args) => bench::run(cli.models, args),
         Command::Eval(args) => eval::run(cli.models, args),
+        Command::Check(args) => check::run(cli.models, args),
+        Command::Pack(args) => bundle::run_pack(args),
+        Command::Unpack(args) => bundle::run_unpack(cli.models, args),
     }
 }

@@ -95,9 +95,17 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
 }
 
 pub fn print_index_report(out: &Path, r: &IndexReport) -> anyhow::Result<()> {
-    out!("catalog {}: {} products", out.display(), r.products);
-    for (c, n) in &r.per_category {
-        out!("  {c:<14} {n}");
+    out!(
+        "catalog {}: {} products ({} embedded, {} reused, {} removed) in {:.1} s",
+        out.display(),
+        r.products,
+        r.embedded,
+        r.reused,
+        r.removed,
+        r.seconds
+    );
+    for c in &r.per_category {
+        out!("  {:<14} {}", c.name, c.products);
     }
     out!(
         "  cut-outs: {} from alpha, {} by {}, {} whole-image fallback",
@@ -106,8 +114,8 @@ pub fn print_index_report(out: &Path, r: &IndexReport) -> anyhow::Result<()> {
         r.index_segmenter.as_deref().unwrap_or("(no segmenter)"),
         r.whole_image_fallback
     );
-    for (id, why) in &r.skipped {
-        eprintln!("warning: skipped `{id}`: {why}");
+    for s in &r.skipped {
+        eprintln!("warning: skipped `{}`: {}", s.id, s.reason);
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `Engine`: a profile's models plus a checked catalog, shared by every search (the CLI and the
 //! app hold one each). `search` is the pipeline, stage by stage, each one timed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::catalog::{Catalog, compat};
 use crate::error::{EngineError, Result};
@@ -45,7 +46,8 @@ impl EngineConfig {
 }
 
 pub struct Engine {
-    models: ModelRegistry,
+    /// Shared with the engines [`Engine::reopen`] makes: switching catalogs loads no model again.
+    models: Arc<ModelRegistry>,
     profile_name: String,
     profile: ProfileSpec,
     catalog: Catalog,
@@ -62,11 +64,42 @@ impl Engine {
     /// built with these very models.
     pub fn open(config: EngineConfig) -> Result<Self> {
         let manifest = crate::models::Manifest::load(&config.models_dir)?;
-        let catalog = Catalog::open(&config.catalog_dir)?;
-        let profile_name = config
-            .profile
-            .clone()
-            .unwrap_or_else(|| catalog.file.profile.clone());
+        let models = Arc::new(ModelRegistry::new(
+            manifest,
+            config.runtime,
+            config.allow_random_weights,
+        ));
+        Self::assemble(
+            models,
+            &config.catalog_dir,
+            config.profile,
+            config.decode,
+            config.segment,
+        )
+    }
+
+    /// The same models and options over another catalog folder (the app's catalog switch). The
+    /// catalog is checked against the models exactly as [`Engine::open`] checks it; `self` is
+    /// untouched either way, so searches running on it finish on the catalog they started on.
+    pub fn reopen(&self, catalog_dir: &Path) -> Result<Self> {
+        Self::assemble(
+            self.models.clone(),
+            catalog_dir,
+            None,
+            self.decode.clone(),
+            self.segment.clone(),
+        )
+    }
+
+    fn assemble(
+        models: Arc<ModelRegistry>,
+        catalog_dir: &Path,
+        profile: Option<String>,
+        decode: DecodeOptions,
+        segment: SegmentOptions,
+    ) -> Result<Self> {
+        let catalog = Catalog::open(catalog_dir)?;
+        let profile_name = profile.unwrap_or_else(|| catalog.file.profile.clone());
         if profile_name != catalog.file.profile {
             return Err(EngineError::CatalogMismatch {
                 path: catalog.dir.clone(),
@@ -76,8 +109,7 @@ impl Engine {
                 ),
             });
         }
-        let profile = manifest.profile(&profile_name)?.clone();
-        let models = ModelRegistry::new(manifest, config.runtime, config.allow_random_weights);
+        let profile = models.manifest().profile(&profile_name)?.clone();
         for id in profile.query_models() {
             models.get(&id)?;
         }
@@ -108,8 +140,8 @@ impl Engine {
             profile_name,
             profile,
             catalog,
-            decode: config.decode,
-            segment: config.segment,
+            decode,
+            segment,
             router,
             spaces,
             sub_catalogs,

@@ -65,8 +65,14 @@ pub enum EngineError {
     CatalogMismatch { path: PathBuf, detail: String },
     #[error("products file {path}: {detail}")]
     Products { path: PathBuf, detail: String },
+    /// A catalog bundle (`lookalike pack` / `unpack`, the app's import) that is not whole or not safe.
+    #[error("catalog bundle {path}: {detail}")]
+    Bundle { path: PathBuf, detail: String },
     #[error("unknown category `{name}` (the catalog has: {known})")]
     UnknownCategory { name: String, known: String },
+    /// The user stopped a long job (an index build); nothing was replaced.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
     #[error("invalid search options: {0}")]
     InvalidOptions(String),
     /// A broken invariant inside the engine, never the user's input: a bug to report.
@@ -107,7 +113,9 @@ impl EngineError {
             EngineError::Catalog { .. } => ErrorCode::Catalog,
             EngineError::CatalogMismatch { .. } => ErrorCode::CatalogMismatch,
             EngineError::Products { .. } => ErrorCode::Products,
+            EngineError::Bundle { .. } => ErrorCode::Bundle,
             EngineError::UnknownCategory { .. } => ErrorCode::UnknownCategory,
+            EngineError::Cancelled(_) => ErrorCode::Cancelled,
             EngineError::InvalidOptions(_) => ErrorCode::InvalidOptions,
             EngineError::Internal(_) => ErrorCode::Internal,
             EngineError::Io { .. } => ErrorCode::Io,
@@ -138,7 +146,9 @@ pub enum ErrorCode {
     Catalog,
     CatalogMismatch,
     Products,
+    Bundle,
     UnknownCategory,
+    Cancelled,
     InvalidOptions,
     Internal,
     Io,
@@ -155,6 +165,8 @@ pub enum ErrorCode {
     NotFound,
     /// A preview image could not be encoded.
     Encode,
+    /// Another catalog job (build, import, health check) is running.
+    Busy,
     // ---- the UI itself ---------------------------------------------------------------------
     /// Browser mode with no mock and no Tauri.
     NoBackend,

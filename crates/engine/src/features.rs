@@ -19,6 +19,10 @@ use crate::stages::decode::{self, DecodeOptions, ImageInfo};
 use crate::stages::segment::{self, SegmentOptions, SegmentationInfo};
 use crate::stages::{Clock, Stage, color, embed};
 
+/// Bump when any stage makes different vectors from the same image and models (a decode, resize,
+/// mask or descriptor change): index builds reuse stored vectors only under the same version.
+pub const FEATURES_VERSION: u32 = 1;
+
 /// Turns image bytes into [`Features`] for one profile. Searches use the profile's segmenter,
 /// the index builder its best index-time segmenter; everything else is the same.
 pub struct Extractor<'m> {

@@ -15,6 +15,9 @@
 //!   `CATALOG_DIR` (catalog/demo) exists the real demo catalog and a trimmed copy, plus hostile
 //!   variants (paths, links, NaN, huge headers, mismatched rows and dims).
 //! - `OUT/matrix`: `.bin` matrices (the demo's and synthetic ones).
+//! - `OUT/bundle`: catalog bundles (`.lookalike` tars, written by hand: names, kinds and listings
+//!   `lookalike pack` never makes): the synthetic catalog (plain, long names, nested folders) and
+//!   the trimmed demo catalog, each valid, plus damaged and hostile edits of the synthetic one.
 //!
 //! Everything is deterministic (fixed pseudo-random seed).
 
@@ -1011,6 +1014,373 @@ fn catalog_seeds(out: &mut Out, demo: Option<&Path>) {
     out.put("garbage", b"\x01\x05\0\0\0{}\0\0\0\0");
 }
 
+// ---- bundles (catalog::bundle) -------------------------------------------------------------------
+
+/// One tar entry: a GNU header (name and link as given, unchecked: hostile seeds need that) and
+/// the data padded to a block. Names over 100 bytes get a GNU long-name entry first, as
+/// `lookalike pack` (the tar crate) writes them.
+fn tar_entry(out: &mut Vec<u8>, name: &[u8], kind: u8, data: &[u8], link: &[u8]) {
+    if name.len() > 100 {
+        let mut long = name.to_vec();
+        long.push(0);
+        tar_entry(out, b"././@LongLink", b'L', &long, b"");
+    }
+    let mut h = [0u8; 512];
+    let n = name.len().min(100);
+    h[..n].copy_from_slice(&name[..n]);
+    let field = |h: &mut [u8; 512], at: usize, len: usize, v: u64| {
+        let s = format!("{v:0w$o}\0", w = len - 1);
+        h[at..at + len].copy_from_slice(s.as_bytes());
+    };
+    field(&mut h, 100, 8, 0o644);
+    field(&mut h, 108, 8, 0);
+    field(&mut h, 116, 8, 0);
+    field(&mut h, 124, 12, data.len() as u64);
+    field(&mut h, 136, 12, 0);
+    h[156] = kind;
+    let l = link.len().min(100);
+    h[157..157 + l].copy_from_slice(&link[..l]);
+    h[257..265].copy_from_slice(b"ustar  \0");
+    h[148..156].fill(b' ');
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A catalog's files in bundle order (`catalog::bundle::catalog_files`): catalog.json, the three
+/// matrices, each product's thumbnail once.
+struct Packed {
+    json: Value,
+    entries: Vec<(String, Vec<u8>)>,
+}
+
+impl Packed {
+    fn new(cat: &Cat, thumb: impl Fn(&str) -> Vec<u8>) -> Packed {
+        let mut entries = vec![
+            (
+                "catalog.json".to_owned(),
+                serde_json::to_vec_pretty(&cat.json).unwrap(),
+            ),
+            ("embeddings.bin".to_owned(), cat.emb.clone()),
+            ("texture.bin".to_owned(), cat.tex.clone()),
+            ("color_signatures.bin".to_owned(), cat.col.clone()),
+        ];
+        for p in cat.json["products"].as_array().into_iter().flatten() {
+            let Some(t) = p["thumbnail"].as_str() else {
+                continue;
+            };
+            if !entries.iter().any(|(n, _)| n == t) {
+                entries.push((t.to_owned(), thumb(t)));
+            }
+        }
+        let json = json!({
+            "format": "lookalike-bundle", "version": 1,
+            "name": cat.json["name"], "profile": cat.json["profile"], "models": cat.json["models"],
+            "files": entries.iter().map(|(path, data)| json!({
+                "path": path, "size": data.len(), "sha256": sha256_hex(data)
+            })).collect::<Vec<_>>(),
+        });
+        Packed { json, entries }
+    }
+
+    /// The bundle, `bundle.json` as listed (a hostile edit may make it disagree with the entries).
+    fn tar(&self) -> Vec<u8> {
+        self.tar_with(|_, _| {})
+    }
+
+    /// The bundle with `edit` applied to `bundle.json` and the entries (path, kind, data, link)
+    /// after it.
+    fn tar_with(&self, edit: impl FnOnce(&mut Value, &mut Vec<RawEntry>)) -> Vec<u8> {
+        let mut json = self.json.clone();
+        let mut entries: Vec<RawEntry> = self
+            .entries
+            .iter()
+            .map(|(p, d)| (p.as_bytes().to_vec(), b'0', d.clone(), Vec::new()))
+            .collect();
+        edit(&mut json, &mut entries);
+        let mut out = Vec::new();
+        let listing = serde_json::to_vec_pretty(&json).unwrap();
+        tar_entry(&mut out, b"bundle.json", b'0', &listing, b"");
+        for (p, kind, data, link) in &entries {
+            tar_entry(&mut out, p, *kind, data, link);
+        }
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+}
+
+/// (path, tar type byte, data, link target)
+type RawEntry = (Vec<u8>, u8, Vec<u8>, Vec<u8>);
+/// A hostile edit of a valid bundle: `bundle.json` and the entries after it.
+type Edit = Box<dyn Fn(&mut Value, &mut Vec<RawEntry>)>;
+
+fn bundle_seeds(out: &mut Out, demo: Option<&Path>) {
+    let synth = synthetic_catalog();
+    let thumb = |_: &str| b"\xFF\xD8thumb\xFF\xD9".to_vec();
+    let base = Packed::new(&synth, thumb);
+    let valid = base.tar();
+    out.put("synthetic", &valid);
+    // long thumbnail paths: GNU long-name entries
+    let long_id = "a-product-id-".repeat(12);
+    let long = synth.with_json(|j| {
+        j["products"][0]["id"] = json!(long_id);
+        j["products"][0]["thumbnail"] = json!(format!("thumbs/{long_id}.jpg"));
+    });
+    out.put("long-name", &Packed::new(&long, thumb).tar());
+    // thumbnails in nested folders, and the folders as their own entries
+    let nested = synth.with_json(|j| {
+        for (i, p) in j["products"].as_array_mut().unwrap().iter_mut().enumerate() {
+            p["thumbnail"] = json!(format!("thumbs/{}/{i}.jpg", ["x", "y/z"][i % 2]));
+        }
+    });
+    let nested = Packed::new(&nested, thumb);
+    out.put("nested", &nested.tar());
+    out.put(
+        "nested-dir-entries",
+        &nested.tar_with(|_, e| {
+            e.insert(4, (b"thumbs/".to_vec(), b'5', Vec::new(), Vec::new()));
+            e.insert(5, (b"thumbs/y/".to_vec(), b'5', Vec::new(), Vec::new()));
+        }),
+    );
+    if let Some((_, trimmed)) = demo.and_then(demo_catalogs) {
+        let dir = demo.unwrap();
+        let real = Packed::new(&trimmed, |t| std::fs::read(dir.join(t)).unwrap_or_default());
+        out.put("demo-trimmed", &real.tar());
+    }
+    let mut padded = valid.clone();
+    padded.resize(padded.len().div_ceil(10240) * 10240, 0);
+    out.put("gnu-record-padding", &padded);
+
+    // damaged
+    let mut flipped = valid.clone();
+    let at = find(&flipped, b"thumb\xFF").unwrap();
+    flipped[at] ^= 1;
+    out.put("bit-flip-content", &flipped);
+    out.put("truncated-middle", &valid[..valid.len() / 2]);
+    out.put("truncated-no-end", &valid[..valid.len() - 1024]);
+    out.put("truncated-header", &valid[..700]);
+    let mut tail = valid.clone();
+    tail.extend_from_slice(b"hidden");
+    out.put("data-after-end", &tail);
+    out.put("empty-archive", &[0u8; 1024]);
+
+    // entries that disagree with the listing
+    let cases: Vec<(&str, Edit)> = vec![
+        ("entry-missing", Box::new(|_, e| drop(e.remove(1)))),
+        ("entry-last-missing", Box::new(|_, e| drop(e.pop()))),
+        ("entries-swapped", Box::new(|_, e| e.swap(1, 2))),
+        ("entry-twice", Box::new(|_, e| e.insert(2, e[1].clone()))),
+        (
+            "entry-unlisted",
+            Box::new(|_, e| e.push((b"thumbs/evil.jpg".to_vec(), b'0', b"x".to_vec(), vec![]))),
+        ),
+        (
+            "second-bundle-json",
+            Box::new(|_, e| e.push((b"bundle.json".to_vec(), b'0', b"{}".to_vec(), vec![]))),
+        ),
+        ("entry-longer", Box::new(|_, e| e[4].2.push(0))),
+        (
+            "entry-shorter",
+            Box::new(|_, e| {
+                e[4].2.pop();
+            }),
+        ),
+        (
+            "entry-escape",
+            Box::new(|_, e| e[4].0 = b"../escape.jpg".to_vec()),
+        ),
+        (
+            "entry-dotdot-inside",
+            Box::new(|_, e| e[4].0 = b"thumbs/../../x".to_vec()),
+        ),
+        (
+            "entry-absolute",
+            Box::new(|_, e| e[4].0 = b"/tmp/x".to_vec()),
+        ),
+        (
+            "entry-backslash",
+            Box::new(|_, e| e[4].0 = b"thumbs\\a.jpg".to_vec()),
+        ),
+        (
+            "entry-dot",
+            Box::new(|_, e| e[0].0 = b"./catalog.json".to_vec()),
+        ),
+        (
+            "entry-not-utf8",
+            Box::new(|_, e| e[4].0 = b"thumbs/\xff\xfe".to_vec()),
+        ),
+        (
+            "entry-symlink",
+            Box::new(|_, e| {
+                e[0] = (
+                    b"catalog.json".to_vec(),
+                    b'2',
+                    vec![],
+                    b"/etc/passwd".to_vec(),
+                )
+            }),
+        ),
+        (
+            "entry-hardlink",
+            Box::new(|_, e| {
+                e[0] = (
+                    b"catalog.json".to_vec(),
+                    b'1',
+                    vec![],
+                    b"bundle.json".to_vec(),
+                )
+            }),
+        ),
+        ("entry-chardev", Box::new(|_, e| e[0].1 = b'3')),
+        ("entry-blockdev", Box::new(|_, e| e[0].1 = b'4')),
+        ("entry-fifo", Box::new(|_, e| e[0].1 = b'6')),
+        ("entry-contiguous", Box::new(|_, e| e[0].1 = b'7')),
+        ("entry-old-regular", Box::new(|_, e| e[0].1 = 0)),
+        (
+            "entry-pax",
+            Box::new(|_, e| e.insert(0, (b"x".to_vec(), b'x', b"11 path=x\n".to_vec(), vec![]))),
+        ),
+        (
+            "entry-pax-global",
+            Box::new(|_, e| e.insert(0, (b"g".to_vec(), b'g', b"11 path=x\n".to_vec(), vec![]))),
+        ),
+        (
+            "entry-long-link",
+            Box::new(|_, e| {
+                e.insert(
+                    0,
+                    (b"././@LongLink".to_vec(), b'K', b"/etc\0".to_vec(), vec![]),
+                )
+            }),
+        ),
+        (
+            "entry-unlisted-dir",
+            Box::new(|_, e| e.insert(4, (b"evil/".to_vec(), b'5', vec![], vec![]))),
+        ),
+        // the listing edited
+        (
+            "list-escape",
+            Box::new(|j, _| j["files"][4]["path"] = json!("../a.jpg")),
+        ),
+        (
+            "list-absolute",
+            Box::new(|j, _| j["files"][4]["path"] = json!("/a.jpg")),
+        ),
+        (
+            "list-twice",
+            Box::new(|j, _| j["files"][5]["path"] = j["files"][4]["path"].clone()),
+        ),
+        (
+            "list-case-clash",
+            Box::new(|j, _| j["files"][5]["path"] = json!("THUMBS/a.jpg")),
+        ),
+        (
+            "list-file-and-folder",
+            Box::new(|j, _| j["files"][4]["path"] = json!("thumbs")),
+        ),
+        (
+            "list-itself",
+            Box::new(|j, _| j["files"][4]["path"] = json!("bundle.json")),
+        ),
+        (
+            "list-bad-sha",
+            Box::new(|j, _| j["files"][4]["sha256"] = json!("xyz")),
+        ),
+        (
+            "list-upper-sha",
+            Box::new(|j, _| {
+                let s = j["files"][4]["sha256"].as_str().unwrap().to_uppercase();
+                j["files"][4]["sha256"] = json!(s);
+            }),
+        ),
+        (
+            "list-huge-size",
+            Box::new(|j, _| j["files"][4]["size"] = json!(u64::MAX / 2)),
+        ),
+        (
+            "list-max-size",
+            Box::new(|j, _| j["files"][4]["size"] = json!(u64::MAX)),
+        ),
+        (
+            "list-size-1g",
+            Box::new(|j, _| j["files"][4]["size"] = json!(1u64 << 30)),
+        ),
+        ("list-empty", Box::new(|j, _| j["files"] = json!([]))),
+        ("list-version-2", Box::new(|j, _| j["version"] = json!(2))),
+        (
+            "list-format-zip",
+            Box::new(|j, _| j["format"] = json!("zip")),
+        ),
+        ("list-unknown-field", Box::new(|j, _| j["extra"] = json!(1))),
+        (
+            "list-other-name",
+            Box::new(|j, _| j["name"] = json!("other")),
+        ),
+        (
+            "list-other-profile",
+            Box::new(|j, _| j["profile"] = json!("full")),
+        ),
+        (
+            "list-other-models",
+            Box::new(|j, _| j["models"]["router"]["sha256"] = json!("1".repeat(64))),
+        ),
+        (
+            "list-unused-file",
+            Box::new(|j, e| {
+                let data = b"#!/bin/sh\n".to_vec();
+                j["files"].as_array_mut().unwrap().push(json!({
+                    "path": "run.sh", "size": data.len(), "sha256": sha256_hex(&data)
+                }));
+                e.push((b"run.sh".to_vec(), b'0', data, vec![]));
+            }),
+        ),
+    ];
+    for (name, edit) in &cases {
+        out.put(name, &base.tar_with(edit));
+    }
+
+    // not bundles
+    let mut notes = Vec::new();
+    tar_entry(&mut notes, b"notes.txt", b'0', b"hello", b"");
+    notes.extend_from_slice(&[0u8; 1024]);
+    out.put("other-tar", &notes);
+    for (name, json) in [
+        ("json-invalid", b"{not json".as_slice()),
+        ("json-empty-object", b"{}"),
+        (
+            "json-head-only",
+            br#"{"format": "lookalike-bundle", "version": 1}"#,
+        ),
+    ] {
+        let mut t = Vec::new();
+        tar_entry(&mut t, b"bundle.json", b'0', json, b"");
+        t.extend_from_slice(&[0u8; 1024]);
+        out.put(name, &t);
+    }
+    // a long-name entry claiming 1 TiB
+    let mut huge_long = Vec::new();
+    tar_entry(&mut huge_long, b"././@LongLink", b'L', &[b'a'; 600], b"");
+    huge_long[124..136].copy_from_slice(b"20000000000\0");
+    huge_long[148..156].fill(b' ');
+    let sum: u32 = huge_long[..512].iter().map(|&b| u32::from(b)).sum();
+    huge_long[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    out.put("long-name-1tib", &huge_long);
+    let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 16, b'J', b'F', b'I', b'F'];
+    jpeg.resize(3000, 0x55);
+    out.put("jpeg", &jpeg);
+    out.put("tiny", b"tiny");
+}
+
 fn matrix_seeds(out: &mut Out, demo: Option<&Path>) {
     if let Some(d) = demo {
         for n in ["color_signatures.bin", "texture.bin", "embeddings.bin"] {
@@ -1105,7 +1475,11 @@ fn main() {
     catalog_seeds(&mut catalog, demo);
     let mut mat = Out::new(root, "matrix");
     matrix_seeds(&mut mat, demo);
-    for o in [&decode, &bombs, &pipeline, &search, &catalog, &mat] {
+    let mut bundles = Out::new(root, "bundle");
+    bundle_seeds(&mut bundles, demo);
+    for o in [
+        &decode, &bombs, &pipeline, &search, &catalog, &mat, &bundles,
+    ] {
         println!("seedgen: {} seeds in {}", o.count, o.dir.display());
     }
 }

@@ -6,10 +6,10 @@
  * and the UI itself. The UI's TypeScript union is generated from this list, so a code the UI
  * matches on cannot drift from the one Rust sends.
  */
-export type ErrorCode = "empty_input" | "unsupported_format" | "corrupt_image" | "image_too_large" | "image_too_small" | "manifest" | "unknown_profile" | "model_missing" | "model_checksum" | "model_mismatch" | "random_weights" | "runtime" | "inference" | "catalog" | "catalog_mismatch" | "products" | "unknown_category" | "invalid_options" | "internal" | "io" | "engine_not_ready" | "install" | "bad_request" | "payload_too_large" | "invalid_barcode" | "not_found" | "encode" | "no_backend" | "unsupported" | "camera_permission" | "barcode_not_found" | "no_barcode" | "unknown";
+export type ErrorCode = "empty_input" | "unsupported_format" | "corrupt_image" | "image_too_large" | "image_too_small" | "manifest" | "unknown_profile" | "model_missing" | "model_checksum" | "model_mismatch" | "random_weights" | "runtime" | "inference" | "catalog" | "catalog_mismatch" | "products" | "bundle" | "unknown_category" | "cancelled" | "invalid_options" | "internal" | "io" | "engine_not_ready" | "install" | "bad_request" | "payload_too_large" | "invalid_barcode" | "not_found" | "encode" | "busy" | "no_backend" | "unsupported" | "camera_permission" | "barcode_not_found" | "no_barcode" | "unknown";
 
 /** Every `ErrorCode`, as a value. */
-export const ERROR_CODES: readonly ErrorCode[] = ["empty_input", "unsupported_format", "corrupt_image", "image_too_large", "image_too_small", "manifest", "unknown_profile", "model_missing", "model_checksum", "model_mismatch", "random_weights", "runtime", "inference", "catalog", "catalog_mismatch", "products", "unknown_category", "invalid_options", "internal", "io", "engine_not_ready", "install", "bad_request", "payload_too_large", "invalid_barcode", "not_found", "encode", "no_backend", "unsupported", "camera_permission", "barcode_not_found", "no_barcode", "unknown"];
+export const ERROR_CODES: readonly ErrorCode[] = ["empty_input", "unsupported_format", "corrupt_image", "image_too_large", "image_too_small", "manifest", "unknown_profile", "model_missing", "model_checksum", "model_mismatch", "random_weights", "runtime", "inference", "catalog", "catalog_mismatch", "products", "bundle", "unknown_category", "cancelled", "invalid_options", "internal", "io", "engine_not_ready", "install", "bad_request", "payload_too_large", "invalid_barcode", "not_found", "encode", "busy", "no_backend", "unsupported", "camera_permission", "barcode_not_found", "no_barcode", "unknown"];
 
 export type ApiError = { code: ErrorCode, 
 /**
@@ -177,3 +177,195 @@ thumbnail: string,
 segmentation: string, };
 
 export type DecodedBarcode = { text: string, format: string, };
+
+/**
+ * What the Catalogs panel shows.
+ */
+export type CatalogsView = { 
+/**
+ * `None` while the engine loads or after it failed.
+ */
+current: CatalogInfo | null, 
+/**
+ * Catalogs imported or built into the app's own storage, by name.
+ */
+saved: Array<SavedCatalog>, 
+/**
+ * This build can make catalogs (the desktop app; phones import them).
+ */
+can_build: boolean, 
+/**
+ * A long job is running.
+ */
+busy: boolean, };
+
+export type SavedCatalog = { name: string, in_use: boolean, 
+/**
+ * Built here from a folder and products file that "Update" can read again.
+ */
+updatable: boolean, };
+
+export type JobKind = "build" | "import" | "health";
+
+/**
+ * One step of a long job.
+ */
+export type JobProgress = { job: JobKind, done: number, total: number, 
+/**
+ * What was just done (a product id), for the progress line.
+ */
+item: string, };
+
+/** The event that carries a long catalog job's `JobProgress`. */
+export const CATALOG_JOB_EVENT = "catalog-job";
+
+/**
+ * A finished build: the catalog now in use and what the build did.
+ */
+export type BuildOutcome = { catalog: CatalogInfo, report: IndexReport, };
+
+/**
+ * What a build did (`lookalike index --json` prints it; so does the app's Catalogs panel).
+ */
+export type IndexReport = { 
+/**
+ * Products in the new catalog.
+ */
+products: number, 
+/**
+ * Products whose image went through the models.
+ */
+embedded: number, 
+/**
+ * Products whose stored vectors were kept (same image bytes, models and preprocessing).
+ */
+reused: number, 
+/**
+ * Products of the previous catalog that the products file no longer lists.
+ */
+removed: number, 
+/**
+ * Products left out, with the reason (unreadable image, ...).
+ */
+skipped: Array<Skipped>, seconds: number, per_category: Array<CategoryCount>, index_segmenter: string | null, cut_by_alpha: number, cut_by_model: number, whole_image_fallback: number, };
+
+export type Skipped = { id: string, reason: string, };
+
+export type CategoryCount = { name: string, products: number, };
+
+export type HealthReport = { 
+/**
+ * The catalog's name.
+ */
+catalog: string, products: number, 
+/**
+ * The folder the self-queries' images came from; null: the catalog's own thumbnails.
+ */
+images: string | null, self_retrieval: SelfRetrieval, duplicates: Duplicates, router: RouterConfusion, fallbacks: Fallbacks, 
+/**
+ * Products that could not be checked (image missing or unreadable), with why.
+ */
+problems: Array<Problem>, };
+
+/**
+ * A product named in the report.
+ */
+export type ProductRef = { id: string, name: string, category: string, };
+
+export type SelfRetrieval = { 
+/**
+ * Products whose self-query ran: the denominator of the recalls.
+ */
+queried: number, 
+/**
+ * Results per search (the default search options').
+ */
+top_k: number, recall_at_1: number, recall_at_10: number, 
+/**
+ * Every queried product, in catalog order.
+ */
+ranks: Array<SelfRank>, 
+/**
+ * The products that did not come first (from `ranks`).
+ */
+not_first: Array<SelfRank>, 
+/**
+ * The products not in the top 10 (from `ranks`).
+ */
+not_in_top_10: Array<SelfRank>, };
+
+export type SelfRank = { product: ProductRef, 
+/**
+ * The product's own rank in its perturbed image's results; null: not in the top-k.
+ */
+rank: number | null, 
+/**
+ * What came first instead; null when the product itself did (or nothing was found).
+ */
+first: ProductRef | null, };
+
+export type Duplicates = { 
+/**
+ * Cosine at or above which a pair is listed.
+ */
+threshold: number, 
+/**
+ * Colour similarity at or above which a pair's colours agree.
+ */
+color_threshold: number, 
+/**
+ * Highest cosine first.
+ */
+pairs: Array<DuplicatePair>, };
+
+export type DuplicatePair = { a: ProductRef, b: ProductRef, 
+/**
+ * The expert whose embedding space both products live in.
+ */
+expert: string, cosine: number, 
+/**
+ * Colour-signature similarity, 0..1.
+ */
+color: number, color_agrees: boolean, };
+
+export type RouterConfusion = { 
+/**
+ * The catalog's categories in catalog order: the rows and the columns of `counts`.
+ */
+categories: Array<string>, 
+/**
+ * `counts[true][chosen]`: the product's category x the router's best-scored category.
+ */
+counts: Array<Array<number>>, total: number, 
+/**
+ * Share of self-queries whose best-scored category was their own.
+ */
+accuracy: number, 
+/**
+ * Share whose own category was among those searched (top-2 and unsure routes search more).
+ */
+searched_own: number, 
+/**
+ * Routes that searched two categories, and every category.
+ */
+top2: number, unsure: number, 
+/**
+ * The largest off-diagonal cells, largest first.
+ */
+most_confused: Array<Confusion>, };
+
+export type Confusion = { truth: string, chosen: string, count: number, };
+
+export type Fallbacks = { 
+/**
+ * Products whose catalog cut-out fell back to the whole image at index time.
+ */
+catalog: Array<ProductRef>, 
+/**
+ * Self-queries whose cut-out fell back, with the segmenter's reason.
+ */
+queries: Array<QueryFallback>, };
+
+export type QueryFallback = { product: ProductRef, reason: string | null, };
+
+export type Problem = { product: ProductRef, detail: string, };

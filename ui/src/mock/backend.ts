@@ -16,17 +16,36 @@
 //   unsupported_format, with the engine's own messages.
 // - Barcodes: the demo catalog has no GTINs, so the mock gives one product a made-up in-store
 //   EAN-13 (prefix 200, GS1's restricted range) and "decodes" that number from any image.
+// - Catalogs panel (ui/mock/record-catalogs.mjs recorded what it answers with): no dialogs are
+//   shown. "Build" acts as if the demo images and the recorded shop's products file had been
+//   picked: progress events over that file's products at BUILD_STEP_MS each, then the recorded
+//   IndexReport (index-report.json) of the real build, the shop ("Sports corner", 12 products)
+//   saved in memory and in use; a second build or "Update" answers the recorded unchanged
+//   rebuild. Cancel stops it before the next product, rejecting with `cancelled` in the engine's
+//   wording. "Import" refuses the first bundle with the real message for a tampered bundle, then
+//   imports the shop's bundle. "Open folder" opens the demo catalog (as if catalog/demo had been
+//   picked). Health answers the catalog's recorded `lookalike check` (health.json for the demo),
+//   with progress events. "Open in shop" is window.open(url): the shop's links are made up
+//   (https://shop.example/...), the demo's products have none.
+// - Searches in another catalog than the demo answer from the same recordings, kept to that
+//   catalog's products and categories (scores as recorded against the demo catalog).
 
-import type { Backend } from '../api';
+import { shopUrl, type Backend } from '../api';
 import { rerank, rescore } from '../rerank';
 import type {
   ApiError,
   BlendWeights,
+  BuildOutcome,
   CatalogInfo,
+  CatalogsView,
   DecodedBarcode,
   EngineStatus,
   ErrorCode,
+  HealthReport,
   Hit,
+  IndexReport,
+  JobKind,
+  JobProgress,
   Product,
   SearchOptionsDto,
   SearchResponse,
@@ -49,11 +68,35 @@ export interface RecordedSearch {
   reranks: { weights: BlendWeights; command: string; results: Hit[] }[];
 }
 
+/** ui/mock/recorded/built-catalog.json: the shop built for index-report.json (record-catalogs.mjs). */
+export interface RecordedBuild {
+  recorded: Record<string, unknown>;
+  /** The shop's folder name in the app's storage (the saved catalog's name). */
+  folder: string;
+  /** The products file's ids, in order: what a build's progress events name. */
+  progress: string[];
+  /** The report of building it again from unchanged files (`update_catalog`). */
+  update: IndexReport;
+  catalog: CatalogInfo;
+  products: Product[];
+  health: HealthReport;
+  /** A tampered bundle of the shop and the engine's refusal. */
+  bundle: { file: string; refused: ApiError };
+}
+
 export const MOCK_BARCODE = '2000000000015';
 const LOAD_MS = 1500;
 const SEARCH_MS = 700;
+export const BUILD_STEP_MS = 150;
+const HEALTH_MS = 1200;
 
 const catalogLoader = () => import('../../mock/recorded/catalog.json').then((m) => m.default as unknown as RecordedCatalog);
+const catalogsLoader = () =>
+  Promise.all([
+    import('../../mock/recorded/built-catalog.json').then((m) => m.default as unknown as RecordedBuild),
+    import('../../mock/recorded/index-report.json').then((m) => m.default as unknown as IndexReport),
+    import('../../mock/recorded/health.json').then((m) => m.default as unknown as HealthReport),
+  ]).then(([build, report, health]) => ({ build, report, health }));
 const searchLoaders = import.meta.glob<RecordedSearch>('../../mock/recorded/searches/*.json', {
   import: 'default',
 });
@@ -100,12 +143,40 @@ function unsupportedReason(bytes: Uint8Array): string {
   return printable ? 'text, not an image' : 'not a known image format';
 }
 
+/** A catalog the mock can have in use: the demo, or the recorded shop. */
+interface MockCatalog {
+  info: CatalogInfo;
+  products: Product[];
+  health: HealthReport;
+}
+
+/** Only the products and categories of `cat` (the recordings are against the demo catalog). */
+function restrict(r: SearchResponse, cat: MockCatalog, demo: MockCatalog): SearchResponse {
+  if (cat === demo) return r;
+  const ids = new Set(cat.products.map((p) => p.id));
+  const names = cat.info.categories.map((c) => c.name);
+  const categories = r.categories.filter((c) => names.includes(c.name));
+  const kept = r.route.searched.filter((c) => names.includes(c));
+  const route = kept.length ? { ...r.route, searched: kept } : { reason: 'unsure' as const, searched: names, confidence: r.route.confidence };
+  const marked = r.candidates.filter((h) => ids.has(h.id)).map((h) => ({ ...h, routed: route.searched.includes(h.category) }));
+  return { ...r, categories, route, candidates: [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)] };
+}
+
 export function createMockBackend(): Backend {
   const started = performance.now();
   const listeners = new Set<(s: EngineStatus) => void>();
+  const jobListeners = new Set<(p: JobProgress) => void>();
   let catalog: RecordedCatalog | null = null;
   let searches: RecordedSearch[] | null = null;
   let turn = 0;
+
+  // the Catalogs panel's state, in memory
+  let demo: MockCatalog | null = null;
+  let current: MockCatalog | null = null;
+  const saved = new Map<string, { catalog: MockCatalog; updatable: boolean }>();
+  let builds = 0;
+  let imports = 0;
+  let job: { kind: JobKind; cancel: boolean } | null = null;
 
   const data = async () => {
     catalog ??= await catalogLoader();
@@ -113,13 +184,66 @@ export function createMockBackend(): Backend {
     return { catalog, searches };
   };
 
-  const products = async () => {
-    const { catalog } = await data();
-    const byId = new Map(catalog.products.map((p) => [p.id, p]));
-    return byId;
+  const inUse = async (): Promise<{ demo: MockCatalog; current: MockCatalog }> => {
+    if (!demo) {
+      const { catalog } = await data();
+      const { health } = await catalogsLoader();
+      demo = { info: catalog.catalog, products: catalog.products, health };
+    }
+    current ??= demo;
+    return { demo, current };
   };
 
-  const readyStatus = async (): Promise<EngineStatus> => ({ state: 'ready', catalog: (await data()).catalog.catalog });
+  const products = async () => {
+    const { current } = await inUse();
+    return new Map(current.products.map((p) => [p.id, p]));
+  };
+
+  const readyStatus = async (): Promise<EngineStatus> => ({ state: 'ready', catalog: (await inUse()).current.info });
+
+  const emit = (p: JobProgress) => {
+    for (const cb of jobListeners) cb(p);
+  };
+
+  /** Claims the one job slot, as the app does. */
+  const startJob = (kind: JobKind) => {
+    if (job) fail('busy', 'another catalog job is running: wait for it or cancel it');
+    const j = { kind, cancel: false };
+    job = j;
+    return { j, done: () => job === j && (job = null) };
+  };
+
+  const shop = async (): Promise<MockCatalog> => {
+    const { build } = await catalogsLoader();
+    return saved.get(build.folder)?.catalog ?? { info: build.catalog, products: build.products, health: build.health };
+  };
+
+  /** Replays a build over the recorded products file; the engine checks cancel before each product. */
+  const runBuild = async (report: IndexReport): Promise<BuildOutcome> => {
+    ensureReady();
+    const { build } = await catalogsLoader();
+    const { j, done } = startJob('build');
+    try {
+      const items = build.progress;
+      for (let i = 0; i < items.length; i++) {
+        if (j.cancel) {
+          fail(
+            'cancelled',
+            `cancelled: the build of catalogs/${build.folder} stopped after ${i} of ${items.length} products; the catalog there is unchanged`,
+          );
+        }
+        await sleep(BUILD_STEP_MS);
+        emit({ job: 'build', done: i + 1, total: items.length, item: items[i]! });
+      }
+      const built = await shop();
+      saved.set(build.folder, { catalog: built, updatable: true });
+      builds++;
+      current = built;
+      return { catalog: built.info, report };
+    } finally {
+      done();
+    }
+  };
 
   // push 'ready' once loading is over
   setTimeout(async () => {
@@ -153,14 +277,15 @@ export function createMockBackend(): Backend {
       await sleep(SEARCH_MS);
       if (bytes.length === 0) fail('empty_input', 'empty input: the file has no bytes');
       if (!sniff(bytes)) fail('unsupported_format', `unsupported image format: ${unsupportedReason(bytes)}`);
-      const { catalog: cat, searches } = await data();
+      const { searches } = await data();
+      const { demo, current } = await inUse();
       if (searches.length === 0) fail('internal', 'No recorded searches: run `npm run record-mock`.');
       const rec = searches.find((s) => s.query.bytes === bytes.length) ?? searches[turn++ % searches.length]!;
-      const base = rec.response;
-      const weights = options.weights ?? cat.catalog.blend;
+      const base = restrict(rec.response, current, demo);
+      const weights = options.weights ?? current.info.blend;
       const k = options.top_k ?? 10;
       if (!Number.isInteger(k) || k < 1 || k > 50) fail('invalid_options', `top_k (${k}) must be 1..=50`);
-      const names = cat.catalog.categories.map((c) => c.name);
+      const names = current.info.categories.map((c) => c.name);
       let candidates = base.candidates;
       let route = base.route;
       if (options.category !== undefined) {
@@ -215,6 +340,106 @@ export function createMockBackend(): Backend {
       if (bytes.length === 0) fail('empty_input', 'empty input: the file has no bytes');
       if (!sniff(bytes)) fail('unsupported_format', `unsupported image format: ${unsupportedReason(bytes)}`);
       return { text: MOCK_BARCODE, format: 'EAN_13' };
+    },
+
+    // ---- the Catalogs panel ------------------------------------------------------------------
+
+    async catalogs(): Promise<CatalogsView> {
+      const ready = performance.now() - started >= LOAD_MS;
+      const { current } = await inUse();
+      return {
+        current: ready ? current.info : null,
+        saved: [...saved.entries()]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, s]) => ({ name, in_use: s.catalog === current, updatable: s.updatable })),
+        can_build: true,
+        busy: job !== null,
+      };
+    },
+
+    async openCatalog(): Promise<CatalogInfo | null> {
+      ensureReady();
+      await sleep(300); // no folder dialog here: as if catalog/demo had been picked
+      const { demo } = await inUse();
+      current = demo;
+      return demo.info;
+    },
+
+    async switchCatalog(name: string): Promise<CatalogInfo> {
+      ensureReady();
+      await sleep(250);
+      const s = saved.get(name);
+      if (!s) fail('not_found', `no saved catalog \`${name}\``);
+      current = s.catalog;
+      return s.catalog.info;
+    },
+
+    async importBundle(): Promise<CatalogInfo | null> {
+      ensureReady();
+      const { build } = await catalogsLoader();
+      const { done } = startJob('import');
+      try {
+        emit({ job: 'import', done: 0, total: 1, item: 'verifying' });
+        await sleep(600);
+        // the first bundle "picked" is the recorded tampered one; then the shop's own
+        if (imports++ % 2 === 0) throw { ...build.bundle.refused } satisfies ApiError;
+        const s = await shop();
+        saved.set(build.folder, { catalog: s, updatable: saved.get(build.folder)?.updatable ?? false });
+        current = s;
+        emit({ job: 'import', done: 1, total: 1, item: s.info.name });
+        return s.info;
+      } finally {
+        done();
+      }
+    },
+
+    async buildCatalog(): Promise<BuildOutcome | null> {
+      const { report, build } = await catalogsLoader();
+      return runBuild(builds === 0 ? report : build.update);
+    },
+
+    async updateCatalog(name: string): Promise<BuildOutcome> {
+      const { build } = await catalogsLoader();
+      if (!saved.get(name)?.updatable) {
+        fail('not_found', `catalog \`${name}\` was not built in this app: build it again from its files`);
+      }
+      return runBuild(build.update);
+    },
+
+    async cancelJob(): Promise<boolean> {
+      if (!job) return false;
+      job.cancel = true;
+      return true;
+    },
+
+    async catalogHealth(): Promise<HealthReport> {
+      ensureReady();
+      const { current } = await inUse();
+      const { done } = startJob('health');
+      try {
+        const total = current.products.length;
+        for (let i = 1; i <= total; i++) {
+          await sleep(HEALTH_MS / total);
+          emit({ job: 'health', done: i, total, item: '' });
+        }
+        return current.health;
+      } finally {
+        done();
+      }
+    },
+
+    async openInShop(id: string): Promise<void> {
+      ensureReady();
+      const p = (await products()).get(id);
+      if (!p) fail('not_found', `no product with id \`${id}\``);
+      const url = shopUrl(p);
+      if (!url) fail('bad_request', `product \`${id}\` has no http(s) shop link`);
+      window.open(url, '_blank', 'noopener');
+    },
+
+    async onCatalogJob(cb) {
+      jobListeners.add(cb);
+      return () => jobListeners.delete(cb);
     },
   };
 }

@@ -4,7 +4,7 @@
 
 import { thumbnailUrl } from '../api';
 import { h, mount } from '../dom';
-import { barWidth, categoryLabel, formatMs, formatPercent, formatScore } from '../format';
+import { barWidth, categoryLabel, count, formatMs, formatPercent, formatScore } from '../format';
 import type { BlendWeights, CatalogInfo, Hit, RouteReason, SearchResponse } from '../generated/contract';
 
 export interface DesignerHandlers {
@@ -277,7 +277,7 @@ export class DesignerView {
     return card(
       'Catalog and models',
       'designer-models',
-      h('p', { class: 'muted' }, `${c.name}: ${c.size} products, ${c.categories.length} categories, profile ${c.profile}.`),
+      h('p', { class: 'muted' }, `${c.name}: ${count(c.size, 'product')}, ${count(c.categories.length, 'category', 'categories')}, profile ${c.profile}.`),
       h(
         'dl',
         { class: 'facts compact' },

@@ -1,8 +1,9 @@
 // Product details in a modal <dialog>: Escape and the close button close it, focus returns to
 // the card (or button) that opened it. A search hit shows its score breakdown at once; brand,
-// description and GTIN arrive with api.product().
+// description, GTIN and the shop link arrive with api.product(). "Open in shop" shows only for a
+// product with an http(s) link; the backend opens it in the browser.
 
-import { thumbnailUrl } from '../api';
+import { openInShop, shopUrl, thumbnailUrl, toApiError } from '../api';
 import { h, icon, ICONS, mount } from '../dom';
 import { barWidth, categoryLabel, formatPrice, formatScore } from '../format';
 import type { ApiError, Hit, Product } from '../generated/contract';
@@ -19,6 +20,7 @@ export interface DetailsRequest {
 export class DetailsDialog {
   private trigger: HTMLElement | null = null;
   private token = 0;
+  private shopError = h('p', { class: 'inline-error', role: 'alert', id: 'details-shop-error', hidden: true });
 
   constructor(private dialog: HTMLDialogElement) {
     dialog.addEventListener('close', () => {
@@ -53,6 +55,40 @@ export class DetailsDialog {
         (e: ApiError) => token === this.token && this.fill(req, null, e),
       );
     }
+  }
+
+  private shopButton(p: Product): HTMLElement[] {
+    this.shopError.hidden = true;
+    const token = this.token;
+    const url = shopUrl(p) ?? '';
+    let host = '';
+    try {
+      host = new URL(url).host;
+    } catch {
+      // not a URL the browser parses: the button still asks the app, which checks it again
+    }
+    const open = () => {
+      this.shopError.hidden = true;
+      openInShop(p.id).catch((e: unknown) => {
+        if (token !== this.token) return;
+        this.shopError.textContent = `Could not open the shop page: ${toApiError(e).message}`;
+        this.shopError.hidden = false;
+      });
+    };
+    return [
+      h(
+        'div',
+        { class: 'details-shop' },
+        h(
+          'button',
+          { type: 'button', class: 'button small', id: 'details-open-shop', title: url, onclick: open },
+          'Open in shop',
+          icon([...ICONS.external]),
+        ),
+        host ? h('span', { class: 'muted shop-host', id: 'details-shop-host' }, host) : null,
+      ),
+      this.shopError,
+    ];
   }
 
   private fill(req: DetailsRequest, p: Product | null, pending: 'loading' | ApiError | null): void {
@@ -121,6 +157,7 @@ export class DetailsDialog {
               ? h('p', { class: 'found-by', id: 'found-by-barcode' }, `Found by barcode ${req.barcode}`)
               : null,
             h('p', { class: 'details-price', id: 'details-price' }, price),
+            p && shopUrl(p) ? this.shopButton(p) : null,
             h(
               'dl',
               { class: 'facts' },

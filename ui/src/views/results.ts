@@ -3,7 +3,7 @@
 
 import { thumbnailUrl } from '../api';
 import { h, mount } from '../dom';
-import { barWidth, categoryLabel, formatPrice, formatScore } from '../format';
+import { barWidth, categoryLabel, count, formatPrice, formatScore } from '../format';
 import type { CatalogInfo, Hit } from '../generated/contract';
 
 /** Below this best score the grid says "No close match" (the results are still listed). */
@@ -36,7 +36,7 @@ export class ResultsView {
   empty(catalog: CatalogInfo | null): void {
     this.reset();
     const what = catalog
-      ? `${catalog.size} products in ${catalog.categories.length} categories (${catalog.name})`
+      ? `${count(catalog.size, 'product')} in ${count(catalog.categories.length, 'category', 'categories')} (${catalog.name})`
       : 'the shop’s catalog';
     mount(
       this.root,

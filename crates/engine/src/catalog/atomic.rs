@@ -15,15 +15,8 @@ pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> 
         path: out.to_path_buf(),
         detail,
     };
-    let name = out
-        .file_name()
-        .ok_or_else(|| err("output folder needs a name".into()))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let (parent, tmp, old) = side_paths(out)?;
+    recover(out, &old)?;
     if out.exists() {
         let is_catalog = out.join(CATALOG_JSON).is_file();
         let is_empty = std::fs::read_dir(out)
@@ -37,8 +30,6 @@ pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> 
     }
     std::fs::create_dir_all(&parent)
         .map_err(|e| EngineError::io(format!("creating {}", parent.display()), e))?;
-    let tmp = parent.join(format!(".{name}.building"));
-    let old = parent.join(format!(".{name}.old"));
     for leftover in [&tmp, &old] {
         if leftover.exists() {
             std::fs::remove_dir_all(leftover).map_err(|e| {
@@ -52,20 +43,106 @@ pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> 
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
+    swap_in(&tmp, out, &old)
+}
+
+/// The folder `out` lives in, and the temp (`.NAME.building`) and aside (`.NAME.old`) folders
+/// beside it.
+fn side_paths(out: &Path) -> Result<(PathBuf, PathBuf, PathBuf)> {
+    let name = out
+        .file_name()
+        .ok_or_else(|| EngineError::Catalog {
+            path: out.to_path_buf(),
+            detail: "output folder needs a name".into(),
+        })?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = parent.join(format!(".{name}.building"));
+    let old = parent.join(format!(".{name}.old"));
+    Ok((parent, tmp, old))
+}
+
+/// Puts back a catalog that an interrupted swap left aside (see [`recover`]); a no-op otherwise.
+/// Builders call it before reading the previous catalog.
+pub fn restore_interrupted(out: &Path) -> Result<()> {
+    let (_, _, old) = side_paths(out)?;
+    recover(out, &old)
+}
+
+/// Puts `tmp` at `out`. Where the kernel can, the two folders trade places in one step, so no
+/// moment exists without a catalog at `out`; elsewhere the old one is first moved to `old`
+/// (put back by [`recover`] if the process dies in between).
+fn swap_in(tmp: &Path, out: &Path, old: &Path) -> Result<()> {
+    let moving = |what: &str, e| EngineError::io(format!("{what} {}", out.display()), e);
     if out.exists() {
-        std::fs::rename(out, &old).map_err(|e| {
-            EngineError::io(format!("moving the old catalog {} aside", out.display()), e)
-        })?;
+        if exchange(tmp, out).map_err(|e| moving("swapping the new catalog into", e))? {
+            // `tmp` now holds the old catalog
+            return std::fs::remove_dir_all(tmp).map_err(|e| {
+                EngineError::io(format!("removing the old catalog {}", tmp.display()), e)
+            });
+        }
+        std::fs::rename(out, old).map_err(|e| moving("moving aside the old catalog", e))?;
     }
-    std::fs::rename(&tmp, out).map_err(|e| {
-        EngineError::io(format!("moving the new catalog into {}", out.display()), e)
-    })?;
+    std::fs::rename(tmp, out).map_err(|e| moving("moving the new catalog into", e))?;
     if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| {
+        std::fs::remove_dir_all(old).map_err(|e| {
             EngineError::io(format!("removing the old catalog {}", old.display()), e)
         })?;
     }
     Ok(())
+}
+
+/// A process killed between the two renames of the fallback swap left the old catalog at `old`
+/// and nothing at `out`: put it back before anything else.
+fn recover(out: &Path, old: &Path) -> Result<()> {
+    if !out.exists() && old.join(CATALOG_JSON).is_file() {
+        std::fs::rename(old, out).map_err(|e| {
+            EngineError::io(
+                format!("restoring the previous catalog {}", old.display()),
+                e,
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// `renameat2(RENAME_EXCHANGE)`: `Ok(false)` where the kernel or file system does not offer it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let (a, b) = (
+        CString::new(a.as_os_str().as_bytes())?,
+        CString::new(b.as_os_str().as_bytes())?,
+    );
+    // SAFETY: both pointers are NUL-terminated strings that outlive the call, which reads only them.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::ENOSYS | libc::EINVAL | libc::EPERM) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -105,6 +182,41 @@ mod tests {
             std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
             "v2"
         );
+    }
+
+    #[test]
+    fn a_catalog_left_aside_by_a_killed_swap_is_put_back() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("cat");
+        // the state between the fallback's two renames: nothing at `out`, the old one aside
+        let aside = root.path().join(".cat.old");
+        std::fs::create_dir(&aside).unwrap();
+        std::fs::write(aside.join(CATALOG_JSON), "v1").unwrap();
+        restore_interrupted(&out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
+            "v1"
+        );
+        assert!(!aside.exists());
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn exchange_trades_two_folders() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        for (d, text) in [(&a, "A"), (&b, "B")] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("f"), text).unwrap();
+        }
+        // ext4, btrfs, xfs and tmpfs all support it (f2fs on phones too)
+        assert!(
+            exchange(&a, &b).unwrap(),
+            "RENAME_EXCHANGE unsupported here"
+        );
+        assert_eq!(std::fs::read_to_string(a.join("f")).unwrap(), "B");
+        assert_eq!(std::fs::read_to_string(b.join("f")).unwrap(), "A");
+        assert!(exchange(&a, &root.path().join("missing")).is_err());
     }
 
     #[test]

@@ -1,13 +1,19 @@
 //! `lookalike index`: builds a catalog folder from a products file and a folder of images, with the
 //! same stages a search uses (decode, segment, embed, texture, colour), so query and catalog
-//! vectors are made the same way. Writes atomically: a temp folder renamed into place.
+//! vectors are made the same way. A rebuild reuses the vectors of every product whose image and
+//! models did not change (`build_cache.rs`). Writes atomically: a temp folder swapped into place.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use image::RgbaImage;
+use serde::Serialize;
 
-use super::atomic::write_atomically;
+use super::atomic::{restore_interrupted, write_atomically};
+use super::build_cache::{self, CacheItem, Previous, Stored};
 use super::format::Matrix;
 pub use super::products::read_products;
 use super::reader::Catalog;
@@ -33,6 +39,9 @@ pub struct IndexOptions {
     pub allow_random_weights: bool,
     /// Longest side of the stored thumbnails.
     pub thumb_size: u32,
+    /// Set from another thread to stop the build between two products (the app's Cancel); the
+    /// catalog at `out_dir` is then left as it was.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl IndexOptions {
@@ -51,54 +60,86 @@ impl IndexOptions {
             runtime: RuntimeOptions::default(),
             allow_random_weights: false,
             thumb_size: 256,
+            cancel: None,
         }
     }
 }
 
-#[derive(Debug, Clone, Default)]
+/// What a build did (`lookalike index --json` prints it; so does the app's Catalogs panel).
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct IndexReport {
+    /// Products in the new catalog.
     pub products: usize,
+    /// Products whose image went through the models.
+    pub embedded: usize,
+    /// Products whose stored vectors were kept (same image bytes, models and preprocessing).
+    pub reused: usize,
+    /// Products of the previous catalog that the products file no longer lists.
+    pub removed: usize,
     /// Products left out, with the reason (unreadable image, ...).
-    pub skipped: Vec<(String, String)>,
-    pub per_category: Vec<(String, usize)>,
+    pub skipped: Vec<Skipped>,
+    pub seconds: f64,
+    pub per_category: Vec<CategoryCount>,
     pub index_segmenter: Option<String>,
     pub cut_by_alpha: usize,
     pub cut_by_model: usize,
     pub whole_image_fallback: usize,
 }
 
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+pub struct Skipped {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+pub struct CategoryCount {
+    pub name: String,
+    pub products: usize,
+}
+
 /// Index-time class votes: each catalog image's top classes extend its category's class table.
 const LEARNED_TOP: usize = 3;
 const LEARNED_MIN_PROB: f32 = 0.05;
 
-/// One product's features, as the feature extractor made them.
+/// One product: its catalog entry and its features (fresh from the extractor or reused).
 struct Item {
     product: CatalogProduct,
-    /// How the cut-out was made (the report counts these).
-    cut: (CutoutUse, MaskSource),
-    classes: Vec<(u32, f32)>,
-    embedding: Vec<f32>,
-    texture: Vec<f32>,
-    color: [f32; color::DIMS],
-    thumb: RgbaImage,
+    features: Stored,
 }
 
-/// Builds the catalog. `progress(done, total, product_id)` is called after each product.
+/// Builds the catalog, reusing what an earlier build at `out_dir` already extracted.
+/// `progress(done, total, product_id)` is called after each product.
 pub fn build(
     opts: &IndexOptions,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<IndexReport> {
+    let started = Instant::now();
     let products = read_products(&opts.products_file)?;
     let manifest = Manifest::load(&opts.models_dir)?;
     let profile = manifest.profile(&opts.profile)?.clone();
     check_categories(opts, &products, &profile)?;
     let models = ModelRegistry::new(manifest, opts.runtime.clone(), opts.allow_random_weights);
+    // the best index-time segmenter there is, else the one searches use (the desktop app ships
+    // only that one)
     let index_segmenter = profile
         .index_segmenters
         .iter()
+        .chain([&profile.segmenter])
         .find(|id| models.is_available(id))
         .cloned();
     let stamps = stamps(&models, &profile, index_segmenter.clone())?;
+    let (decode, segment) = (DecodeOptions::default(), SegmentOptions::default());
+    let key = build_cache::extraction_key(
+        &opts.profile,
+        &stamps,
+        models.manifest(),
+        &decode,
+        &segment,
+        opts.thumb_size,
+    );
+    restore_interrupted(&opts.out_dir)?;
+    let previous = Previous::open(&opts.out_dir, &key);
     let prototypes = prototypes(&models, &profile, &products)?;
     let dims = dims(&models, &profile, &opts.profile)?;
     let segmenter = match &index_segmenter {
@@ -106,13 +147,7 @@ pub fn build(
         None => None,
     };
     // the very extractor a search uses, with the index-time segmenter
-    let extractor = Extractor::new(
-        &models,
-        &profile,
-        segmenter,
-        DecodeOptions::default(),
-        SegmentOptions::default(),
-    );
+    let extractor = Extractor::new(&models, &profile, segmenter, decode, segment);
 
     let mut report = IndexReport {
         index_segmenter,
@@ -121,17 +156,41 @@ pub fn build(
     let total = products.products.len();
     let mut items: Vec<Item> = Vec::with_capacity(total);
     for (done, p) in products.products.iter().enumerate() {
-        let expert = &profile.experts[&category_def(&products, &p.category).expert];
-        match extract_item(opts, &extractor, &profile, expert, p) {
-            Ok(item) => {
-                match item.cut {
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(EngineError::Cancelled(format!(
+                "the build of {} stopped after {done} of {total} products; the catalog there is unchanged",
+                opts.out_dir.display()
+            )));
+        }
+        let expert = &category_def(&products, &p.category).expert;
+        let source = Source {
+            opts,
+            extractor: &extractor,
+            profile: &profile,
+            previous: previous.as_ref(),
+        };
+        match source.item(p, expert) {
+            Ok((item, reused)) => {
+                *(if reused {
+                    &mut report.reused
+                } else {
+                    &mut report.embedded
+                }) += 1;
+                match (item.features.item.cut, item.features.item.mask) {
                     (CutoutUse::Fallback, _) => report.whole_image_fallback += 1,
                     (_, MaskSource::Alpha) => report.cut_by_alpha += 1,
                     (_, MaskSource::Model) => report.cut_by_model += 1,
                 }
                 items.push(item);
             }
-            Err(e) => report.skipped.push((p.id.clone(), e.to_string())),
+            Err(e) => report.skipped.push(Skipped {
+                id: p.id.clone(),
+                reason: e.to_string(),
+            }),
         }
         progress(done + 1, total, &p.id);
     }
@@ -140,21 +199,31 @@ pub fn build(
             path: opts.products_file.clone(),
             detail: format!(
                 "no product could be indexed; first problem: {}",
-                report.skipped.first().map_or("none", |s| s.1.as_str())
+                report.skipped.first().map_or("none", |s| s.reason.as_str())
             ),
         });
     }
+    if let Some(prev) = &previous {
+        let listed: HashSet<&str> = products.products.iter().map(|p| p.id.as_str()).collect();
+        report.removed = prev.ids().filter(|id| !listed.contains(id)).count();
+    }
 
     let (categories, ordered) = group_by_category(&products, &prototypes, &items, &mut report);
-    let raw_textures: Vec<Vec<f32>> = ordered.iter().map(|i| i.texture.clone()).collect();
+    let raw_textures: Vec<Vec<f32>> = ordered
+        .iter()
+        .map(|i| i.features.texture_raw.clone())
+        .collect();
     let texture_center = texture::center(&raw_textures);
     let mut embeddings = Matrix::new(dims.embedding);
     let mut textures = Matrix::new(dims.texture);
+    let mut textures_raw = Matrix::new(dims.texture);
     let mut colors = Matrix::new(dims.color);
     for i in &ordered {
-        embeddings.push(&i.embedding);
-        textures.push(&texture::descriptor(&i.texture, &texture_center));
-        colors.push(&i.color);
+        let f = &i.features;
+        embeddings.push(&f.embedding);
+        textures.push(&texture::descriptor(&f.texture_raw, &texture_center));
+        textures_raw.push(&f.texture_raw);
+        colors.push(&f.color);
     }
     let file = CatalogFile {
         format: CATALOG_FORMAT.into(),
@@ -178,9 +247,14 @@ pub fn build(
         (TEXTURE_BIN, &textures),
         (COLORS_BIN, &colors),
     ];
+    let cache: Vec<CacheItem> = ordered.iter().map(|i| i.features.item.clone()).collect();
     write_atomically(&opts.out_dir, |dir| {
-        write_catalog(dir, &file, &ordered, &matrices, opts.thumb_size)
+        write_catalog(dir, &file, &ordered, &matrices)?;
+        build_cache::write(dir, &key, cache, &textures_raw)?;
+        // read it back with the same checks a search uses before it replaces anything
+        Catalog::open(dir).map(|_| ())
     })?;
+    report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
@@ -302,50 +376,80 @@ fn dims(models: &ModelRegistry, profile: &ProfileSpec, profile_name: &str) -> Re
     })
 }
 
-/// One product through the feature extractor.
-fn extract_item(
-    opts: &IndexOptions,
-    extractor: &Extractor,
-    profile: &ProfileSpec,
-    expert: &OutputRef,
-    p: &ProductDef,
-) -> Result<Item> {
-    let path = opts.images_dir.join(&p.image);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
-    let mut f = extractor.extract(&bytes, &mut Clock::start())?;
-    let embedding = f.embedding(expert)?;
-    let classes = match profile.router.kind {
-        RouterKind::ClassTable => {
-            route::top_classes(f.router_input()?, LEARNED_TOP, LEARNED_MIN_PROB)
-        }
-        RouterKind::TextPrototypes => Vec::new(),
-    };
-    // raw: centred once the whole catalog is known
-    let texture = f.texture()?.to_vec();
-    Ok(Item {
-        product: CatalogProduct {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            category: p.category.clone(),
-            price: p.price,
-            currency: p.currency.clone(),
-            gtin: p.gtin.clone(),
-            brand: p.brand.clone(),
-            description: p.description.clone(),
-            url: p.url.clone(),
-            source: p.source.clone(),
-            source_image: p.image.clone(),
-            thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
-            segmentation: f.segmentation.label(),
-        },
-        cut: (f.segmentation.used, f.segmentation.source),
-        classes,
-        embedding,
-        texture,
-        color: f.color(),
-        thumb: f.working,
-    })
+/// Where a product's features come from: the previous build when nothing it depends on changed,
+/// else the feature extractor.
+struct Source<'a> {
+    opts: &'a IndexOptions,
+    extractor: &'a Extractor<'a>,
+    profile: &'a ProfileSpec,
+    previous: Option<&'a Previous>,
+}
+
+impl Source<'_> {
+    /// The product's item, and whether its features were reused.
+    fn item(&self, p: &ProductDef, expert: &str) -> Result<(Item, bool)> {
+        let path = self.opts.images_dir.join(&p.image);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
+        let sha = build_cache::sha256_hex(&bytes);
+        let reused = self
+            .previous
+            .and_then(|prev| prev.reuse(&p.id, &sha, expert));
+        let was_reused = reused.is_some();
+        let features = match reused {
+            Some(stored) => stored,
+            None => self.extract(&bytes, sha, expert, p)?,
+        };
+        let product = catalog_product(p, features.item.segmentation.clone());
+        Ok((Item { product, features }, was_reused))
+    }
+
+    fn extract(&self, bytes: &[u8], sha: String, expert: &str, p: &ProductDef) -> Result<Stored> {
+        let expert_ref = &self.profile.experts[expert];
+        let mut f = self.extractor.extract(bytes, &mut Clock::start())?;
+        let embedding = f.embedding(expert_ref)?;
+        let classes = match self.profile.router.kind {
+            RouterKind::ClassTable => {
+                route::top_classes(f.router_input()?, LEARNED_TOP, LEARNED_MIN_PROB)
+            }
+            RouterKind::TextPrototypes => Vec::new(),
+        };
+        // raw: centred once the whole catalog is known
+        let texture_raw = f.texture()?.to_vec();
+        Ok(Stored {
+            item: CacheItem {
+                id: p.id.clone(),
+                image_sha256: sha,
+                expert: expert.to_string(),
+                cut: f.segmentation.used,
+                mask: f.segmentation.source,
+                segmentation: f.segmentation.label(),
+                classes,
+            },
+            embedding,
+            texture_raw,
+            color: f.color(),
+            thumb_jpeg: thumbnail_jpeg(&f.working, self.opts.thumb_size)?,
+        })
+    }
+}
+
+fn catalog_product(p: &ProductDef, segmentation: String) -> CatalogProduct {
+    CatalogProduct {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        category: p.category.clone(),
+        price: p.price,
+        currency: p.currency.clone(),
+        gtin: p.gtin.clone(),
+        brand: p.brand.clone(),
+        description: p.description.clone(),
+        url: p.url.clone(),
+        source: p.source.clone(),
+        source_image: p.image.clone(),
+        thumbnail: format!("{THUMBS_DIR}/{}.jpg", p.id),
+        segmentation,
+    }
 }
 
 /// Rows grouped by category, in the products file's category order (empty categories dropped),
@@ -364,11 +468,15 @@ fn group_by_category<'a>(
         if ordered.len() == start {
             continue;
         }
-        report
-            .per_category
-            .push((c.name.clone(), ordered.len() - start));
+        report.per_category.push(CategoryCount {
+            name: c.name.clone(),
+            products: ordered.len() - start,
+        });
         let mut learned: BTreeMap<u32, f32> = BTreeMap::new();
-        for (k, p) in ordered[start..].iter().flat_map(|i| &i.classes) {
+        for (k, p) in ordered[start..]
+            .iter()
+            .flat_map(|i| &i.features.item.classes)
+        {
             *learned.entry(*k).or_default() += p;
         }
         categories.push(CatalogCategory {
@@ -381,36 +489,27 @@ fn group_by_category<'a>(
     (categories, ordered)
 }
 
-/// Writes every file of the catalog into `dir` and reads it back with a search's checks.
+/// Writes the catalog's own files into `dir`.
 fn write_catalog(
     dir: &Path,
     file: &CatalogFile,
     ordered: &[&Item],
     matrices: &[(&str, &Matrix)],
-    thumb_size: u32,
 ) -> Result<()> {
     let io = |what: &str, e: std::io::Error| {
         EngineError::io(format!("writing {what} in {}", dir.display()), e)
     };
     std::fs::create_dir(dir.join(THUMBS_DIR)).map_err(|e| io(THUMBS_DIR, e))?;
     for i in ordered {
-        let thumb = thumbnail(&i.thumb, thumb_size);
-        let path = dir.join(&i.product.thumbnail);
-        thumb
-            .save_with_format(&path, image::ImageFormat::Jpeg)
-            .map_err(|e| EngineError::Catalog {
-                path: path.clone(),
-                detail: format!("cannot write thumbnail: {e}"),
-            })?;
+        std::fs::write(dir.join(&i.product.thumbnail), &i.features.thumb_jpeg)
+            .map_err(|e| io(&i.product.thumbnail, e))?;
     }
     for (name, m) in matrices {
         m.write(&dir.join(name)).map_err(|e| io(name, e))?;
     }
     let json = serde_json::to_string_pretty(file)
         .map_err(|e| EngineError::Internal(format!("catalog.json: {e}")))?;
-    std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))?;
-    // read it back with the same checks a search uses before it replaces anything
-    Catalog::open(dir).map(|_| ())
+    std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))
 }
 
 fn category_def<'a>(products: &'a ProductsFile, name: &str) -> &'a CategoryDef {
@@ -422,9 +521,14 @@ fn category_def<'a>(products: &'a ProductsFile, name: &str) -> &'a CategoryDef {
         .unwrap_or(&products.categories[0])
 }
 
-/// A JPEG-ready thumbnail: transparent parts on white, longest side `size`.
-fn thumbnail(img: &RgbaImage, size: u32) -> image::RgbImage {
+/// The stored thumbnail, as JPEG bytes: transparent parts on white, longest side `size`.
+fn thumbnail_jpeg(img: &RgbaImage, size: u32) -> Result<Vec<u8>> {
     let rgb = composite(img, [255, 255, 255]);
     let (w, h) = resample::fit(rgb.dimensions(), size);
-    resample::rgb(&rgb, w, h, Interpolation::Bilinear)
+    let small = resample::rgb(&rgb, w, h, Interpolation::Bilinear);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+        .encode_image(&small)
+        .map_err(|e| EngineError::Internal(format!("encoding a thumbnail: {e}")))?;
+    Ok(jpeg)
 }

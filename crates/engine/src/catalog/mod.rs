@@ -1,10 +1,15 @@
 //! Catalogs: the on-disk format (`catalog.json` + `.bin` matrices + `thumbs/`), the checked
-//! reader, the check against the models that search it, and (feature `index`) the builder behind
-//! `lookalike index`.
+//! reader, the check against the models that search it, the atomic folder swap, bundles (a
+//! catalog as one checked file), the health report, and (feature `index`) the builder behind
+//! `lookalike index` with its products-file reader and build cache.
 
 pub mod atomic;
+#[cfg(feature = "index")]
+pub mod build_cache;
+pub mod bundle;
 pub mod compat;
 pub mod format;
+pub mod health;
 #[cfg(feature = "index")]
 pub mod index;
 #[cfg(feature = "index")]

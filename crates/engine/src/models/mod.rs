@@ -38,6 +38,10 @@ impl ModelRegistry {
         &self.manifest
     }
 
+    pub fn runtime_options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
     /// The model, loading (and verifying) it on first use.
     pub fn get(&self, id: &str) -> Result<Arc<LoadedModel>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());

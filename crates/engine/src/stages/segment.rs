@@ -3,7 +3,7 @@
 //! cut-out uses it; an (almost) empty mask falls back to the whole image and says so.
 
 use image::{GrayImage, Luma, RgbaImage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::decode::Decoded;
@@ -32,7 +32,7 @@ impl Default for SegmentOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MaskSource {
     /// The image's own alpha channel.
@@ -42,7 +42,7 @@ pub enum MaskSource {
 }
 
 /// What the rest of the pipeline got from the segment stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CutoutUse {
     /// The product was cut out of its background.
