@@ -277,11 +277,21 @@ pub async fn catalog_health<R: Runtime>(
 /// Opens the product's shop page in the system browser (http and https links only).
 #[tauri::command]
 pub async fn open_in_shop<R: Runtime>(app: AppHandle<R>, id: String) -> Result<(), ApiError> {
-    use tauri_plugin_opener::OpenerExt;
     let url = catalogs::shop_url(&app.state(), &id)?;
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| ApiError::new(ErrorCode::Io, format!("cannot open the shop page: {e}")))
+    let failed =
+        |e: String| ApiError::new(ErrorCode::Io, format!("cannot open the shop page: {e}"));
+    #[cfg(desktop)]
+    {
+        let _ = &app;
+        open::that_detached(&url).map_err(|e| failed(e.to_string()))
+    }
+    #[cfg(mobile)]
+    {
+        use tauri_plugin_opener::OpenerExt;
+        app.opener()
+            .open_url(url, None::<&str>)
+            .map_err(|e| failed(e.to_string()))
+    }
 }
 
 fn emit_progress<R: Runtime>(

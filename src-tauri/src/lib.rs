@@ -17,10 +17,11 @@ use crate::state::AppState;
 /// The app's state and commands, on any runtime: the real webview in [`run`], tauri's mock runtime
 /// in the tests (`tests/capabilities.rs`). The engine is loaded by `run`'s setup hook.
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    // used from Rust only (pickers, checked shop links): no capability grants them to the UI
+    let builder = builder.plugin(tauri_plugin_dialog::init());
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_opener::init());
     builder
-        // used from Rust only (pickers, checked shop links): no capability grants them to the UI
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_opener::init())
         .manage(AppState::default())
         .manage(catalogs::Catalogs::default())
         .register_asynchronous_uri_scheme_protocol(thumbs::SCHEME, thumbs::handle)

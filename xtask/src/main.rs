@@ -211,6 +211,7 @@ enum FuzzTarget {
     Pipeline,
     Catalog,
     Matrix,
+    Bundle,
     Search,
 }
 
@@ -840,6 +841,7 @@ mod tests {
         assert!(Cli::try_parse_from(["cargo xtask", "setup", "cli"]).is_err());
         assert!(Cli::try_parse_from(["cargo xtask", "eval", "photos"]).is_err());
         assert!(Cli::try_parse_from(["cargo xtask", "fuzz", "search", "decode"]).is_ok());
+        assert!(Cli::try_parse_from(["cargo xtask", "fuzz", "bundle"]).is_ok());
     }
 
     #[test]
