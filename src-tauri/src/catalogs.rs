@@ -203,6 +203,31 @@ impl Catalogs {
         saved
     }
 
+    /// The saved catalog a build from `sources` goes to: the one built from the same files before
+    /// (an update), else the first free name (`products-export-1`, then `-2`, ...), so two shops
+    /// whose exports share a file name, or an imported catalog, are never overwritten by a build.
+    #[cfg(desktop)]
+    fn name_for_build(&self, stem: &str, sources: &Sources) -> Result<String, ApiError> {
+        // room for the `-999` suffix inside slug's 48 characters
+        let base: String = slug(stem).chars().take(44).collect();
+        let base = base.trim_end_matches('-').to_string();
+        for n in 1..=999 {
+            let name = match n {
+                1 => base.clone(),
+                _ => format!("{base}-{n}"),
+            };
+            match self.sources(&name) {
+                Some(s) if &s == sources => return Ok(name),
+                None if !self.folder(&name)?.exists() => return Ok(name),
+                _ => {}
+            }
+        }
+        Err(ApiError::new(
+            ErrorCode::Io,
+            format!("999 saved catalogs are already called `{base}`"),
+        ))
+    }
+
     fn sources_file(&self, name: &str) -> Option<PathBuf> {
         Some(
             self.dirs()
@@ -334,10 +359,15 @@ pub fn build_impl(
     progress: &mut dyn FnMut(JobProgress),
 ) -> Result<BuildOutcome, ApiError> {
     use lookalike_engine::catalog::index::{self, IndexOptions};
-    let name = products
+    let sources = Sources {
+        images: images.to_path_buf(),
+        products: products.to_path_buf(),
+    };
+    let stem = products
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let name = catalogs.name_for_build(&stem, &sources)?;
     let out = catalogs.folder(&name)?;
     let engine = state.engine()?;
     let mut opts = IndexOptions::new(images, products, &out, &engine.models().manifest().dir);
@@ -352,11 +382,7 @@ pub fn build_impl(
             item: id.to_string(),
         })
     })?;
-    let sources = Sources {
-        images: images.to_path_buf(),
-        products: products.to_path_buf(),
-    };
-    catalogs.save_sources(&slug(&name), &sources)?;
+    catalogs.save_sources(&name, &sources)?;
     let catalog = open_impl(state, catalogs, &out)?;
     Ok(BuildOutcome { catalog, report })
 }

@@ -101,6 +101,28 @@ fn build_update_and_switch_back_and_forth() {
     drop(job);
     assert_eq!(state.engine().unwrap().catalog().len(), 2);
 
+    // another shop whose products file has the same name gets its own saved catalog
+    let other = tmp.path().join("other-shop");
+    std::fs::create_dir(&other).unwrap();
+    let theirs = subset_products(&other, &["saleor-orange-juice"]);
+    let theirs = {
+        let renamed = other.join("garden-shop.json");
+        std::fs::rename(&theirs, &renamed).unwrap();
+        renamed
+    };
+    let job = store.start_job().unwrap();
+    let second = catalogs::build_impl(&state, &store, &images, &theirs, &job, &mut |_| {}).unwrap();
+    drop(job);
+    assert_eq!((second.catalog.size, second.report.reused), (1, 0));
+    let names: Vec<String> = store.saved(None).into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["garden-shop", "garden-shop-2"]);
+    catalogs::switch_impl(&state, &store, "garden-shop").unwrap();
+    assert_eq!(
+        state.engine().unwrap().catalog().len(),
+        2,
+        "the first shop is intact"
+    );
+
     // a folder that is not a catalog is refused; the catalog in use stays
     let err = catalogs::open_impl(&state, &store, tmp.path()).unwrap_err();
     assert_eq!(err.code, "catalog", "{err}");
