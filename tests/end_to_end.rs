@@ -332,3 +332,18 @@ fn without_an_index_time_segmenter_the_build_uses_the_search_segmenter() {
     assert_eq!(report.index_segmenter.as_deref(), Some("u2netp_int8"));
     assert_eq!(report.cut_by_model, 2);
 }
+
+#[test]
+fn a_build_refuses_inputs_kept_inside_the_catalog_it_replaces() {
+    use lookalike_engine::catalog::index::{self, IndexOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let out = build_catalog(tmp.path(), &["vendure-tent"]);
+    let inside = out.join("products.json");
+    std::fs::copy(tmp.path().join("products.json"), &inside).unwrap();
+    let opts = IndexOptions::new(demo_sources().join("images"), &inside, &out, models_dir());
+    let err = index::build(&opts, &mut |_, _, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("inside the catalog folder"), "{err}");
+    assert!(inside.is_file(), "the products file is still there");
+}

@@ -23,7 +23,8 @@ use crate::state::AppState;
 pub const CATALOG_JOB_EVENT: &str = "catalog-job";
 
 /// Test seam for the desktop end-to-end test only: WebDriver cannot click a native dialog, so
-/// when this variable holds a JSON list of paths, each pick takes the next one instead.
+/// in a debug build, when this variable holds a JSON list of paths, each pick takes the next one
+/// instead. Release builds ignore it.
 pub const E2E_PICKS_ENV: &str = "LOOKALIKE_E2E_PICKS";
 
 #[derive(Debug, Clone, Copy, Serialize, TS, PartialEq, Eq)]
@@ -192,7 +193,7 @@ impl Catalogs {
             })
             .filter_map(|p| {
                 let name = p.file_name()?.to_str()?.to_string();
-                (!name.starts_with('.')).then(|| SavedCatalog {
+                (slug(&name) == name).then(|| SavedCatalog {
                     in_use: current == Some(p.as_path()),
                     updatable: self.sources(&name).is_some(),
                     name,
@@ -228,6 +229,31 @@ impl Catalogs {
         ))
     }
 
+    /// The saved catalog an imported bundle of shop `shop` goes to: the folder that already holds
+    /// an import of that same shop (an update), else the first free name. A built catalog (one
+    /// with sources) or another shop's import is never replaced.
+    fn name_for_import(&self, stem: &str, shop: &str) -> Result<String, ApiError> {
+        let base: String = slug(stem).chars().take(44).collect();
+        let base = base.trim_end_matches('-').to_string();
+        for n in 1..=999 {
+            let name = match n {
+                1 => base.clone(),
+                _ => format!("{base}-{n}"),
+            };
+            let dir = self.folder(&name)?;
+            if self.sources(&name).is_some() {
+                continue;
+            }
+            if !dir.exists() || catalog_name(&dir).as_deref() == Some(shop) {
+                return Ok(name);
+            }
+        }
+        Err(ApiError::new(
+            ErrorCode::Io,
+            format!("999 saved catalogs are already called `{base}`"),
+        ))
+    }
+
     fn sources_file(&self, name: &str) -> Option<PathBuf> {
         Some(
             self.dirs()
@@ -251,6 +277,18 @@ impl Catalogs {
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
         write_file(&file, json.as_bytes())
     }
+}
+
+/// The `name` in a saved catalog's `catalog.json`, if it reads.
+fn catalog_name(dir: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let path = dir.join(lookalike_engine::catalog::schema::CATALOG_JSON);
+    let file = std::fs::File::open(path).ok()?;
+    let named: Named = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    Some(named.name)
 }
 
 /// Writes a small file through a temp file, so a crash never leaves half of it.
@@ -305,7 +343,10 @@ pub fn open_impl(
     dir: &Path,
 ) -> Result<CatalogInfo, ApiError> {
     let info = state.switch(dir)?;
-    catalogs.remember(dir)?;
+    // the switch happened: failing to note it for the next start must not undo it for the UI
+    if let Err(e) = catalogs.remember(dir) {
+        eprintln!("lookalike: {e}");
+    }
     Ok(info)
 }
 
@@ -319,16 +360,18 @@ pub fn import_impl(
 ) -> Result<CatalogInfo, ApiError> {
     use lookalike_engine::catalog::bundle::{self, BundleLimits, ModelCheck};
     let engine = state.engine()?;
-    let name = bundle
+    let limits = BundleLimits::default();
+    let shop = bundle::read_manifest(bundle, &limits)?.name;
+    let stem = bundle
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let out = catalogs.folder(&name)?;
+    let out = catalogs.folder(&catalogs.name_for_import(&stem, &shop)?)?;
     let check = ModelCheck {
         models: engine.models(),
         profile: Some(engine.profile_name()),
     };
-    bundle::unpack(bundle, &out, &BundleLimits::default(), Some(check))?;
+    bundle::unpack(bundle, &out, &limits, Some(check))?;
     open_impl(state, catalogs, &out)
 }
 
@@ -358,7 +401,6 @@ pub fn build_impl(
     job: &Job<'_>,
     progress: &mut dyn FnMut(JobProgress),
 ) -> Result<BuildOutcome, ApiError> {
-    use lookalike_engine::catalog::index::{self, IndexOptions};
     let sources = Sources {
         images: images.to_path_buf(),
         products: products.to_path_buf(),
@@ -368,7 +410,24 @@ pub fn build_impl(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = catalogs.name_for_build(&stem, &sources)?;
-    let out = catalogs.folder(&name)?;
+    build_into(state, catalogs, &name, &sources, job, progress)
+}
+
+/// Builds saved catalog `name` from `sources` and switches to it.
+#[cfg(desktop)]
+fn build_into(
+    state: &AppState,
+    catalogs: &Catalogs,
+    name: &str,
+    sources: &Sources,
+    job: &Job<'_>,
+    progress: &mut dyn FnMut(JobProgress),
+) -> Result<BuildOutcome, ApiError> {
+    use lookalike_engine::catalog::index::{self, IndexOptions};
+    let (images, products) = (&sources.images, &sources.products);
+    let out = catalogs.folder(name)?;
+    // first, so a catalog that is built is always one that Update can rebuild
+    catalogs.save_sources(name, sources)?;
     let engine = state.engine()?;
     let mut opts = IndexOptions::new(images, products, &out, &engine.models().manifest().dir);
     opts.profile = engine.profile_name().to_string();
@@ -382,7 +441,6 @@ pub fn build_impl(
             item: id.to_string(),
         })
     })?;
-    catalogs.save_sources(&name, &sources)?;
     let catalog = open_impl(state, catalogs, &out)?;
     Ok(BuildOutcome { catalog, report })
 }
@@ -402,14 +460,7 @@ pub fn update_impl(
             format!("catalog `{name}` was not built in this app: build it again from its files"),
         )
     })?;
-    build_impl(
-        state,
-        catalogs,
-        &sources.images,
-        &sources.products,
-        job,
-        progress,
-    )
+    build_into(state, catalogs, name, &sources, job, progress)
 }
 
 /// A finished build: the catalog now in use and what the build did.
@@ -466,6 +517,10 @@ pub fn pick<R: tauri::Runtime>(
 
 /// The end-to-end test's answers to the dialogs, last first (see [`E2E_PICKS_ENV`]).
 fn e2e_picks() -> Option<&'static Mutex<Vec<PathBuf>>> {
+    // debug builds only (the end-to-end test runs one): a release app always shows the dialogs
+    if !cfg!(debug_assertions) {
+        return None;
+    }
     static PICKS: OnceLock<Option<Mutex<Vec<PathBuf>>>> = OnceLock::new();
     PICKS
         .get_or_init(|| {

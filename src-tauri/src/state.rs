@@ -104,17 +104,23 @@ impl AppState {
         self.status()
     }
 
-    /// Like [`AppState::load`], but tries `preferred` (the catalog in use last time) first and
-    /// falls back to the configured one when it no longer opens.
+    /// Like [`AppState::load`], but tries `preferred` (the catalog in use last time) first and,
+    /// when it no longer opens, the configured one. The slot is written once,
+    /// so the UI never sees the first attempt's failure.
     pub fn load_preferring(&self, paths: &EnginePaths, preferred: Option<PathBuf>) -> EngineStatus {
-        if let Some(dir) = preferred {
-            let mut first = paths.clone();
-            first.catalog = dir;
-            if let status @ EngineStatus::Ready { .. } = self.load(&first) {
-                return status;
-            }
-        }
-        self.load(paths)
+        let Some(dir) = preferred else {
+            return self.load(paths);
+        };
+        *self.paths.write().unwrap_or_else(|p| p.into_inner()) = Some(paths.clone());
+        let mut first = paths.clone();
+        first.catalog = dir;
+        // the configured catalog's failure is the one reported: it is the one the user can fix
+        let slot = match Engine::open(first.config()).or_else(|_| Engine::open(paths.config())) {
+            Ok(engine) => Slot::Ready(Arc::new(engine)),
+            Err(e) => Slot::Failed(e.into()),
+        };
+        *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;
+        self.status()
     }
 
     /// Puts the catalog at `dir` in use, on the models already loaded. Searches in flight keep

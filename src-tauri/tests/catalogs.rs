@@ -149,9 +149,34 @@ fn a_bundle_imports_and_a_bad_one_changes_nothing() {
     let file = tmp.path().join("juice-bar.lookalike");
     bundle::pack(&source, &file).unwrap();
 
+    // a catalog built here under the same name is not overwritten by the import
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    let products = subset_products(&mine, &["vendure-laptop"]);
+    let products = {
+        let renamed = mine.join("juice-bar.json");
+        std::fs::rename(&products, &renamed).unwrap();
+        renamed
+    };
+    let job = store.start_job().unwrap();
+    let images = demo_sources().join("images");
+    catalogs::build_impl(&state, &store, &images, &products, &job, &mut |_| {}).unwrap();
+    drop(job);
+
     let info = catalogs::import_impl(&state, &store, &file).unwrap();
     assert_eq!(info.size, 2);
-    let dir = store.folder("juice-bar").unwrap();
+    let dir = store.folder("juice-bar-2").unwrap();
+    // importing the same shop again updates its folder instead of adding a third
+    catalogs::import_impl(&state, &store, &file).unwrap();
+    let names: Vec<String> = store.saved(None).into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["juice-bar", "juice-bar-2"]);
+    catalogs::switch_impl(&state, &store, "juice-bar").unwrap();
+    assert_eq!(
+        state.engine().unwrap().catalog().len(),
+        1,
+        "the built one is intact"
+    );
+    catalogs::switch_impl(&state, &store, "juice-bar-2").unwrap();
     assert_eq!(state.engine().unwrap().catalog().dir, dir);
     let juice = std::fs::read(demo_sources().join("images/saleor-orange-juice.png")).unwrap();
     let hits = state

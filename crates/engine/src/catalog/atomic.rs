@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::schema::CATALOG_JSON;
+use super::schema::{CATALOG_FORMAT, CATALOG_JSON};
 use crate::error::{EngineError, Result};
 
 /// Runs `write` into a fresh temp folder beside `out`, then swaps it into place. An interrupted
@@ -18,7 +18,7 @@ pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> 
     let (parent, tmp, old) = side_paths(out)?;
     recover(out, &old)?;
     if out.exists() {
-        let is_catalog = out.join(CATALOG_JSON).is_file();
+        let is_catalog = is_catalog(out);
         let is_empty = std::fs::read_dir(out)
             .map(|mut d| d.next().is_none())
             .unwrap_or(false);
@@ -44,6 +44,22 @@ pub fn write_atomically(out: &Path, write: impl FnOnce(&Path) -> Result<()>) -> 
         return Err(e);
     }
     swap_in(&tmp, out, &old)
+}
+
+/// A folder whose `catalog.json` says it is a Lookalike catalog (any file of that name is not
+/// enough: the folder is about to be replaced whole).
+fn is_catalog(dir: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let path = dir.join(CATALOG_JSON);
+    let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
+    regular
+        && std::fs::File::open(&path)
+            .ok()
+            .and_then(|f| serde_json::from_reader::<_, Format>(std::io::BufReader::new(f)).ok())
+            .is_some_and(|f| f.format == CATALOG_FORMAT)
 }
 
 /// The folder `out` lives in, and the temp (`.NAME.building`) and aside (`.NAME.old`) folders
@@ -149,39 +165,45 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<bool> {
 mod tests {
     use super::*;
 
+    /// Enough of a catalog.json for the swap to treat the folder as a catalog.
+    const V1: &str = r#"{"format": "lookalike-catalog", "version": 1, "name": "v1"}"#;
+    const V2: &str = r#"{"format": "lookalike-catalog", "version": 1, "name": "v2"}"#;
+
+    #[test]
+    fn a_folder_with_someone_elses_catalog_json_is_not_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("project");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join(CATALOG_JSON), r#"{"books": []}"#).unwrap();
+        let err = write_atomically(&out, |_| Ok(())).unwrap_err().to_string();
+        assert!(err.contains("not a catalog"), "{err}");
+        assert!(out.join(CATALOG_JSON).is_file());
+    }
+
     #[test]
     fn atomic_write_replaces_a_catalog_and_cleans_up_on_failure() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("cat");
         write_atomically(&out, |d| {
-            std::fs::write(d.join(CATALOG_JSON), "v1").map_err(|e| EngineError::io("test write", e))
+            std::fs::write(d.join(CATALOG_JSON), V1).map_err(|e| EngineError::io("test write", e))
         })
         .unwrap();
-        assert_eq!(
-            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
-            "v1"
-        );
+        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), V1);
         // a failing build leaves the old catalog untouched and no temp folder
         let failed = write_atomically(&out, |d| {
             std::fs::write(d.join(CATALOG_JSON), "half").unwrap();
             Err(EngineError::Internal("interrupted".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(
-            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
-            "v1"
-        );
+        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), V1);
         assert!(!root.path().join(".cat.building").exists());
         // a leftover temp folder from a killed build does not block the next one
         std::fs::create_dir(root.path().join(".cat.building")).unwrap();
         write_atomically(&out, |d| {
-            std::fs::write(d.join(CATALOG_JSON), "v2").map_err(|e| EngineError::io("test write", e))
+            std::fs::write(d.join(CATALOG_JSON), V2).map_err(|e| EngineError::io("test write", e))
         })
         .unwrap();
-        assert_eq!(
-            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
-            "v2"
-        );
+        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), V2);
     }
 
     #[test]
@@ -191,12 +213,9 @@ mod tests {
         // the state between the fallback's two renames: nothing at `out`, the old one aside
         let aside = root.path().join(".cat.old");
         std::fs::create_dir(&aside).unwrap();
-        std::fs::write(aside.join(CATALOG_JSON), "v1").unwrap();
+        std::fs::write(aside.join(CATALOG_JSON), V1).unwrap();
         restore_interrupted(&out).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(),
-            "v1"
-        );
+        assert_eq!(std::fs::read_to_string(out.join(CATALOG_JSON)).unwrap(), V1);
         assert!(!aside.exists());
     }
 

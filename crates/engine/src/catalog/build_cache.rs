@@ -3,7 +3,7 @@
 //! A product's stored vectors are reused when its image bytes (sha256), its category's expert and
 //! the extraction key are the same. The key covers everything else a vector depends on: the
 //! model files' checksums, each model's manifest entry (preprocessing included), the decode and
-//! segment options, the thumbnail size and [`FEATURES_VERSION`]. The cache lives in the catalog
+//! segment options, the thumbnail size, the engine's version and [`FEATURES_VERSION`]. The cache lives in the catalog
 //! folder and is written in the same atomic swap as the catalog; searches never read it and
 //! bundles leave it out.
 
@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::format::Matrix;
 use super::reader::{Catalog, safe_relative};
-use super::schema::CatalogModels;
+use super::schema::{CatalogModels, Dims};
 use crate::error::{EngineError, Result};
 use crate::features::FEATURES_VERSION;
 use crate::models::Manifest;
@@ -79,7 +79,8 @@ pub fn extraction_key(
         h.update(part.as_bytes());
     };
     add(&format!(
-        "features v{FEATURES_VERSION} profile {profile} thumb {thumb_size}"
+        "engine {} features v{FEATURES_VERSION} profile {profile} thumb {thumb_size}",
+        env!("CARGO_PKG_VERSION")
     ));
     add(&serde_json::to_string(stamps).unwrap_or_default());
     let mut ids: Vec<&str> = std::iter::once(&stamps.router)
@@ -111,22 +112,37 @@ pub struct Previous {
 }
 
 impl Previous {
-    /// `None`: nothing to reuse (no catalog there, no cache, another key). A catalog or cache
-    /// that does not read back is not an error either: the build simply starts from scratch.
-    pub fn open(dir: &Path, key: &str) -> Option<Self> {
+    /// `None`: nothing to reuse (no catalog there, no cache, another key, other dims). A catalog
+    /// or cache that does not read back, or disagrees with itself, is not an error either: the
+    /// build simply starts from scratch.
+    pub fn open(dir: &Path, key: &str, dims: Dims) -> Option<Self> {
         let catalog = Catalog::open(dir).ok()?;
-        let text = std::fs::read_to_string(dir.join(BUILD_CACHE_JSON)).ok()?;
-        let cache: CacheFile = serde_json::from_str(&text).ok()?;
+        if catalog.file.dims != dims {
+            return None;
+        }
+        let cache: CacheFile =
+            serde_json::from_slice(&read_regular(dir, BUILD_CACHE_JSON)?).ok()?;
+        let rows_agree = cache.items.len() == catalog.len()
+            && cache
+                .items
+                .iter()
+                .zip(&catalog.file.products)
+                .all(|(item, product)| item.id == product.id);
+        let votes_sane = cache
+            .items
+            .iter()
+            .flat_map(|i| &i.classes)
+            .all(|(_, p)| p.is_finite() && *p >= 0.0);
         if cache.format != CACHE_FORMAT
             || cache.version != CACHE_VERSION
             || cache.key != key
-            || cache.items.len() != catalog.len()
+            || !rows_agree
+            || !votes_sane
         {
             return None;
         }
-        let bytes = std::fs::read(dir.join(TEXTURE_RAW_BIN)).ok()?;
-        let texture_raw = Matrix::from_bytes(&bytes).ok()?;
-        if texture_raw.rows != catalog.len() {
+        let texture_raw = Matrix::from_bytes(&read_regular(dir, TEXTURE_RAW_BIN)?).ok()?;
+        if texture_raw.rows != catalog.len() || texture_raw.dims != dims.texture {
             return None;
         }
         let rows = cache
@@ -165,6 +181,14 @@ impl Previous {
             thumb_jpeg: std::fs::read(thumb).ok()?,
         })
     }
+}
+
+/// A cache file's bytes: a regular file of sane size (never a link, pipe or device).
+fn read_regular(dir: &Path, name: &str) -> Option<Vec<u8>> {
+    const MAX: u64 = 1 << 30;
+    let path = dir.join(name);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    (meta.file_type().is_file() && meta.len() <= MAX).then(|| std::fs::read(&path).ok())?
 }
 
 /// Writes the cache beside a catalog being built (`items` and `texture_raw` in row order).

@@ -115,6 +115,7 @@ pub fn build(
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<IndexReport> {
     let started = Instant::now();
+    inputs_outside_the_catalog(opts)?;
     let products = read_products(&opts.products_file)?;
     let manifest = Manifest::load(&opts.models_dir)?;
     let profile = manifest.profile(&opts.profile)?.clone();
@@ -139,9 +140,9 @@ pub fn build(
         opts.thumb_size,
     );
     restore_interrupted(&opts.out_dir)?;
-    let previous = Previous::open(&opts.out_dir, &key);
     let prototypes = prototypes(&models, &profile, &products)?;
     let dims = dims(&models, &profile, &opts.profile)?;
+    let previous = Previous::open(&opts.out_dir, &key, dims);
     let segmenter = match &index_segmenter {
         Some(id) => Some(models.get(id)?),
         None => None,
@@ -256,6 +257,29 @@ pub fn build(
     })?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The swap replaces the catalog folder whole: images or a products file kept inside it would go.
+fn inputs_outside_the_catalog(opts: &IndexOptions) -> Result<()> {
+    let Ok(out) = opts.out_dir.canonicalize() else {
+        return Ok(()); // no catalog there yet
+    };
+    let inputs = [
+        ("images folder", &opts.images_dir),
+        ("products file", &opts.products_file),
+    ];
+    for (what, path) in inputs {
+        if path.canonicalize().is_ok_and(|p| p.starts_with(&out)) {
+            return Err(EngineError::Catalog {
+                path: opts.out_dir.clone(),
+                detail: format!(
+                    "the {what} {} is inside the catalog folder, which a build replaces whole: keep it elsewhere",
+                    path.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Every category must name one of the profile's experts.
