@@ -8,7 +8,7 @@
 // WebDriver cannot click: the images folder and the products file the catalog test builds from.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
@@ -89,10 +89,13 @@ function appEnv() {
 before(async () => {
   assert.ok(existsSync(app), `app binary missing: ${app} (scripts/test-desktop.sh builds it)`);
   assert.ok(existsSync(driverBin), `tauri-driver missing: ${driverBin}`);
+  // piped, not inherited: the app (the driver's grandchild) must not hold the runner's pipes
   driver = spawn(driverBin, ["--port", String(port)], {
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...appEnv() },
   });
+  driver.stdout.pipe(process.stdout);
+  driver.stderr.pipe(process.stderr);
   await waitFor("tauri-driver", async () => (await fetch(`${base}/status`)).ok, 20_000);
   const created = await wd("POST", "/session", {
     capabilities: { alwaysMatch: { "tauri:options": { application: app } } },
@@ -103,6 +106,12 @@ before(async () => {
 after(async () => {
   if (session) await wd("DELETE", s("")).catch(() => {});
   driver?.kill();
+  // WebKitWebDriver starts the app and, once in a while, leaves it running after the session
+  // ends; it would hold this run's output pipes open and the test runner would wait forever
+  await sleep(1000);
+  spawnSync("pkill", ["-KILL", "-f", `^${app}`]);
+  driver?.stdout.destroy();
+  driver?.stderr.destroy();
 });
 
 test("a real product photo picked in the app finds that product first", async (t) => {
