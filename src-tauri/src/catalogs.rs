@@ -209,6 +209,31 @@ impl Catalogs {
     /// whose exports share a file name, or an imported catalog, are never overwritten by a build.
     #[cfg(desktop)]
     fn name_for_build(&self, stem: &str, sources: &Sources) -> Result<String, ApiError> {
+        self.first_name(stem, |name| {
+            Ok(match self.sources(name) {
+                Some(s) => &s == sources,
+                None => !self.folder(name)?.exists(),
+            })
+        })
+    }
+
+    /// The saved catalog an imported bundle of shop `shop` goes to: the folder that already holds
+    /// an import of that same shop (an update), else the first free name. A built catalog (one
+    /// with sources) or another shop's import is never replaced.
+    fn name_for_import(&self, stem: &str, shop: &str) -> Result<String, ApiError> {
+        self.first_name(stem, |name| {
+            let dir = self.folder(name)?;
+            Ok(self.sources(name).is_none()
+                && (!dir.exists() || catalog_name(&dir).as_deref() == Some(shop)))
+        })
+    }
+
+    /// The first of `stem`, `stem-2`, ... `stem-999` (as slugs) that `fits`.
+    fn first_name(
+        &self,
+        stem: &str,
+        fits: impl Fn(&str) -> Result<bool, ApiError>,
+    ) -> Result<String, ApiError> {
         // room for the `-999` suffix inside slug's 48 characters
         let base: String = slug(stem).chars().take(44).collect();
         let base = base.trim_end_matches('-').to_string();
@@ -217,34 +242,7 @@ impl Catalogs {
                 1 => base.clone(),
                 _ => format!("{base}-{n}"),
             };
-            match self.sources(&name) {
-                Some(s) if &s == sources => return Ok(name),
-                None if !self.folder(&name)?.exists() => return Ok(name),
-                _ => {}
-            }
-        }
-        Err(ApiError::new(
-            ErrorCode::Io,
-            format!("999 saved catalogs are already called `{base}`"),
-        ))
-    }
-
-    /// The saved catalog an imported bundle of shop `shop` goes to: the folder that already holds
-    /// an import of that same shop (an update), else the first free name. A built catalog (one
-    /// with sources) or another shop's import is never replaced.
-    fn name_for_import(&self, stem: &str, shop: &str) -> Result<String, ApiError> {
-        let base: String = slug(stem).chars().take(44).collect();
-        let base = base.trim_end_matches('-').to_string();
-        for n in 1..=999 {
-            let name = match n {
-                1 => base.clone(),
-                _ => format!("{base}-{n}"),
-            };
-            let dir = self.folder(&name)?;
-            if self.sources(&name).is_some() {
-                continue;
-            }
-            if !dir.exists() || catalog_name(&dir).as_deref() == Some(shop) {
+            if fits(&name)? {
                 return Ok(name);
             }
         }
