@@ -3,7 +3,9 @@ commands leave in bench/results/ (never from numbers typed by hand):
 
     race.json         cargo xtask race -- --json bench/results/race.json
     scan.json         cargo xtask bench-scan --json bench/results/scan.json
-    eval-<set>.json   cargo xtask eval
+    eval.json         cargo xtask eval
+    before/eval-<set>.json   the pipeline before issue 13 (hard routing, the seed's blend), kept
+                      as measured then, for the "before" row
 
 The text between `<!-- performance:begin -->` / `<!-- performance:end -->` and
 `<!-- quality:begin -->` / `<!-- quality:end -->` is replaced; everything else is left alone.
@@ -109,26 +111,65 @@ def performance() -> str:
     return "\n".join(line for line in out if line is not None)
 
 
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def scoring(s: dict | None) -> str:
+    if not s:
+        return "-"
+    b = s["blend"]
+    return f"{b['semantic']:.2f}, {b['texture']:.2f}, {b['color']:.2f} / {s['frame']:.2f} / {s['route_prior']:.2f}"
+
+
 def quality() -> str:
-    out = []
-    for name, about in SETS.items():
-        e = load(f"eval-{name}.json")
-        if not e:
-            continue
+    e = load("eval.json")
+    if not e:
+        return "(no bench/results/eval.json: run `cargo xtask eval`)"
+    t = e.get("tuned") or {}
+    out = [
+        f"Profile `{e['profile']}`; every row on the **{e['split']}** split. "
+        + (f"Tuned on the tune split of all sets at once (one scoring for every catalog): "
+           f"{scoring(t['scoring'])} (blend semantic, texture, colour / whole-frame weight / router prior), "
+           f"and the match rule `{json.dumps(t['match'])}` (at most {pct(t['false_same_budget'])} "
+           f"\"same\" on the tune split's out-of-catalog queries). `cargo xtask eval`" if t else ""),
+        "",
+    ]
+    for s in e["sets"]:
+        name = s["set"]
+        before = load(f"before/eval-{name}.json")
         out += [
-            f"**{name}** ({about}): catalog `{e['catalog']}`, {e['n']} test queries; weights tuned "
-            f"on the tune split (grid, best MRR), every row on the test split; routed to the right "
-            f"category {100 * e['route_accuracy']:.1f}%. `cargo xtask eval {name}`",
+            f"**{name}** ({SETS.get(name, '')}): catalog `{s['catalog']}`, {s['n']} queries; the router's "
+            f"best category is right for {pct(s['route_top1_accuracy'])}.",
             "",
-            "| blend | weights (semantic, texture, colour) | R@1 | R@5 | R@10 | MRR |",
+            "| row | scoring | R@1 | R@5 | R@10 | MRR |",
             "|---|---|---|---|---|---|",
         ]
-        for row in e["rows"]:
-            w, m = row["weights"], row["metrics"]
+        if before:
+            full = next((r for r in before["rows"] if r["name"] == "full blend"), None)
+            if full:
+                m, w = full["metrics"], full["weights"]
+                out.append(
+                    f"| before: hard routing, seed blend | {w['semantic']:.2f}, {w['texture']:.2f}, {w['color']:.2f} | "
+                    f"{m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['recall_at_10']:.3f} | {m['mrr']:.3f} |")
+        for row in s["rows"]:
+            m = row["metrics"]
+            label = row["name"]
+            if label.startswith("tuned"):
+                continue  # the profile's scoring is the tuned one: its rows say it
             out.append(
-                f"| {row['name']} | {w['semantic']:.2f}, {w['texture']:.2f}, {w['color']:.2f} | "
-                f"{m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['recall_at_10']:.3f} | {m['mrr']:.3f} |"
-            )
+                f"| {label} | {scoring(row['scoring'])} | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | "
+                f"{m['recall_at_10']:.3f} | {m['mrr']:.3f} |")
+        mm = s.get("match")
+        if mm:
+            out += [
+                "",
+                f"`match`: \"same\" on {pct(mm['same_rate'])} of these queries (first result right for "
+                f"{pct(mm['same_precision'])} of those), \"none\" on {pct(mm['none_rate'])}; with each query's own "
+                f"product left out of the catalog, \"same\" on {pct(mm['left_out_same_rate'])}; on the "
+                f"{mm['outside_n']} outside queries, \"same\" {pct(mm['outside_same_rate'])} and \"none\" "
+                f"{pct(mm['outside_none_rate'])}.",
+            ]
         out.append("")
     return "\n".join(out)
 

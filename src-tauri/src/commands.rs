@@ -56,6 +56,7 @@ pub fn parse_options(header: Option<&str>) -> Result<SearchOptions, ApiError> {
         top_k,
         candidates: 50,
         include_candidates: true,
+        ..SearchOptions::default()
     })
 }
 

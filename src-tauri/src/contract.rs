@@ -48,6 +48,8 @@ pub fn typescript() -> String {
     declare::<crate::response::CategoryInfo>(&cfg, &mut out);
     declare::<crate::response::ModelInfo>(&cfg, &mut out);
     declare::<engine::BlendWeights>(&cfg, &mut out);
+    declare::<engine::Scoring>(&cfg, &mut out);
+    declare::<engine::MatchRule>(&cfg, &mut out);
     // a search: options travel as JSON in this header, beside the raw image body
     declare::<crate::response::SearchOptionsDto>(&cfg, &mut out);
     let doc = "The request header that carries a search's `SearchOptionsDto`.";
@@ -61,6 +63,7 @@ pub fn typescript() -> String {
     declare::<engine::stages::segment::SegmentationInfo>(&cfg, &mut out);
     declare::<engine::stages::segment::MaskSource>(&cfg, &mut out);
     declare::<engine::stages::segment::CutoutUse>(&cfg, &mut out);
+    declare::<engine::Match>(&cfg, &mut out);
     declare::<engine::Hit>(&cfg, &mut out);
     declare::<engine::Timings>(&cfg, &mut out);
     declare::<engine::StageTime>(&cfg, &mut out);

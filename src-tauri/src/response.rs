@@ -6,7 +6,7 @@
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 use lookalike_engine::catalog::schema::{CatalogProduct, ModelStamp};
-use lookalike_engine::{BlendWeights, Engine, ErrorCode, SearchResult};
+use lookalike_engine::{BlendWeights, Engine, ErrorCode, MatchRule, Scoring, SearchResult};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -63,8 +63,12 @@ pub struct CatalogInfo {
     pub size: usize,
     pub categories: Vec<CategoryInfo>,
     pub models: Vec<ModelInfo>,
-    /// The catalog's default blend weights (the designer view's sliders start here).
-    pub blend: BlendWeights,
+    /// How this catalog's searches score (its blend, or the profile's tuned one; the frame
+    /// weight and the router prior): the designer view's sliders start here and its re-rank
+    /// of the shortlist follows it.
+    pub scoring: Scoring,
+    /// The profile's calibrated `match` rule (`null`: uncalibrated, every search says "similar").
+    pub match_rule: Option<MatchRule>,
 }
 
 pub fn catalog_info(engine: &Engine) -> CatalogInfo {
@@ -98,7 +102,8 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
             })
             .collect(),
         models,
-        blend: file.blend,
+        scoring: engine.scoring(None),
+        match_rule: engine.match_rule().copied(),
     }
 }
 

@@ -41,6 +41,9 @@ export const PHOTOS = {
   cat: 'tests/fixtures/chelsea.png',
 };
 
+/** What the banner (#match-title) says for each verdict (the CLI prints the same words). */
+export const VERDICT_TITLES = { same: 'This is it', similar: 'Similar products', none: 'No close match in this catalog' };
+
 export function photoPath(name) {
   const p = path.join(ROOT, PHOTOS[name] ?? name);
   if (!fs.existsSync(p)) throw new Error(`${p} is missing: run \`bash scripts/setup.sh\` first`);
@@ -188,6 +191,7 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *           | number (that many 'loading' answers to engine_status, then ready)
  *   searchError: ApiError to reject `search` with (once, if searchErrorOnce)
  *   searchDelay: ms before `search` answers
+ *   match: the verdict (`match`) every search answers with, whatever the recording says
  *   barcodes: { code: productId }
  *   decoded: {text, format} | null for decode_barcode
  *   scan: {content, format} | 'cancel' for the mobile barcode scanner plugin; camera: permission
@@ -197,6 +201,7 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   buildStepMs: ms per product of a build's progress events (default 40)
  *   closeDialogs: the person closes every dialog (open/import/build answer null)
  *   importRefused: import_bundle refuses with the recorded tampered-bundle message
+ *   health: the HealthReport catalog_health answers instead of the catalog's recorded one
  *   jobError: ApiError that the next build/update (before its first product) or health check
  *             (after its events) rejects with
  */
@@ -208,7 +213,7 @@ function installBackend(cfg) {
   const reject = (code, message) => Promise.reject({ code, message });
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let statusCalls = 0;
-  const { rerank, rescore } = window.__RERANK__;
+  const { judge, rerank, rescore, withBlend } = window.__RERANK__;
   const OPTION_KEYS = ['category', 'weights', 'top_k'];
   const same = (a, b) => a.semantic === b.semantic && a.texture === b.texture && a.color === b.color;
 
@@ -333,7 +338,7 @@ function installBackend(cfg) {
         const total = c.products.length;
         for (let i = 1; i <= total; i += 5) await progress({ job: 'health', done: Math.min(i + 4, total), total, item: '' });
         takeJobError();
-        return c.health;
+        return cfg.health ?? c.health;
       } finally {
         cats.job = null;
       }
@@ -366,21 +371,24 @@ function installBackend(cfg) {
       const rec = searches.find((s) => s.query.bytes === size);
       if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
       const r = structuredClone(rec.response);
-      const w = opts.weights ?? catalog.blend;
+      const scoring = opts.weights ? withBlend(catalog.scoring, opts.weights) : catalog.scoring;
       const k = opts.top_k ?? 10;
       if (opts.category) {
-        // the recorded shortlist with that category routed, re-ranked by the UI's own rule
+        // the engine searches the chosen category alone: the recorded shortlist's products of that
+        // category, re-ranked by the UI's own rule, judged by the engine's verdict rule
         r.route = { reason: 'override', searched: [opts.category], confidence: 0.5 };
-        const marked = r.candidates.map((h) => ({ ...h, routed: h.category === opts.category }));
-        const ordered = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)];
-        r.candidates = rescore(ordered, w).map((h, i) => ({ ...h, rank: i + 1 }));
-        r.results = rerank(r.candidates, w, k);
+        const only = r.candidates.filter((h) => h.category === opts.category).map((h) => ({ ...h, routed: true }));
+        r.candidates = rescore(only, scoring).map((h, i) => ({ ...h, rank: i + 1 }));
+        r.results = rerank(r.candidates, scoring, k);
+        r.match = judge(r.results, catalog.match_rule);
       } else if (opts.weights || opts.top_k) {
         // the engine's own answer for these weights where it was recorded
-        const rust = k === 10 ? rec.reranks.find((x) => same(x.weights, w)) : undefined;
-        r.candidates = rescore(r.candidates, w);
-        r.results = rust ? rust.results : rerank(r.candidates, w, k);
+        const rust = k === 10 ? rec.reranks.find((x) => same(x.weights, scoring.blend)) : undefined;
+        r.candidates = rescore(r.candidates, scoring);
+        r.results = rust ? rust.results : rerank(r.candidates, scoring, k);
+        r.match = rust ? rust.match : judge(r.results, catalog.match_rule);
       }
+      if (cfg.match) r.match = cfg.match;
       return r;
     },
     async product(args) {

@@ -47,6 +47,8 @@ test('mock mode: loading, then a recorded real search for a recorded photo', asy
   await pickPhoto(page, 'plimsolls');
   const rec = recordingFor('plimsolls');
   assert.deepEqual(await gridIds(page), rec.response.results.map((h) => h.id));
+  // the mock re-ranks with the catalog's scoring and judges with its match rule: the engine's verdict
+  assert.equal(await page.getAttribute('#match', 'data-match'), rec.response.match);
   // thumbnails: the recorded JPEGs as files of the mock build (no thumb: scheme without Tauri)
   const srcs = await page.$$eval('#results-grid img', (imgs) => imgs.map((i) => i.src));
   assert.equal(srcs.length, 10);
@@ -60,8 +62,10 @@ test('mock mode: loading, then a recorded real search for a recorded photo', asy
   await page.click('#more-categories');
   await page.click('.chip[data-category="apparel"]');
   await page.waitForFunction(() => document.querySelector('#detected-category')?.textContent === 'Apparel');
-  const first = await page.locator('#results-grid > li >> nth=0 >> .card-category').innerText();
-  assert.match(first, /^Apparel/);
+  // the engine searches the chosen category alone: only apparel is listed
+  const cats = await page.$$eval('#results-grid .card-category', (els) => els.map((e) => e.innerText.trim()));
+  assert.ok(cats.length >= 1);
+  assert.deepEqual(cats, Array(cats.length).fill('Apparel'));
   await shot(page, 'mock-mode-1280');
   assert.deepEqual(problems, []);
 });

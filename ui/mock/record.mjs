@@ -17,12 +17,14 @@
 // Then, for every photo, the same search under each of RERANK_WEIGHTS (`--weights`): the engine's
 // top-10 for those weights is stored next to the shortlist (`reranks`), which does not depend on
 // the weights (checked here), so tests/ui/rerank.test.mjs can hold ui/src/rerank.ts to the
-// engine's own ranking.
+// engine's own ranking (and its `match` verdict under those weights).
 // Writes ui/mock/recorded/catalog.json (CatalogInfo + every product as the `product` command
-// returns it), ui/mock/recorded/thumbs/<id>.jpg (the catalog's thumbnails, by product id: what the
-// app's `thumb:` scheme serves) and ui/mock/recorded/searches/<photo>.json. Scores keep their f32
+// returns it; CatalogInfo's `scoring` and `match_rule` as src-tauri's catalog_info() builds them
+// from the profile, read from models/manifest.toml: see profileTuning()),
+// ui/mock/recorded/thumbs/<id>.jpg (the catalog's thumbnails, by product id: what the app's
+// `thumb:` scheme serves) and ui/mock/recorded/searches/<photo>.json. Scores keep their f32
 // precision (shortest round-trip form, as the app's JSON has them); timings are rounded. Needs no
-// npm packages (node:zlib does the PNGs). Run without photos, it then runs record-catalogs.mjs too
+// npm packages (node:zlib does the PNGs; python3's tomllib reads the manifest). Run without photos, it then runs record-catalogs.mjs too
 // (the Catalogs panel's recordings: a build report, health reports, a refused bundle).
 
 import { execFileSync } from 'node:child_process';
@@ -236,6 +238,7 @@ function compact(value) {
 }
 
 export function catalogInfo(cat) {
+  const tuning = profileTuning(cat.profile);
   // the same shape as src-tauri's catalog_info(): part, "<model>.<output>", sha256
   const models = [];
   for (const part of ['router', 'texture']) {
@@ -251,7 +254,10 @@ export function catalogInfo(cat) {
     size: cat.products.length,
     categories: cat.categories.map((c) => ({ name: c.name, expert: c.expert, count: c.rows[1] - c.rows[0] })),
     models,
-    blend: cat.blend,
+    // Engine::scoring(None): the catalog's own blend if it has one, else the profile's; the
+    // profile's frame weight and router prior. Engine::match_rule(): the profile's.
+    scoring: { ...tuning.scoring, blend: cat.blend ? { ...cat.blend } : tuning.scoring.blend },
+    match_rule: tuning.match_rule,
   };
 }
 
@@ -279,7 +285,7 @@ function searchAll(bin, env, photos, extra) {
   if (answers.length !== photos.length) die(`expected ${photos.length} answers, got ${answers.length}`);
   answers.forEach((a, i) => {
     if (a.query !== photos[i]) die(`answer ${i} is for ${a.query}, expected ${photos[i]}`);
-    if (!Array.isArray(a.timings?.stages)) {
+    if (!Array.isArray(a.timings?.stages) || a.match === undefined || a.candidates.some((c) => c.semantic_frame === undefined)) {
       die(`${bin} prints the old JSON shape: rebuild it (cargo build --release -p lookalike-cli)`);
     }
   });
@@ -292,8 +298,51 @@ const commandLine = (args, tmp) => `lookalike ${args.map((a) => (a === tmp ? '<t
 function sameShortlist(a, b) {
   return (
     a.length === b.length &&
-    a.every((h, i) => h.id === b[i].id && h.semantic === b[i].semantic && h.texture === b[i].texture && h.color === b[i].color && h.routed === b[i].routed)
+    a.every((h, i) =>
+      ['id', 'semantic_cutout', 'semantic_frame', 'semantic', 'texture', 'color', 'route_share', 'routed'].every((k) => h[k] === b[i][k]),
+    )
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MANIFEST = path.join(ROOT, 'models/manifest.toml');
+
+/**
+ * The profile's tuned scoring and calibrated match rule: `[profiles.NAME.scoring]` and
+ * `[profiles.NAME.match]` of models/manifest.toml, the file the engine (and so the CLI) reads.
+ * The CLI has no way to print them, so they are read here, with Python's tomllib (python3 >= 3.11,
+ * which set-up needs anyway) rather than a TOML parser of our own. Missing sections mean what they
+ * mean to the engine (crates/engine/src/models/manifest.rs): the seed's blend 0.5/0.3/0.2, the
+ * cut-out alone, no router prior; no rule (every search says "similar").
+ * tests/ui/rerank.test.mjs then holds these numbers to the engine's recorded scores and verdicts.
+ */
+export function profileTuning(profile) {
+  const script = [
+    'import json, sys, tomllib',
+    'p = tomllib.load(open(sys.argv[1], "rb")).get("profiles", {}).get(sys.argv[2])',
+    'if p is None: sys.exit(f"no [profiles.{sys.argv[2]}] in {sys.argv[1]}")',
+    'print(json.dumps({"scoring": p.get("scoring"), "match": p.get("match")}))',
+  ].join('\n');
+  let out;
+  try {
+    out = execFileSync('python3', ['-c', script, MANIFEST, profile], { cwd: ROOT, encoding: 'utf8' });
+  } catch (e) {
+    die(`could not read [profiles.${profile}] from ${path.relative(ROOT, MANIFEST)} with python3: ${e.stderr || e.message}`);
+  }
+  const { scoring, match } = JSON.parse(out);
+  const s = scoring ?? {};
+  const blend = s.blend ?? { semantic: 0.5, texture: 0.3, color: 0.2 };
+  return {
+    // the Rust structs' field order (what serde writes)
+    scoring: {
+      blend: { semantic: blend.semantic, texture: blend.texture, color: blend.color },
+      frame: s.frame ?? 0,
+      route_prior: s.route_prior ?? 0,
+    },
+    // MatchRule denies unknown fields, so the table's keys are the struct's, in its order
+    match_rule: match ?? null,
+  };
 }
 
 function main() {
@@ -374,7 +423,7 @@ function main() {
       reranks: reranks.map((r) => {
         const other = r.answers[i];
         if (!sameShortlist(other.candidates, a.candidates)) die(`${photo}: the shortlist under --weights ${r.command} differs`);
-        return { weights: r.weights, command: r.command, results: other.results };
+        return { weights: r.weights, command: r.command, match: other.match, results: other.results };
       }),
     };
     const slug = file.replace(/\.[^.]+$/, '').replace(/[^a-zA-Z0-9-]+/g, '-');
@@ -383,8 +432,8 @@ function main() {
     const top = a.results[0];
     console.log(
       `record-mock: ${photo} -> ${path.relative(ROOT, out)} (${(fs.statSync(out).size / 1024).toFixed(0)} KiB; ` +
-        `${a.categories[0].name} ${a.categories[0].score.toFixed(2)}; top-1 ${top?.id} ${top?.score.toFixed(3)}; ` +
-        `${a.candidates.filter((c) => !c.routed).length} of ${a.candidates.length} candidates topped up)`,
+        `match ${a.match}; ${a.categories[0].name} ${a.categories[0].score.toFixed(2)}; top-1 ${top?.id} ${top?.score.toFixed(3)}; ` +
+        `${a.candidates.filter((c) => !c.routed).length} of ${a.candidates.length} candidates outside the router's pick)`,
     );
   });
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -11,16 +11,17 @@ import type {
   CatalogInfo,
   EngineStatus,
   Hit,
+  Match,
   SearchOptionsDto,
   SearchResponse,
 } from './generated/contract';
-import { rerank, sameWeights } from './rerank';
+import { judge, rerank, sameWeights, withBlend } from './rerank';
 import { alertBox } from './views/alert';
 import { CatalogsPanel } from './views/catalogs';
 import { DesignerView } from './views/designer';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
-import { MIN_SCORE, ResultsView } from './views/results';
+import { ResultsView, VERDICT_TITLE } from './views/results';
 
 const DESIGNER_KEY = 'lookalike.designer';
 const POLL_MS = 500;
@@ -38,7 +39,7 @@ const state = {
   response: null as SearchResponse | null,
   /** Category the person chose instead of the router's (null: the router decides). */
   override: null as string | null,
-  /** Weights the sliders show (designer view); the catalog's blend once the engine is ready. */
+  /** Weights the sliders show (designer view); the catalog's scoring blend once the engine is ready. */
   weights: null as BlendWeights | null,
   /** Weights `response` was ranked with. */
   searchWeights: null as BlendWeights | null,
@@ -136,8 +137,8 @@ function applyEngine(s: EngineStatus): void {
     banner.hidden = true;
     banner.replaceChildren();
     state.catalog = s.catalog;
-    state.weights = { ...s.catalog.blend };
-    state.searchWeights = { ...s.catalog.blend };
+    state.weights = { ...s.catalog.scoring.blend };
+    state.searchWeights = { ...s.catalog.scoring.blend };
     el.catalogLine.textContent = `${s.catalog.name} · ${count(s.catalog.size, 'product')}`;
     if (!state.response && !state.busy) {
       results.empty(s.catalog);
@@ -195,8 +196,8 @@ async function runSearch(override: string | null): Promise<void> {
   clearAlert();
   const options: SearchOptionsDto = {};
   if (state.override) options.category = state.override;
-  // searches start only once the engine is ready, so the catalog (and its blend) is known
-  const base = state.catalog?.blend ?? null;
+  // searches start only once the engine is ready, so the catalog (and its scoring) is known
+  const base = state.catalog?.scoring.blend ?? null;
   const w = state.weights;
   if (w && base && !sameWeights(w, base) && w.semantic + w.texture + w.color > 0) options.weights = { ...w };
   setBusy('search');
@@ -223,25 +224,52 @@ async function runSearch(override: string | null): Promise<void> {
   }
 }
 
+/**
+ * The status line (the polite live region) says the verdict once per search or slider move. The
+ * banner above the grid shows it, so here it is for screen readers only; the count and the best
+ * product show.
+ */
 function announceResults(): void {
   const r = state.response;
   if (!r) return;
   const hits = live();
   const top = hits[0];
-  const where = r.route.reason === 'unsure' ? '' : ` in ${r.route.searched.map(categoryLabel).join(' and ')}`;
-  setStatus(
-    `${hits.length} lookalikes${where}` +
-      (!top || top.score < MIN_SCORE ? '. No close match.' : `. Best: ${top.name} (${formatScore(top.score)}).`),
-  );
+  const verdict = liveVerdict(hits);
+  const only = scope(r);
+  const where = only ? ` in ${only}` : '';
+  const said = `${VERDICT_TITLE[verdict]}. `;
+  if (!top) setStatus(`No products${where}.`, said);
+  else if (verdict === 'none') setStatus(`The ${count(hits.length, 'nearest product')}${where}.`, said);
+  else setStatus(`${count(hits.length, 'lookalike')}${where}. Best: ${top.name} (${formatScore(top.score)}).`, said);
+}
+
+/** Whether the sliders moved away from the weights the engine ranked with. */
+function reranked(): boolean {
+  const { weights, searchWeights } = state;
+  const r = state.response;
+  return !!(r && weights && searchWeights && !sameWeights(weights, searchWeights) && r.candidates.length > 0);
 }
 
 /** The grid's order: the engine's own, or the live re-rank when the sliders moved. */
 function live(): Hit[] {
   const r = state.response;
   if (!r) return [];
-  const { weights, searchWeights } = state;
-  if (!weights || !searchWeights || sameWeights(weights, searchWeights) || r.candidates.length === 0) return r.results;
-  return rerank(r.candidates, weights, Math.max(r.results.length, 10));
+  const { weights, catalog } = state;
+  if (!reranked() || !weights || !catalog) return r.results;
+  return rerank(r.candidates, withBlend(catalog.scoring, weights), Math.max(r.results.length, 10));
+}
+
+/** The one category searched, when the person chose it (the banner's note names it). */
+function scope(r: SearchResponse): string | undefined {
+  return r.route.reason === 'override' ? r.route.searched.map(categoryLabel).join(' and ') : undefined;
+}
+
+/** The verdict on the grid: the engine's, or the same rule on the live re-rank. */
+function liveVerdict(hits: Hit[]): Match {
+  const r = state.response;
+  if (!r) return 'none';
+  if (!reranked()) return r.match;
+  return judge(hits, state.catalog?.match_rule ?? null);
 }
 
 function renderQuery(): void {
@@ -262,7 +290,8 @@ function renderResponse(): void {
   renderQuery();
   const r = state.response;
   if (!r) return;
-  results.render(live(), r.route.reason === 'unsure' ? undefined : r.route.searched.map(categoryLabel).join(' and '));
+  const hits = live();
+  results.render(hits, liveVerdict(hits), scope(r));
   renderDesigner();
 }
 
@@ -279,7 +308,7 @@ function setWeights(w: BlendWeights): void {
   const r = state.response;
   if (!r || !state.searchWeights) return;
   const hits = live();
-  results.render(hits, r.route.reason === 'unsure' ? undefined : r.route.searched.map(categoryLabel).join(' and '));
+  results.render(hits, liveVerdict(hits), scope(r));
   designer.update(state.weights, hits, state.searchWeights);
   announceResults();
 }
@@ -348,8 +377,11 @@ async function lookupBarcode(code: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // status, alerts, busy
 
-function setStatus(text: string): void {
-  if (el.status.textContent !== text) el.status.textContent = text;
+/** The status line; `unseen` goes first, for screen readers only (what a banner already shows). */
+function setStatus(text: string, unseen = ''): void {
+  if (el.status.textContent === unseen + text) return;
+  if (unseen) mount(el.status, h('span', { class: 'visually-hidden' }, unseen), text);
+  else el.status.textContent = text;
 }
 
 function showAlert(err: ApiError, opts: { retry?: () => void; info?: boolean } = {}): void {

@@ -1,8 +1,10 @@
-// The engine's rerank (crates/engine/src/stages/rerank.rs `rank`), in the browser: the designer
-// view's sliders re-rank the shortlist live with it, and the browser-mode mock answers with it.
-// It must give the engine's order and scores EXACTLY, so it computes the way Rust does, in f32:
-//   score = ws*semantic + wt*texture + wc*colour   (each product and each sum rounded to f32)
-// then sorts by routed (the routed categories above top-ups), score, semantic (both descending,
+// The engine's rerank (crates/engine/src/stages/rerank.rs `rank`) and its `match` verdict
+// (stages/verdict.rs), in the browser: the designer view's sliders re-rank the shortlist live
+// with it, and the browser-mode mock answers with it. It must give the engine's order and scores
+// EXACTLY, so it computes the way Rust does, in f32:
+//   semantic = (1 - frame)*semantic_cutout + frame*semantic_frame
+//   score    = ws*semantic + wt*texture + wc*colour + route_prior*route_share
+// (each product and each sum rounded to f32), then sorts by score, semantic (both descending,
 // f32 total order), then the input (retrieval) order, keeps the top k and numbers them 1..k.
 // tests/ui/rerank.test.mjs checks this against the engine's own rankings of recorded real
 // shortlists under several weights.
@@ -10,16 +12,28 @@
 // Plain functions over generated contract types, with type-only imports, so node can load the
 // module after a type-stripping transpile (the test does).
 
-import type { BlendWeights, Hit } from './generated/contract';
+import type { BlendWeights, Hit, Match, MatchRule, Scoring } from './generated/contract';
 
 const f32 = Math.fround;
 
-/** The blend as the engine computes it: f32 inputs, every product and sum rounded to f32. */
-export function blend(hit: Pick<Hit, 'semantic' | 'texture' | 'color'>, w: BlendWeights): number {
-  const s = f32(f32(w.semantic) * f32(hit.semantic));
+type Parts = Pick<Hit, 'semantic_cutout' | 'semantic_frame' | 'texture' | 'color' | 'route_share'>;
+
+/** The two views' cosines mixed by the frame weight, as the engine computes it. */
+export function semantic(hit: Parts, s: Scoring): number {
+  const a = f32(f32(f32(1) - f32(s.frame)) * f32(hit.semantic_cutout));
+  const b = f32(f32(s.frame) * f32(hit.semantic_frame));
+  return f32(a + b);
+}
+
+/** The blend plus the router prior, as the engine computes it. */
+export function score(hit: Parts, s: Scoring): number {
+  const w = s.blend;
+  const m = semantic(hit, s);
+  const a = f32(f32(w.semantic) * m);
   const t = f32(f32(w.texture) * f32(hit.texture));
   const c = f32(f32(w.color) * f32(hit.color));
-  return f32(f32(s + t) + c);
+  const blend = f32(f32(a + t) + c);
+  return f32(blend + f32(f32(s.route_prior) * f32(hit.route_share)));
 }
 
 /** Rust's `f32::total_cmp` for the values a score can take (NaN aside: -0 sorts below +0). */
@@ -30,24 +44,49 @@ function totalCmp(a: number, b: number): number {
   return 0;
 }
 
-/** The top k of the shortlist under the weights: the engine's `rank`. */
-export function rerank(candidates: readonly Hit[], w: BlendWeights, k = 10): Hit[] {
-  return candidates
-    .map((hit, i) => ({ hit: { ...hit, score: blend(hit, w) }, semantic: f32(hit.semantic), i }))
-    .sort(
-      (a, b) =>
-        Number(b.hit.routed) - Number(a.hit.routed) ||
-        totalCmp(b.hit.score, a.hit.score) ||
-        totalCmp(b.semantic, a.semantic) ||
-        a.i - b.i,
-    )
+/** The shortlist's candidates with the scoring's semantic and final scores. */
+function scored(candidates: readonly Hit[], s: Scoring): Hit[] {
+  return candidates.map((hit) => ({ ...hit, semantic: semantic(hit, s), score: score(hit, s) }));
+}
+
+/** The top k of the shortlist under the scoring: the engine's `rank`. */
+export function rerank(candidates: readonly Hit[], s: Scoring, k = 10): Hit[] {
+  return scored(candidates, s)
+    .map((hit, i) => ({ hit, i }))
+    .sort((a, b) => totalCmp(b.hit.score, a.hit.score) || totalCmp(b.hit.semantic, a.hit.semantic) || a.i - b.i)
     .slice(0, k)
     .map(({ hit }, r) => ({ ...hit, rank: r + 1 }));
 }
 
-/** Candidates re-scored with the given weights, in their original (retrieval) order. */
-export function rescore(candidates: readonly Hit[], w: BlendWeights): Hit[] {
-  return candidates.map((hit) => ({ ...hit, score: blend(hit, w) }));
+/** Candidates re-scored under the scoring, in their original (retrieval) order. */
+export function rescore(candidates: readonly Hit[], s: Scoring): Hit[] {
+  return scored(candidates, s);
+}
+
+/** The engine's verdict on a ranked list (stages/verdict.rs): the first result's semantic score,
+ * its lead over the best of the others', its texture and colour, weighed by the profile's
+ * logistic rule (no rule: "similar", never a false claim; an empty list: "none"). */
+export function judge(results: readonly Hit[], rule: MatchRule | null): Match {
+  const first = results[0];
+  if (first === undefined) return 'none';
+  if (rule === null) return 'similar';
+  const rest = results.slice(1).map((h) => h.semantic);
+  const margin = rest.length > 0 ? f32(first.semantic - Math.max(...rest)) : 1;
+  // the rule's numbers arrive as f32 printed shortest: f32() gives back the engine's exact values
+  if (first.semantic < f32(rule.none_semantic)) return 'none';
+  const [a, b, c, d] = rule.weights.map(f32) as [number, number, number, number];
+  const ev = [first.semantic, margin, f32(first.texture), f32(first.color)];
+  let odds = f32(rule.bias);
+  odds = f32(odds + f32(a * ev[0]!));
+  odds = f32(odds + f32(b * ev[1]!));
+  odds = f32(odds + f32(c * ev[2]!));
+  odds = f32(odds + f32(d * ev[3]!));
+  return odds >= f32(rule.same_at) ? 'same' : 'similar';
+}
+
+/** The scoring with other blend weights (the designer view's sliders). */
+export function withBlend(s: Scoring, blend: BlendWeights): Scoring {
+  return { ...s, blend: { ...blend } };
 }
 
 export function sameWeights(a: BlendWeights, b: BlendWeights, eps = 1e-6): boolean {

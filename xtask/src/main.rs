@@ -18,7 +18,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Where the repository's scripts read ORT_LIB (the ONNX Runtime library set-up unpacks).
 const ENV_SH: &str = "scripts/env.sh";
 /// The labelled query sets of `bench/queries/`.
-const ALL_SETS: [QuerySet; 3] = [QuerySet::Photo, QuerySet::Multiview, QuerySet::Emoji];
+/// `outside` holds no products: `eval` searches it in every catalog (`lookalike eval --outside`).
+const ALL_SETS: [QuerySet; 4] = [
+    QuerySet::Photo,
+    QuerySet::Multiview,
+    QuerySet::Emoji,
+    QuerySet::Outside,
+];
 
 #[derive(Parser)]
 #[command(
@@ -97,7 +103,8 @@ enum Task {
         .cache/queries/photo/      photo-like queries from the demo catalog's images (catalog/demo)\n  \
         .cache/queries/multiview/  Saleor's other views of demo products (catalog/demo)\n  \
         .cache/queries/emoji/      other vendors' drawings of Google's object emoji (catalog/emoji, \
-        built here too)\n\nEach folder has queries.csv (image,product,split) and about.json. \
+        built here too)\n  .cache/queries/outside/    photos and drawings of things neither catalog \
+        sells (no product: the `match` check)\n\nEach folder has queries.csv (image,product,split) and about.json. \
         Idempotent: a set whose about.json matches the generator's inputs (code, seed, source \
         checksums) and whose images are intact is kept; anything else is rebuilt."
     )]
@@ -109,15 +116,16 @@ enum Task {
         #[arg(value_enum)]
         sets: Vec<QuerySet>,
     },
-    /// Retrieval quality: `lookalike eval --tune` on every query set [core + bench]
+    /// Retrieval quality: one `lookalike eval --tune` over every query set [core + bench]
     #[command(
         long_about = "Retrieval quality on the labelled query sets [set-up: core + bench].\n\n\
-        Builds the sets (as make-queries), then `lookalike eval --tune` per set: blend weights \
-        fitted on the `tune` split, every row reported on the `test` split; JSON to \
-        bench/results/eval-<set>.json, tables on stdout."
+        Builds the sets (as make-queries), then one `lookalike eval --tune` over all of them \
+        (`outside` as --outside): one scoring and one match rule fitted on the `tune` split of \
+        every set, every row reported on the `test` split; JSON to bench/results/eval.json, \
+        tables on stdout."
     )]
     Eval {
-        /// the sets to evaluate (default: all three)
+        /// the sets to evaluate (default: all four)
         #[arg(value_enum)]
         sets: Vec<QuerySet>,
     },
@@ -203,6 +211,7 @@ enum QuerySet {
     Photo,
     Multiview,
     Emoji,
+    Outside,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -569,21 +578,19 @@ fn eval(repo: &Repo, sets: &[QuerySet]) -> Result {
     make_queries(repo, false, sets)?;
     std::fs::create_dir_all("bench/results")
         .map_err(|e| Failure::Message(format!("cannot create bench/results: {e}")))?;
-    for set in sets {
-        let name = value_name(set);
-        let dir = PathBuf::from(format!(".cache/queries/{name}"));
+    let mut cli = repo.cli()?;
+    cli.arg("eval");
+    for &set in sets.iter().filter(|s| **s != QuerySet::Outside) {
+        let dir = PathBuf::from(format!(".cache/queries/{}", value_name(&set)));
         let catalog = set_catalog(&dir.join("about.json"))?;
-        println!("== {name} (catalog {catalog}) ==");
-        run(repo
-            .cli()?
-            .args(["eval", "--catalog", &catalog, "--queries"])
-            .arg(dir.join("queries.csv"))
-            .arg("--tune")
-            .arg("--out")
-            .arg(format!("bench/results/eval-{name}.json")))?;
-        println!();
+        cli.args(["--catalog", &catalog, "--queries"])
+            .arg(dir.join("queries.csv"));
     }
-    Ok(())
+    if sets.contains(&QuerySet::Outside) {
+        cli.arg("--outside")
+            .arg(".cache/queries/outside/queries.csv");
+    }
+    run(cli.args(["--tune", "--out", "bench/results/eval.json"]))
 }
 
 fn race(repo: &Repo, args: Vec<OsString>) -> Result {

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use lookalike_engine::SearchResult;
 use lookalike_engine::catalog::index::IndexReport;
+use lookalike_engine::{Match, SearchResult};
 use serde_json::json;
 
 /// Writes one line to stdout.
@@ -36,8 +36,22 @@ fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// What a shopper is told about the whole list (the app shows the same words).
+pub fn verdict_line(m: Match) -> &'static str {
+    match m {
+        Match::Same => "This is it",
+        Match::Similar => "Similar products",
+        Match::None => "No close match in this catalog",
+    }
+}
+
 pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
     out!("{}", query.display());
+    out!(
+        "  match: {} ({})",
+        r.verdict.as_str(),
+        verdict_line(r.verdict)
+    );
     let cats: Vec<String> = r
         .categories
         .iter()
@@ -45,7 +59,7 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
         .map(|c| format!("{} {:.2}", c.name, c.score))
         .collect();
     out!(
-        "  category: {}   (searched: {}, {:?})",
+        "  category: {}   (favoured: {}, {:?})",
         cats.join(", "),
         r.route.searched.join(" + "),
         r.route.reason
@@ -80,7 +94,11 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
             clip(&h.category, 12),
             price(h.price, h.currency.as_deref()),
             clip(&h.name, 40),
-            if h.routed { "" } else { "  (other category)" }
+            if h.routed {
+                ""
+            } else {
+                "  (not the router's pick)"
+            }
         );
     }
     let mut times: Vec<String> = r

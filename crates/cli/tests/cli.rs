@@ -89,6 +89,11 @@ fn index_then_search_with_good_and_bad_images() {
                 .all(|c| c["name"].is_string() && c["score"].is_number())
         );
         assert!(r["segmentation"]["used"].is_string());
+        assert!(
+            ["same", "similar", "none"].contains(&r["match"].as_str().unwrap_or("")),
+            "every search says how close it came: {}",
+            r["match"]
+        );
         let results = r["results"].as_array().unwrap();
         assert_eq!(results.len(), 3, "min(10, catalog size)");
         for key in [
@@ -99,8 +104,11 @@ fn index_then_search_with_good_and_bad_images() {
             "price",
             "score",
             "semantic",
+            "semantic_cutout",
+            "semantic_frame",
             "texture",
             "color",
+            "route_share",
             "source_image",
             "routed",
         ] {
@@ -204,18 +212,22 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
     let out = eval(&["--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
-    assert_eq!(report["n"], 4);
-    let rows = report["rows"].as_array().unwrap();
+    let set = &report["sets"][0];
+    assert_eq!(set["n"], 4);
+    let rows = set["rows"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
         [
-            "semantic only",
-            "semantic + texture",
-            "semantic + colour",
-            "full blend"
+            "plain embedding (baseline)",
+            "cut-out cosine",
+            "+ whole-frame view",
+            "+ router prior",
+            "+ texture",
+            "+ colour (full)"
         ]
     );
+    assert!(rows[0]["scoring"].is_null(), "the baseline has no scoring");
     for r in rows {
         let m = &r["metrics"];
         let (r1, r5, r10, mrr) = (
@@ -229,20 +241,57 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
         assert_eq!(r10, 1.0, "{r}");
     }
     // rotated, cropped, recompressed copies of catalog photos come back first
-    assert_eq!(rows[3]["metrics"]["recall_at_1"], 1.0, "{report}");
+    assert_eq!(rows[5]["metrics"]["recall_at_1"], 1.0, "{report}");
+    assert_eq!(
+        set["scoring"], rows[5]["scoring"],
+        "the last row is the profile's scoring"
+    );
     assert!(
-        report["per_category"].as_array().unwrap().len() >= 2,
+        set["per_category"].as_array().unwrap().len() >= 2,
         "{report}"
     );
+    let verdicts = &set["match"];
+    assert!(verdicts["same_rate"].as_f64().unwrap() > 0.0, "{verdicts}");
+    assert_eq!(verdicts["outside_n"], 0);
 
-    // tuning fits on the tune split and reports the test split
-    let out = eval(&["--tune", "--json"]);
+    // tuning fits on the tune split and reports the test split; an outside set (no products) is
+    // searched too and the verdict's rates on it reported
+    let outside = tmp.path().join("outside.csv");
+    std::fs::copy(fixture("chelsea.png"), tmp.path().join("cat.png")).unwrap();
+    std::fs::write(
+        &outside,
+        "image,product,split\ncat.png,,test\ncat.png,,tune\n",
+    )
+    .unwrap();
+    let out = eval(&["--tune", "--json", "--outside", outside.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let tuned: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
     assert_eq!(tuned["split"], "test");
-    assert_eq!(tuned["n"], 2);
-    assert_eq!(tuned["rows"].as_array().unwrap().len(), 5);
-    assert_eq!(tuned["tuned"]["on_tune"]["n"], 2);
+    let set = &tuned["sets"][0];
+    assert_eq!(set["n"], 2);
+    assert_eq!(
+        set["rows"].as_array().unwrap().len(),
+        7,
+        "plus the tuned row"
+    );
+    assert!(tuned["tuned"]["scoring"]["blend"].is_object(), "{tuned}");
+    assert_eq!(
+        set["match"]["outside_n"], 1,
+        "the test split's outside query"
+    );
+    assert_eq!(
+        set["match"]["outside_same_rate"], 0.0,
+        "a cat is not a product here"
+    );
+    // an outside file that names products is refused
+    std::fs::write(&outside, "image,product\ncat.png,vendure-tent\n").unwrap();
+    let out = eval(&["--outside", outside.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("outside queries name none"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // a query set for another catalog is refused, naming the product
     refused("image,product\nq0.jpg,vendure-sofa\n", "vendure-sofa");

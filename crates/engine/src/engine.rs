@@ -11,10 +11,11 @@ use crate::models::manifest::{OutputRef, ProfileSpec};
 use crate::models::{ModelRegistry, RuntimeOptions};
 use crate::result::{Hit, RouteSummary, SearchOptions, SearchResult};
 use crate::stages::decode::DecodeOptions;
-use crate::stages::rerank::{self, Scored};
-use crate::stages::retrieve::{self, Candidate, SubCatalog};
-use crate::stages::route::{Route, Router};
+use crate::stages::rerank::{self, BlendWeights, Scored, Scoring};
+use crate::stages::retrieve::{self, Candidate, QueryViews, SubCatalog};
+use crate::stages::route::{self, Route, RouteReason, Router};
 use crate::stages::segment::SegmentOptions;
+use crate::stages::verdict::MatchRule;
 use crate::stages::{Clock, Stage, texture};
 
 #[derive(Debug, Clone)]
@@ -172,21 +173,79 @@ impl Engine {
         ))
     }
 
+    /// The rerank's settings for one search: the profile's tuned scoring, under the catalog's
+    /// own blend when it sets one, under the caller's weights when given.
+    pub fn scoring(&self, weights: Option<BlendWeights>) -> Scoring {
+        let blend = weights
+            .or(self.catalog.file.blend)
+            .unwrap_or(self.profile.scoring.blend);
+        Scoring {
+            blend,
+            ..self.profile.scoring
+        }
+    }
+
+    /// The profile's calibrated `match` rule (`None`: uncalibrated, every search says "similar").
+    pub fn match_rule(&self) -> Option<&MatchRule> {
+        self.profile.match_rule.as_ref()
+    }
+
     pub fn search(&self, bytes: &[u8], opts: &SearchOptions) -> Result<SearchResult> {
-        let weights = opts.weights.unwrap_or(self.catalog.file.blend);
-        weights.validate()?;
+        let scoring = match opts.plain {
+            true => Scoring::plain(),
+            false => self.scoring(opts.weights),
+        };
+        scoring.validate()?;
         let category = self.check_options(opts)?;
         let mut clock = Clock::start();
 
-        let mut f = self.extractor()?.extract(bytes, &mut clock)?;
+        let mut f = match opts.plain {
+            true => self.extractor()?.extract_whole(bytes, &mut clock)?,
+            false => self.extractor()?.extract(bytes, &mut clock)?,
+        };
         let route = clock.time(Stage::Route, || -> Result<Route> {
             Ok(self.router.route(f.router_input()?, category))
         })?;
-        let queries = clock.time(Stage::Embed, || self.embed(&mut f, &route, opts.top_k))?;
+        let frame_view = !opts.plain && (scoring.frame > 0.0 || opts.all_views);
+        let queries = clock.time(Stage::Embed, || {
+            self.embed(&mut f, &route, opts.top_k, frame_view)
+        })?;
         let shortlist = clock.time(Stage::Retrieve, || {
             let emb = &self.catalog.embeddings;
+            // soft routing: every category is scanned (the router weighs in at the rerank); a
+            // category the caller chose is the only one
+            let scope: Vec<usize> = match category {
+                Some(i) => vec![i],
+                None => (route.selected.iter().copied())
+                    .chain((0..self.sub_catalogs.len()).filter(|i| !route.selected.contains(i)))
+                    .collect(),
+            };
             let (cats, k) = (&self.sub_catalogs, opts.candidates);
-            retrieve::shortlist(&emb.data, emb.dims, cats, &route.selected, &queries, k)
+            retrieve::shortlist(
+                &emb.data,
+                emb.dims,
+                cats,
+                &scope,
+                &route.selected,
+                &queries,
+                k,
+            )
+        });
+        // the catalog's own images have their say on the category: the nearest products' votes
+        let route = clock.time(Stage::Route, || {
+            let nearest: Vec<(usize, f32)> = shortlist
+                .iter()
+                .filter_map(|c| {
+                    let cat = self
+                        .sub_catalogs
+                        .iter()
+                        .position(|s| s.rows.contains(&c.row))?;
+                    // both views alike, whatever the scoring: the route does not move with it
+                    Some((cat, 0.5 * (c.cutout + c.frame)))
+                })
+                .collect();
+            let votes = route::neighbour_shares(self.sub_catalogs.len(), &nearest);
+            self.router.with_neighbours(route, &votes)
         });
         let textures = clock.time(Stage::Texture, || -> Result<Vec<f32>> {
             let q = texture::descriptor(f.texture()?, &self.catalog.file.texture_center);
@@ -199,14 +258,15 @@ impl Engine {
             rows.map(|c| crate::stages::color::similarity(&q, c))
                 .collect::<Vec<f32>>()
         });
-        let (results, candidates) = clock.time(Stage::Rerank, || {
-            let scored = scored(&shortlist, &textures, &colors);
-            let results = rerank::rank(&scored, &weights, opts.top_k);
+        let (results, candidates, verdict) = clock.time(Stage::Rerank, || {
+            let scored = self.scored(&shortlist, &textures, &colors, &route);
+            let results = self.hits(&rerank::rank(&scored, &scoring, opts.top_k));
             let candidates = match opts.include_candidates {
-                true => rerank::blended(&scored, &weights),
+                true => self.hits(&rerank::blended(&scored, &scoring)),
                 false => Vec::new(),
             };
-            (self.hits(&results), self.hits(&candidates))
+            let verdict = SearchResult::judge(&results, self.match_rule());
+            (results, candidates, verdict)
         });
 
         Ok(SearchResult {
@@ -218,6 +278,7 @@ impl Engine {
                 confidence: route.confidence,
             },
             segmentation: f.segmentation,
+            verdict,
             results,
             candidates,
             timings: clock.finish(),
@@ -246,18 +307,55 @@ impl Engine {
         }
     }
 
-    /// The query embedded in every space retrieval needs (`None` for the others).
+    /// The query embedded in every space retrieval needs (`None` for the others), with its
+    /// whole-frame view when `frame_view` and the segmenter cut the product out of a photo.
     fn embed(
         &self,
         f: &mut Features,
         route: &Route,
         top_k: usize,
-    ) -> Result<Vec<Option<Vec<f32>>>> {
+        frame_view: bool,
+    ) -> Result<Vec<Option<QueryViews>>> {
         let mut queries = vec![None; self.spaces.len()];
         for space in retrieve::spaces_needed(&self.sub_catalogs, &route.selected, top_k) {
-            queries[space] = Some(f.embedding(&self.spaces[space])?);
+            let expert = &self.spaces[space];
+            queries[space] = Some(QueryViews {
+                cutout: f.embedding(expert)?,
+                frame: match frame_view {
+                    true => f.frame_embedding(expert)?,
+                    false => None,
+                },
+            });
         }
         Ok(queries)
+    }
+
+    /// The shortlist with every stage's score and the router prior of each row's category (none
+    /// when the router is unsure or the caller chose the category).
+    fn scored(
+        &self,
+        shortlist: &[Candidate],
+        textures: &[f32],
+        colors: &[f32],
+        route: &Route,
+    ) -> Vec<Scored> {
+        let opinion = !matches!(route.reason, RouteReason::Unsure | RouteReason::Override);
+        let category = |row: usize| self.sub_catalogs.iter().position(|c| c.rows.contains(&row));
+        let share = |cat: Option<usize>| match (opinion, cat) {
+            (true, Some(c)) => route.shares.get(c).copied().unwrap_or(0.0),
+            _ => 0.0,
+        };
+        let parts = shortlist.iter().zip(textures.iter().zip(colors));
+        parts
+            .map(|(c, (t, col))| {
+                let cat = category(c.row);
+                Scored {
+                    prior: share(cat),
+                    routed: cat.is_some_and(|i| route.selected.contains(&i)),
+                    ..Scored::new(c.row, c.cutout, c.frame, *t, *col)
+                }
+            })
+            .collect()
     }
 
     fn hits(&self, scored: &[Scored]) -> Vec<Hit> {
@@ -273,19 +371,15 @@ impl Engine {
                 currency: p.currency.clone(),
                 score: s.score,
                 semantic: s.semantic,
+                semantic_cutout: s.cutout,
+                semantic_frame: s.frame,
                 texture: s.texture,
                 color: s.color,
+                route_share: s.prior,
                 source_image: p.source_image.clone(),
                 routed: s.routed,
             }
         };
         scored.iter().enumerate().map(hit).collect()
     }
-}
-
-fn scored(shortlist: &[Candidate], textures: &[f32], colors: &[f32]) -> Vec<Scored> {
-    let parts = shortlist.iter().zip(textures.iter().zip(colors));
-    parts
-        .map(|(c, (t, col))| Scored::new(c.row, c.semantic, *t, *col, c.routed))
-        .collect()
 }

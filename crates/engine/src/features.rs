@@ -16,7 +16,7 @@ use crate::error::{EngineError, Result};
 use crate::models::manifest::OutputRef;
 use crate::models::{LoadedModel, ModelOutputs, ModelRegistry, ProfileSpec};
 use crate::stages::decode::{self, DecodeOptions, ImageInfo};
-use crate::stages::segment::{self, SegmentOptions, SegmentationInfo};
+use crate::stages::segment::{self, CutoutUse, MaskSource, SegmentOptions, SegmentationInfo};
 use crate::stages::{Clock, Stage, color, embed};
 
 /// Bump when any stage makes different vectors from the same image and models (a decode, resize,
@@ -76,6 +76,25 @@ impl<'m> Extractor<'m> {
             models: self.models,
             profile: self.profile,
             outputs: HashMap::new(),
+            frame_outputs: HashMap::new(),
+        })
+    }
+
+    /// Decodes `bytes` and skips segmentation: every model sees the whole frame (the plain
+    /// baseline search, `SearchOptions::plain`).
+    pub fn extract_whole(&self, bytes: &[u8], clock: &mut Clock) -> Result<Features<'m>> {
+        let decoded = clock.time(Stage::Decode, || decode::decode(bytes, &self.decode))?;
+        let seg = segment::whole_frame(&decoded.image, "plain search: the whole frame, no cut-out");
+        Ok(Features {
+            image: decoded.info,
+            working: decoded.image,
+            segmentation: seg.info,
+            cutout: seg.cutout,
+            mask: seg.mask,
+            models: self.models,
+            profile: self.profile,
+            outputs: HashMap::new(),
+            frame_outputs: HashMap::new(),
         })
     }
 }
@@ -94,6 +113,8 @@ pub struct Features<'m> {
     profile: &'m ProfileSpec,
     /// Every output of each model run so far, by model id.
     outputs: HashMap<String, ModelOutputs>,
+    /// The same for the whole frame (queries only: see [`Features::frame_embedding`]).
+    frame_outputs: HashMap<String, ModelOutputs>,
 }
 
 impl Features<'_> {
@@ -115,6 +136,31 @@ impl Features<'_> {
     /// The L2-normalised embedding in one expert's space.
     pub fn embedding(&mut self, expert: &OutputRef) -> Result<Vec<f32>> {
         Ok(embed::embedding(self.output(expert)?))
+    }
+
+    /// Whether the whole frame shows the model something the cut-out does not: a saliency
+    /// model cut the product out (not the image's own alpha, not the whole-image fallback).
+    pub fn has_frame_view(&self) -> bool {
+        self.segmentation.used == CutoutUse::Cutout && self.segmentation.source == MaskSource::Model
+    }
+
+    /// The expert's embedding of the whole frame, the second view of a query whose cut-out may
+    /// have kept too little of the product (`None` when there is no second view to see).
+    pub fn frame_embedding(&mut self, expert: &OutputRef) -> Result<Option<Vec<f32>>> {
+        if !self.has_frame_view() {
+            return Ok(None);
+        }
+        if !self.frame_outputs.contains_key(&expert.model) {
+            let outputs = self.models.get(&expert.model)?.run(&self.working)?;
+            self.frame_outputs.insert(expert.model.clone(), outputs);
+        }
+        let raw = self.frame_outputs[&expert.model]
+            .get(&expert.output)
+            .ok_or_else(|| EngineError::ModelMismatch {
+                model: expert.model.clone(),
+                detail: format!("no output `{}`", expert.output),
+            })?;
+        Ok(Some(embed::embedding(&raw.data)))
     }
 
     /// What the router scores: ImageNet logits (class tables) or an image embedding (prototypes).

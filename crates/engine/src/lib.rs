@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! bytes -> features (decode, segment; model outputs on demand)          features.rs
-//!       -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10)
+//!       -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10) -> match
 //!                                                                      stages/, engine.rs
 //! ```
 //! `Engine::open` loads the manifest's models for a profile and a checked catalog;
@@ -22,5 +22,6 @@ pub use catalog::Catalog;
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, ErrorCode, Result};
 pub use result::{Hit, RouteSummary, SearchOptions, SearchResult};
-pub use stages::rerank::BlendWeights;
+pub use stages::rerank::{BlendWeights, Scoring};
+pub use stages::verdict::{Match, MatchRule};
 pub use stages::{Stage, StageTime, Timings};

@@ -3,14 +3,15 @@
 //! `src-tauri/src/contract.rs`).
 
 use image::{GrayImage, RgbaImage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::stages::Timings;
 use crate::stages::decode::ImageInfo;
-use crate::stages::rerank::{self, BlendWeights, Scored};
+use crate::stages::rerank::{self, BlendWeights, Scored, Scoring};
 use crate::stages::route::{CategoryScore, RouteReason};
 use crate::stages::segment::SegmentationInfo;
+use crate::stages::verdict::{self, Evidence, Match, MatchRule};
 
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
@@ -23,6 +24,12 @@ pub struct SearchOptions {
     pub candidates: usize,
     /// Also return the shortlist before rerank (designer view).
     pub include_candidates: bool,
+    /// Embed the whole frame as a second view even when the scoring gives it no weight, so the
+    /// shortlist can be re-ranked under any frame weight (`lookalike eval` tunes it).
+    pub all_views: bool,
+    /// The plain baseline instead of the pipeline: the whole frame's embedding cosine over the
+    /// whole catalog; no cut-out, no routing, no rerank (`lookalike eval`'s first row).
+    pub plain: bool,
 }
 
 impl Default for SearchOptions {
@@ -33,13 +40,15 @@ impl Default for SearchOptions {
             top_k: 10,
             candidates: 50,
             include_candidates: false,
+            all_views: false,
+            plain: false,
         }
     }
 }
 
 /// One product in the results (or in the shortlist), with the score of every stage. Its
 /// thumbnail is the catalog's `thumbs/` image of the same id (the app serves it by id).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Hit {
     pub rank: usize,
     pub id: String,
@@ -47,20 +56,28 @@ pub struct Hit {
     pub category: String,
     pub price: Option<f64>,
     pub currency: Option<String>,
-    /// The blended score the rerank sorts by.
+    /// The score the rerank sorts by: the blend plus the router prior.
     pub score: f32,
+    /// The cosine of the query's two views mixed by the scoring's frame weight.
     pub semantic: f32,
+    /// The cosine of the query's cut-out, and of its whole frame (the same without a second view).
+    pub semantic_cutout: f32,
+    pub semantic_frame: f32,
     pub texture: f32,
     pub color: f32,
+    /// The router's share for this product's category (0..1), weighted by the route prior.
+    pub route_share: f32,
     /// The catalog image's file name.
     pub source_image: String,
-    /// False for items topped up from other categories because the routed ones ran short.
+    /// True for a product of a category the router picked (every category is searched).
     pub routed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RouteSummary {
     pub reason: RouteReason,
+    /// The categories the router picked, best first. Every category is searched (the router's
+    /// shares weigh in at the rerank), except when the caller chose one: then only that one.
     pub searched: Vec<String>,
     pub confidence: f32,
 }
@@ -72,6 +89,10 @@ pub struct SearchResult {
     pub categories: Vec<CategoryScore>,
     pub route: RouteSummary,
     pub segmentation: SegmentationInfo,
+    /// Is the first result this very product (`same`), only lookalikes (`similar`), or is
+    /// nothing close (`none`)? See `stages/verdict.rs`.
+    #[serde(rename = "match")]
+    pub verdict: Match,
     /// The top-k after rerank.
     pub results: Vec<Hit>,
     /// The shortlist in retrieval (semantic) order with each item's blended score, before
@@ -88,23 +109,47 @@ pub struct SearchResult {
 
 impl SearchResult {
     /// A shortlist (a search's `candidates`, made with `include_candidates`) re-ranked under
-    /// other blend weights exactly as the search itself ranks (routed categories first), without
-    /// running the models again: `lookalike eval` compares blends this way.
-    pub fn rank_shortlist(shortlist: &[Hit], weights: &BlendWeights, top_k: usize) -> Vec<Hit> {
+    /// other scoring exactly as the search itself ranks, without running the models again:
+    /// `lookalike eval` compares and tunes scorings this way.
+    pub fn rank_shortlist(shortlist: &[Hit], scoring: &Scoring, top_k: usize) -> Vec<Hit> {
         let scored: Vec<Scored> = shortlist
             .iter()
             .enumerate()
-            .map(|(i, h)| Scored::new(i, h.semantic, h.texture, h.color, h.routed))
+            .map(|(i, h)| Scored {
+                prior: h.route_share,
+                routed: h.routed,
+                ..Scored::new(i, h.semantic_cutout, h.semantic_frame, h.texture, h.color)
+            })
             .collect();
-        rerank::rank(&scored, weights, top_k.min(scored.len()))
+        rerank::rank(&scored, scoring, top_k.min(scored.len()))
             .iter()
             .enumerate()
             .map(|(i, s)| Hit {
                 rank: i + 1,
                 score: s.score,
+                semantic: s.semantic,
                 ..shortlist[s.row].clone()
             })
             .collect()
+    }
+
+    /// The verdict on a ranked list (a search's `results`, or a re-ranked shortlist).
+    pub fn judge(results: &[Hit], rule: Option<&MatchRule>) -> Match {
+        verdict::verdict(rule, Self::evidence(results).as_ref())
+    }
+
+    /// What the match rule reads: the first result's scores and its semantic lead over the best
+    /// of the others (`None` for an empty list).
+    pub fn evidence(results: &[Hit]) -> Option<Evidence> {
+        let first = results.first()?;
+        let second = results.iter().skip(1).map(|h| h.semantic).reduce(f32::max);
+        Some(Evidence {
+            semantic: first.semantic,
+            // alone in its catalog: as clear a lead as a cosine allows
+            margin: second.map_or(1.0, |s| first.semantic - s),
+            texture: first.texture,
+            color: first.color,
+        })
     }
 }
 
@@ -116,6 +161,7 @@ impl std::fmt::Debug for SearchResult {
             .field("categories", &self.categories)
             .field("route", &self.route)
             .field("segmentation", &self.segmentation)
+            .field("match", &self.verdict)
             .field("results", &self.results)
             .field("candidates", &self.candidates.len())
             .field("timings", &self.timings)

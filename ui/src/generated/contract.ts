@@ -27,15 +27,49 @@ export const ENGINE_STATUS_EVENT = "engine-status";
 
 export type CatalogInfo = { name: string, profile: string, size: number, categories: Array<CategoryInfo>, models: Array<ModelInfo>, 
 /**
- * The catalog's default blend weights (the designer view's sliders start here).
+ * How this catalog's searches score (its blend, or the profile's tuned one; the frame
+ * weight and the router prior): the designer view's sliders start here and its re-rank
+ * of the shortlist follows it.
  */
-blend: BlendWeights, };
+scoring: Scoring, 
+/**
+ * The profile's calibrated `match` rule (`null`: uncalibrated, every search says "similar").
+ */
+match_rule: MatchRule | null, };
 
 export type CategoryInfo = { name: string, expert: string, count: number, };
 
 export type ModelInfo = { part: string, model: string, sha256: string, };
 
 export type BlendWeights = { semantic: number, texture: number, color: number, };
+
+/**
+ * How the rerank turns a candidate's scores into one: the blend, how much the whole frame's
+ * cosine counts in the semantic score, and how much the router's opinion of the candidate's
+ * category counts. The profile carries tuned values (`[profiles.*.scoring]` in the manifest),
+ * a catalog may set its own blend.
+ */
+export type Scoring = { blend: BlendWeights, 
+/**
+ * Share of the whole frame's cosine in the semantic score (0: the cut-out's alone).
+ */
+frame: number, 
+/**
+ * Weight of the router's share for the candidate's category, added to the blend: soft
+ * routing (every category is scanned; the router moves products, it never hides one).
+ */
+route_prior: number, };
+
+export type MatchRule = { 
+/**
+ * `same` when `bias + w . [semantic, margin, texture, colour]` (a logistic model's log-odds,
+ * fitted by `lookalike eval --tune`) is at least `same_at`...
+ */
+weights: [number, number, number, number], bias: number, same_at: number, 
+/**
+ * ...and `none` when the first result's semantic score is below this.
+ */
+none_semantic: number, };
 
 /**
  * Options the UI sends in the `x-search-options` header (all optional).
@@ -74,6 +108,11 @@ mask: string, image: ImageInfo,
  */
 categories: Array<CategoryScore>, route: RouteSummary, segmentation: SegmentationInfo, 
 /**
+ * Is the first result this very product (`same`), only lookalikes (`similar`), or is
+ * nothing close (`none`)? See `stages/verdict.rs`.
+ */
+match: Match, 
+/**
  * The top-k after rerank.
  */
 results: Array<Hit>, 
@@ -95,7 +134,12 @@ alpha_cutout: boolean, };
 
 export type CategoryScore = { name: string, score: number, };
 
-export type RouteSummary = { reason: RouteReason, searched: Array<string>, confidence: number, };
+export type RouteSummary = { reason: RouteReason, 
+/**
+ * The categories the router picked, best first. Every category is searched (the router's
+ * shares weigh in at the rerank), except when the caller chose one: then only that one.
+ */
+searched: Array<string>, confidence: number, };
 
 export type RouteReason = "top1" | "top2" | "unsure" | "override";
 
@@ -123,21 +167,35 @@ export type MaskSource = "alpha" | "model";
  */
 export type CutoutUse = "cutout" | "fallback";
 
+export type Match = "same" | "similar" | "none";
+
 /**
  * One product in the results (or in the shortlist), with the score of every stage. Its
  * thumbnail is the catalog's `thumbs/` image of the same id (the app serves it by id).
  */
 export type Hit = { rank: number, id: string, name: string, category: string, price: number | null, currency: string | null, 
 /**
- * The blended score the rerank sorts by.
+ * The score the rerank sorts by: the blend plus the router prior.
  */
-score: number, semantic: number, texture: number, color: number, 
+score: number, 
+/**
+ * The cosine of the query's two views mixed by the scoring's frame weight.
+ */
+semantic: number, 
+/**
+ * The cosine of the query's cut-out, and of its whole frame (the same without a second view).
+ */
+semantic_cutout: number, semantic_frame: number, texture: number, color: number, 
+/**
+ * The router's share for this product's category (0..1), weighted by the route prior.
+ */
+route_share: number, 
 /**
  * The catalog image's file name.
  */
 source_image: string, 
 /**
- * False for items topped up from other categories because the routed ones ran short.
+ * True for a product of a category the router picked (every category is searched).
  */
 routed: boolean, };
 

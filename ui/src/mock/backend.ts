@@ -7,9 +7,11 @@
 //   event is pushed too), so the loading state can be seen.
 // - search waits ~700 ms, then answers with the recording whose photo has the same byte size as
 //   the picked file (pick one of the recorded photos to see its exact result), otherwise the next
-//   recording in turn. A category override re-ranks the recorded top-50 candidates with that
-//   category routed; weights and top_k are honoured the same way (ui/src/rerank.ts, the engine's
-//   rule). Options the app would refuse (unknown or camelCase keys) are refused with invalid_options.
+//   recording in turn. A category override keeps only that category's recorded candidates (the
+//   engine then searches that category alone) and re-ranks them; weights and top_k are honoured the
+//   same way (ui/src/rerank.ts, the engine's rule, with the catalog's scoring), and `match` is the
+//   engine's verdict rule on the new list. Options the app would refuse (unknown or camelCase keys)
+//   are refused with invalid_options.
 // - Thumbnails: the recorded catalog's JPEGs (ui/mock/recorded/thumbs/<id>.jpg), served by Vite
 //   as files (assets of this mock chunk), found by product id like the app's `thumb:` scheme.
 // - Forced errors: an empty file -> empty_input; a file that is not an image (e.g. *.txt) ->
@@ -31,7 +33,7 @@
 //   catalog's products and categories (scores as recorded against the demo catalog).
 
 import { shopUrl, type Backend } from '../api';
-import { rerank, rescore } from '../rerank';
+import { judge, rerank, rescore, withBlend } from '../rerank';
 import type {
   ApiError,
   BlendWeights,
@@ -158,8 +160,9 @@ function restrict(r: SearchResponse, cat: MockCatalog, demo: MockCatalog): Searc
   const categories = r.categories.filter((c) => names.includes(c.name));
   const kept = r.route.searched.filter((c) => names.includes(c));
   const route = kept.length ? { ...r.route, searched: kept } : { reason: 'unsure' as const, searched: names, confidence: r.route.confidence };
+  // soft routing: the candidates keep their retrieval order; `routed` only marks the router's pick
   const marked = r.candidates.filter((h) => ids.has(h.id)).map((h) => ({ ...h, routed: route.searched.includes(h.category) }));
-  return { ...r, categories, route, candidates: [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)] };
+  return { ...r, categories, route, candidates: marked };
 }
 
 export function createMockBackend(): Backend {
@@ -282,7 +285,7 @@ export function createMockBackend(): Backend {
       if (searches.length === 0) fail('internal', 'No recorded searches: run `npm run record-mock`.');
       const rec = searches.find((s) => s.query.bytes === bytes.length) ?? searches[turn++ % searches.length]!;
       const base = restrict(rec.response, current, demo);
-      const weights = options.weights ?? current.info.blend;
+      const scoring = options.weights ? withBlend(current.info.scoring, options.weights) : current.info.scoring;
       const k = options.top_k ?? 10;
       if (!Number.isInteger(k) || k < 1 || k > 50) fail('invalid_options', `top_k (${k}) must be 1..=50`);
       const names = current.info.categories.map((c) => c.name);
@@ -293,18 +296,18 @@ export function createMockBackend(): Backend {
         const chosen = options.category;
         const score = base.categories.find((c) => c.name === chosen)?.score ?? 0;
         route = { reason: 'override', searched: [chosen], confidence: score };
-        // routed (the chosen category) first in semantic order, then the others as top-up
-        const marked = candidates.map((h) => ({ ...h, routed: h.category === chosen }));
-        candidates = [...marked.filter((h) => h.routed), ...marked.filter((h) => !h.routed)];
+        // the engine searches the chosen category alone: only its candidates, in retrieval order
+        candidates = candidates.filter((h) => h.category === chosen).map((h) => ({ ...h, routed: true }));
       }
-      candidates = rescore(candidates, weights).map((h, i) => ({ ...h, rank: i + 1 }));
-      const results = rerank(candidates, weights, k);
+      candidates = rescore(candidates, scoring).map((h, i) => ({ ...h, rank: i + 1 }));
+      const results = rerank(candidates, scoring, k);
+      const verdict = judge(results, current.info.match_rule);
       const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
       const stages = base.timings.stages.map((s) => ({ ...s, ms: jitter(s.ms) }));
       // the engine's total also covers the time between stages
       const between = Math.max(0, base.timings.total_ms - base.timings.stages.reduce((a, s) => a + s.ms, 0));
       const timings = { stages, total_ms: stages.reduce((a, s) => a + s.ms, between) };
-      return { ...base, route, candidates, results, timings };
+      return { ...base, route, match: verdict, candidates, results, timings };
     },
 
     async product(id: string): Promise<Product> {

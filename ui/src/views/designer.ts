@@ -1,6 +1,7 @@
 // Designer view: every stage of the last search. The mask and cut-out, the router's category
 // scores, per-stage timings, the top-50 before rerank next to the top-10 after, and the blend
-// weights as sliders that re-rank the 50 candidates live in the browser (no new search).
+// weights as sliders that re-rank the 50 candidates live in the browser (no new search), with the
+// rest of the catalog's scoring (the whole frame's share, the router prior) shown beside them.
 
 import { thumbnailUrl } from '../api';
 import { h, mount } from '../dom';
@@ -82,7 +83,11 @@ export class DesignerView {
           h('span', { class: 'pos' }, String(i + 1)),
           h('img', { src: thumbnailUrl(c.id), alt: '', width: 28, height: 28, loading: 'lazy', decoding: 'async' }),
           h('span', { class: 'name' }, c.name, c.routed ? null : h('span', { class: 'tag' }, 'other')),
-          h('span', { class: 'num', title: 'semantic similarity' }, formatScore(c.semantic)),
+          h(
+            'span',
+            { class: 'num', title: `semantic similarity: cut-out ${formatScore(c.semantic_cutout)}, whole frame ${formatScore(c.semantic_frame)}` },
+            formatScore(c.semantic),
+          ),
           h('span', { class: 'moved' }, now ? `→ ${now}` : ''),
         );
       }),
@@ -177,7 +182,9 @@ export class DesignerView {
       h(
         'p',
         { class: 'muted' },
-        `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} (${reasons[r.route.reason]}), confidence ${formatPercent(r.route.confidence)}.`,
+        r.route.reason === 'override'
+          ? `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} only (${reasons.override}).`
+          : `The router’s pick: ${r.route.searched.map(categoryLabel).join(', ') || 'none'} (${reasons[r.route.reason]}), confidence ${formatPercent(r.route.confidence)}. Every category is searched; the router prior weighs its shares in the score.`,
       ),
     );
   }
@@ -213,7 +220,8 @@ export class DesignerView {
   }
 
   private weights(catalog: CatalogInfo | null, weights: BlendWeights): HTMLElement {
-    const base = catalog?.blend;
+    const scoring = catalog?.scoring;
+    const base = scoring?.blend;
     const rows = WEIGHT_KEYS.map(([key, label]) => {
       const id = `w-${key}`;
       const output = h('output', { for: id, class: 'num', id: `${id}-value` }) as HTMLOutputElement;
@@ -234,8 +242,22 @@ export class DesignerView {
     return card(
       'Rerank weights',
       'designer-weights',
-      h('p', { class: 'muted' }, 'score = semantic × ws + texture × wt + colour × wc. Moving a slider re-ranks the candidates here, without searching again.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'score = semantic × ws + texture × wt + colour × wc + router prior × the router’s share for the product’s category, where semantic mixes the cut-out’s and the whole frame’s similarity. Moving a slider re-ranks the candidates here, without searching again.',
+      ),
       rows,
+      scoring
+        ? h(
+            'p',
+            { class: 'scoring-fixed', id: 'scoring-fixed' },
+            'whole-frame view ',
+            h('span', { class: 'num', id: 'scoring-frame', title: 'Share of the whole frame’s similarity in the semantic score' }, scoring.frame.toFixed(2)),
+            ' · router prior ',
+            h('span', { class: 'num', id: 'scoring-prior', title: 'Weight of the router’s share for the product’s category' }, scoring.route_prior.toFixed(2)),
+          )
+        : null,
       h(
         'div',
         { class: 'slider-foot' },
@@ -265,7 +287,7 @@ export class DesignerView {
       h(
         'div',
         { class: 'before-after' },
-        h('div', null, h('h4', null, `Top ${this.response?.candidates.length ?? 50} before rerank (semantic)`), this.before),
+        h('div', null, h('h4', null, `Shortlist before rerank (${this.response?.candidates.length ?? 0})`), this.before),
         h('div', null, h('h4', null, 'Top 10 after rerank'), this.after),
       ),
     );

@@ -118,7 +118,7 @@ export class DetailsDialog {
           ),
           hit.routed
             ? null
-            : h('p', { class: 'muted' }, 'From a category the router did not pick (topped up).'),
+            : h('p', { class: 'muted' }, 'Not in the category the router picked.'),
         )
       : null;
 

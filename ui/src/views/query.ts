@@ -119,7 +119,7 @@ function categoryBlock(
       h('strong', { id: 'detected-category' }, categoryLabel(top.name)),
       ' ',
       h('span', { class: 'pct', id: 'detected-score' }, formatPercent(top.score)),
-      second ? ` · also searched ${categoryLabel(second)}` : '',
+      second ? ` · also likely ${categoryLabel(second)}` : '',
     ];
   }
   const extra: HTMLElement[] = [];

@@ -1,13 +1,34 @@
-// The top-10 grid. Cards are keyed by product id and moved, not rebuilt, when the designer's
-// sliders re-rank, so thumbnails do not flicker and focus stays on the card it was on.
+// The top-10 grid under the engine's verdict on it (`match`: "This is it", "Similar products",
+// "No close match in this catalog"). Cards are keyed by product id and moved, not rebuilt, when
+// the designer's sliders re-rank, so thumbnails do not flicker and focus stays on the card it was
+// on.
 
 import { thumbnailUrl } from '../api';
-import { h, mount } from '../dom';
+import { h, icon, mount } from '../dom';
 import { barWidth, categoryLabel, count, formatPrice, formatScore } from '../format';
-import type { CatalogInfo, Hit } from '../generated/contract';
+import type { CatalogInfo, Hit, Match } from '../generated/contract';
 
-/** Below this best score the grid says "No close match" (the results are still listed). */
-export const MIN_SCORE = 0.35;
+/** What a shopper is told about the whole list (the CLI prints the same words). */
+export const VERDICT_TITLE: Record<Match, string> = {
+  same: 'This is it',
+  similar: 'Similar products',
+  none: 'No close match in this catalog',
+};
+
+const VERDICT_ICON: Record<Match, string[]> = {
+  same: ['M5 12.5l4.5 4.5L19 7.5'],
+  similar: ['M9 4.5a5 5 0 1 0 0 10 5 5 0 0 0 0-10z', 'M15 9.5a5 5 0 1 0 0 10 5 5 0 0 0 0-10z'],
+  none: ['M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14z', 'M16 16l4.5 4.5', 'M8 11h6'],
+};
+
+/** The line under the verdict's title; `scope`: the one category searched (the person's choice). */
+function verdictNote(verdict: Match, hits: Hit[], scope?: string): string {
+  const top = hits[0];
+  if (!top) return scope ? `${scope} has nothing to compare with.` : 'The catalog has nothing to compare with.';
+  if (verdict === 'same') return `${top.name} is very likely the product in your photo. Lookalikes follow.`;
+  if (verdict === 'similar') return 'These look like your photo, but none is surely the same product.';
+  return scope ? `Nothing close in ${scope}; the nearest products there are below.` : 'Nothing close; the nearest products are below.';
+}
 
 export interface ResultsHandlers {
   open(hit: Hit, trigger: HTMLElement): void;
@@ -16,6 +37,7 @@ export interface ResultsHandlers {
 interface Card {
   li: HTMLLIElement;
   rank: HTMLElement;
+  badge: HTMLElement;
   score: HTMLElement;
   meter: HTMLElement;
   other: HTMLElement;
@@ -24,8 +46,8 @@ interface Card {
 export class ResultsView {
   private cards = new Map<string, Card>();
   private hits = new Map<string, Hit>();
-  private notice = h('div', { class: 'no-match', id: 'no-match', hidden: true });
-  private grid = h('ol', { class: 'grid', id: 'results-grid', 'aria-labelledby': 'results-heading' });
+  private banner = h('div', { class: 'match', id: 'match' });
+  private grid = h('ol', { class: 'grid', id: 'results-grid', 'aria-labelledby': 'results-heading match-title' });
 
   constructor(
     private root: HTMLElement,
@@ -60,6 +82,18 @@ export class ResultsView {
     this.reset();
     const ol = h('ol', { class: 'grid skeleton', 'aria-hidden': 'true' });
     const nbsp = '\u00a0';
+    // the verdict's box too, so the grid does not move down when the answer arrives
+    const banner = h(
+      'div',
+      { class: 'match skeleton', 'aria-hidden': 'true' },
+      h('span', { class: 'match-mark' }),
+      h(
+        'span',
+        { class: 'match-text' },
+        h('span', { class: 'match-title' }, h('span', { class: 'line short' }, nbsp)),
+        h('span', { class: 'match-note' }, h('span', { class: 'line' }, nbsp)),
+      ),
+    );
     for (let i = 0; i < count; i++) {
       // the same boxes as a real card, so nothing moves when the results arrive
       ol.append(
@@ -82,28 +116,32 @@ export class ResultsView {
         ),
       );
     }
-    mount(this.root, ol);
+    mount(this.root, banner, ol);
   }
 
-  render(hits: Hit[], categoryNote?: string): void {
+  /**
+   * The ranked list under its verdict. The banner is not a live region: main.ts announces the
+   * verdict in the status line, once. `scope`: the category searched alone, if the person chose one.
+   */
+  render(hits: Hit[], verdict: Match, scope?: string): void {
     if (!this.root.contains(this.grid)) {
       this.reset();
-      mount(this.root, this.notice, this.grid);
+      mount(this.root, this.banner, this.grid);
     }
-    const best = hits[0]?.score ?? 0;
-    const noMatch = hits.length === 0 || best < MIN_SCORE;
-    this.notice.hidden = !noMatch;
+    this.banner.className = `match match-${verdict}`;
+    this.banner.dataset.match = verdict;
     mount(
-      this.notice,
-      h('strong', null, hits.length === 0 ? 'No products found' : 'No close match'),
+      this.banner,
+      h('span', { class: 'match-mark' }, icon(VERDICT_ICON[verdict])),
       h(
-        'span',
-        null,
-        hits.length === 0
-          ? ' The catalog has nothing to compare with.'
-          : ` Nothing scores ${formatScore(MIN_SCORE)} or more${categoryNote ? ` in ${categoryNote}` : ''}; these are the nearest products anyway.`,
+        'div',
+        { class: 'match-text' },
+        h('h3', { class: 'match-title', id: 'match-title' }, VERDICT_TITLE[verdict]),
+        h('p', { class: 'match-note', id: 'match-note' }, verdictNote(verdict, hits, scope)),
       ),
     );
+    // "none": the nearest products are still listed, dimmed
+    this.grid.classList.toggle('far', verdict === 'none');
 
     const keep = new Set(hits.map((h) => h.id));
     for (const [id, card] of this.cards) {
@@ -117,6 +155,9 @@ export class ResultsView {
       this.hits.set(hit.id, hit);
       const card = this.cards.get(hit.id) ?? this.createCard(hit);
       card.rank.textContent = String(i + 1);
+      const isIt = verdict === 'same' && i === 0;
+      card.badge.hidden = !isIt;
+      card.li.classList.toggle('is-match', isIt);
       card.score.textContent = formatScore(hit.score);
       card.meter.style.width = barWidth(hit.score);
       card.other.hidden = hit.routed;
@@ -131,7 +172,8 @@ export class ResultsView {
     const rank = h('span', { class: 'rank', 'aria-hidden': 'true' });
     const score = h('span', { class: 'score-value' });
     const meter = h('span', { class: 'meter-fill' });
-    const other = h('span', { class: 'tag', title: 'Topped up from a category the router did not pick' }, 'other category');
+    const badge = h('span', { class: 'match-badge', hidden: true }, 'This is it');
+    const other = h('span', { class: 'tag', title: 'Not in the category the router picked' }, 'other category');
     const button = h(
       'button',
       {
@@ -147,6 +189,7 @@ export class ResultsView {
         { class: 'thumb' },
         h('img', { src: thumbnailUrl(hit.id), alt: '', decoding: 'async' }),
         rank,
+        badge,
       ),
       h(
         'span',
@@ -164,7 +207,7 @@ export class ResultsView {
       ),
     );
     const li = h('li', { class: 'card', dataset: { id: hit.id } }, button);
-    const card = { li, rank, score, meter, other };
+    const card = { li, rank, badge, score, meter, other };
     this.cards.set(hit.id, card);
     return card;
   }

@@ -234,7 +234,7 @@ pub fn build(
         models: stamps,
         dims,
         texture_center,
-        blend: products.blend.unwrap_or_default(),
+        blend: products.blend,
         router: RouterData {
             kind: profile.router.kind,
             config: products.router.clone(),

@@ -172,7 +172,9 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
             color::DIMS
         ));
     }
-    file.blend.validate().map_err(|e| e.to_string())?;
+    if let Some(b) = &file.blend {
+        b.validate().map_err(|e| e.to_string())?;
+    }
     if !file.texture_center.is_empty() && file.texture_center.len() != file.dims.texture {
         return Err(format!(
             "texture_center has {} dims, texture vectors have {}",

@@ -165,7 +165,10 @@ pub struct CatalogFile {
     /// Mean normalised texture descriptor, subtracted before texture cosines (see stages/texture.rs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub texture_center: Vec<f32>,
-    pub blend: BlendWeights,
+    /// The merchant's blend (the products file's `blend`); `None`: the profile's tuned one.
+    /// Catalogs built before the profiles carried a tuned blend hold the seed's 0.5 / 0.3 / 0.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<BlendWeights>,
     pub router: RouterData,
     pub categories: Vec<CatalogCategory>,
     pub products: Vec<CatalogProduct>,

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::stages::rerank::Scoring;
+use crate::stages::verdict::MatchRule;
 
 pub const MANIFEST_FILE: &str = "manifest.toml";
 /// Written by the export tools for models whose checksum is not known yet.
@@ -233,6 +235,14 @@ pub struct ProfileSpec {
     pub texture: OutputRef,
     /// Expert name (as used by catalog categories) -> embedding output.
     pub experts: BTreeMap<String, OutputRef>,
+    /// Tuned rerank settings (`[profiles.NAME.scoring]`, fitted by `lookalike eval --tune`);
+    /// missing: the seed's blend, the cut-out alone, no router prior.
+    #[serde(default)]
+    pub scoring: Scoring,
+    /// Calibrated `match` rule (`[profiles.NAME.match]`, from `lookalike eval --tune`); missing:
+    /// every search says "similar".
+    #[serde(default, rename = "match")]
+    pub match_rule: Option<MatchRule>,
 }
 
 impl ProfileSpec {
@@ -330,6 +340,12 @@ impl Manifest {
             }
         }
         for (name, p) in &self.profiles {
+            p.scoring
+                .validate()
+                .map_err(|e| format!("profile `{name}`: {e}"))?;
+            if let Some(m) = &p.match_rule {
+                m.validate().map_err(|e| format!("profile `{name}`: {e}"))?;
+            }
             let check = |r: &OutputRef, kinds: &[OutputKind], part: &str| -> Result<(), String> {
                 let out = self.output_spec(r).ok_or_else(|| {
                     format!("profile `{name}`: {part} refers to `{}`.`{}`, which the manifest does not define", r.model, r.output)

@@ -1,5 +1,6 @@
-//! Stage 4, embed: the routed category's expert embedding (which model and output comes from the
-//! profile, per expert name), L2-normalised so retrieval is a dot product.
+//! Stage 4, embed: the query's embedding in each expert's space (which model and output comes
+//! from the profile, per expert name), of its cut-out and, as a second view, of its whole frame
+//! (`Features::frame_embedding`), L2-normalised so retrieval is a dot product.
 
 use crate::vector::normalized;
 

@@ -1,5 +1,6 @@
 //! The search pipeline, one stage per file, in the order a query flows through them:
-//! decode -> segment -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10).
+//! decode -> segment -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10,
+//! then the `match` verdict).
 //! [`Stage`] is that list, written once: timings, the CLI, `lookalike bench` and the UI iterate it.
 
 pub mod color;
@@ -10,6 +11,7 @@ pub mod retrieve;
 pub mod route;
 pub mod segment;
 pub mod texture;
+pub mod verdict;
 
 use std::time::Instant;
 

@@ -7,6 +7,7 @@ use ts_rs::TS;
 use crate::error::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
 pub struct BlendWeights {
     pub semantic: f32,
     pub texture: f32,
@@ -65,49 +66,119 @@ impl BlendWeights {
     }
 }
 
-/// One shortlisted candidate with every stage's score.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Scored {
-    pub row: usize,
-    pub semantic: f32,
-    pub texture: f32,
-    pub color: f32,
-    /// False for a top-up from a category the router did not pick.
-    pub routed: bool,
-    /// The blend, filled in by [`rank`].
-    pub score: f32,
+/// How the rerank turns a candidate's scores into one: the blend, how much the whole frame's
+/// cosine counts in the semantic score, and how much the router's opinion of the candidate's
+/// category counts. The profile carries tuned values (`[profiles.*.scoring]` in the manifest),
+/// a catalog may set its own blend.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Scoring {
+    pub blend: BlendWeights,
+    /// Share of the whole frame's cosine in the semantic score (0: the cut-out's alone).
+    pub frame: f32,
+    /// Weight of the router's share for the candidate's category, added to the blend: soft
+    /// routing (every category is scanned; the router moves products, it never hides one).
+    pub route_prior: f32,
 }
 
-impl Scored {
-    pub fn new(row: usize, semantic: f32, texture: f32, color: f32, routed: bool) -> Self {
-        Scored {
-            row,
-            semantic,
-            texture,
-            color,
-            routed,
-            score: 0.0,
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            blend: BlendWeights::default(),
+            frame: 0.0,
+            route_prior: 0.0,
         }
     }
 }
 
-/// The stage: blends every candidate and keeps the best `k`. Candidates from the routed
-/// categories rank above top-ups; within each group the blend decides; ties keep semantic order,
-/// then the input's (retrieval) order. `ui/src/rerank.ts` is the designer view's copy of this
-/// rule, checked against it on recorded real shortlists.
-pub fn rank(candidates: &[Scored], weights: &BlendWeights, k: usize) -> Vec<Scored> {
+impl Scoring {
+    /// The plain baseline: the semantic cosine alone.
+    pub fn plain() -> Self {
+        Scoring {
+            blend: BlendWeights {
+                semantic: 1.0,
+                texture: 0.0,
+                color: 0.0,
+            },
+            frame: 0.0,
+            route_prior: 0.0,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.blend.validate()?;
+        if !(0.0..=1.0).contains(&self.frame) || !(0.0..=10.0).contains(&self.route_prior) {
+            return Err(EngineError::InvalidOptions(format!(
+                "scoring: frame must be within 0..1 and route_prior within 0..10 (got {} and {})",
+                self.frame, self.route_prior
+            )));
+        }
+        Ok(())
+    }
+
+    /// The semantic score of a candidate from its two views' cosines.
+    pub fn semantic(&self, cutout: f32, frame: f32) -> f32 {
+        (1.0 - self.frame) * cutout + self.frame * frame
+    }
+}
+
+/// One shortlisted candidate with every stage's score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub row: usize,
+    /// Cosine of the query's cut-out and of its whole frame (equal without a second view).
+    pub cutout: f32,
+    pub frame: f32,
+    pub texture: f32,
+    pub color: f32,
+    /// The router's share for the candidate's category (0..1).
+    pub prior: f32,
+    /// True for a candidate of a category the router picked.
+    pub routed: bool,
+    /// The two views mixed, filled in by [`rank`] and [`blended`].
+    pub semantic: f32,
+    /// The final score, filled in by [`rank`] and [`blended`].
+    pub score: f32,
+}
+
+impl Scored {
+    pub fn new(row: usize, cutout: f32, frame: f32, texture: f32, color: f32) -> Self {
+        Scored {
+            row,
+            cutout,
+            frame,
+            texture,
+            color,
+            prior: 0.0,
+            routed: true,
+            semantic: cutout,
+            score: 0.0,
+        }
+    }
+
+    fn scored(&self, s: &Scoring) -> Scored {
+        let semantic = s.semantic(self.cutout, self.frame);
+        let score = s.blend.blend(semantic, self.texture, self.color) + s.route_prior * self.prior;
+        Scored {
+            semantic,
+            score,
+            ..*self
+        }
+    }
+}
+
+/// The stage: scores every candidate and keeps the best `k`; ties keep semantic order, then the
+/// input's (retrieval) order. `ui/src/rerank.ts` is the designer view's copy of this rule,
+/// checked against it on recorded real shortlists.
+pub fn rank(candidates: &[Scored], scoring: &Scoring, k: usize) -> Vec<Scored> {
     let mut ranked: Vec<(usize, Scored)> = candidates
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            let score = weights.blend(c.semantic, c.texture, c.color);
-            (i, Scored { score, ..*c })
-        })
+        .map(|(i, c)| (i, c.scored(scoring)))
         .collect();
     ranked.sort_by(|(ia, a), (ib, b)| {
-        b.routed
-            .cmp(&a.routed)
-            .then(b.score.total_cmp(&a.score))
+        b.score
+            .total_cmp(&a.score)
             .then(b.semantic.total_cmp(&a.semantic))
             .then(ia.cmp(ib))
     });
@@ -115,13 +186,9 @@ pub fn rank(candidates: &[Scored], weights: &BlendWeights, k: usize) -> Vec<Scor
     ranked.into_iter().map(|(_, c)| c).collect()
 }
 
-/// The shortlist in its own (retrieval) order, each candidate with its blend (designer view).
-pub fn blended(candidates: &[Scored], weights: &BlendWeights) -> Vec<Scored> {
-    let blend = |c: &Scored| Scored {
-        score: weights.blend(c.semantic, c.texture, c.color),
-        ..*c
-    };
-    candidates.iter().map(blend).collect()
+/// The shortlist in its own (retrieval) order, each candidate scored (designer view).
+pub fn blended(candidates: &[Scored], scoring: &Scoring) -> Vec<Scored> {
+    candidates.iter().map(|c| c.scored(scoring)).collect()
 }
 
 #[cfg(test)]
@@ -129,7 +196,18 @@ mod tests {
     use super::*;
 
     fn cand(row: usize, semantic: f32, texture: f32, color: f32) -> Scored {
-        Scored::new(row, semantic, texture, color, true)
+        Scored::new(row, semantic, semantic, texture, color)
+    }
+
+    fn with(blend: BlendWeights) -> Scoring {
+        Scoring {
+            blend,
+            ..Scoring::default()
+        }
+    }
+
+    fn rows(r: &[Scored]) -> Vec<usize> {
+        r.iter().map(|c| c.row).collect()
     }
 
     #[test]
@@ -145,39 +223,53 @@ mod tests {
             cand(1, 0.85, 0.90, 0.90),
             cand(2, 0.20, 0.20, 0.20),
         ];
-        let top = rank(&c, &BlendWeights::default(), 2);
-        assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![1, 0]);
-        let semantic_only = BlendWeights {
-            semantic: 1.0,
-            texture: 0.0,
-            color: 0.0,
-        };
-        let top = rank(&c, &semantic_only, 3);
-        assert_eq!(top.iter().map(|s| s.row).collect::<Vec<_>>(), vec![0, 1, 2]);
+        let top = rank(&c, &Scoring::default(), 2);
+        assert_eq!(rows(&top), vec![1, 0]);
+        let top = rank(&c, &Scoring::plain(), 3);
+        assert_eq!(rows(&top), vec![0, 1, 2]);
         assert!((top[0].score - 0.90).abs() < 1e-6);
     }
 
     #[test]
-    fn routed_candidates_rank_above_top_ups() {
-        let top_up = |row, x| Scored {
-            routed: false,
-            ..cand(row, x, x, x)
-        };
+    fn the_frame_weight_mixes_the_two_views() {
+        // row 0: the cut-out finds it; row 1: only the whole frame does
         let c = vec![
-            cand(0, 0.30, 0.30, 0.30),
-            top_up(1, 0.99),
-            cand(2, 0.50, 0.50, 0.50),
-            top_up(3, 0.10),
+            Scored::new(0, 0.80, 0.40, 0.0, 0.0),
+            Scored::new(1, 0.50, 0.90, 0.0, 0.0),
         ];
-        let rows = |r: &[Scored]| r.iter().map(|c| c.row).collect::<Vec<_>>();
-        let all = rank(&c, &BlendWeights::default(), 4);
-        assert_eq!(rows(&all), vec![2, 0, 1, 3]);
+        let s = |frame| Scoring {
+            frame,
+            ..Scoring::plain()
+        };
+        assert_eq!(rows(&rank(&c, &s(0.0), 2)), vec![0, 1]);
+        let mixed = rank(&c, &s(0.6), 2);
+        assert_eq!(rows(&mixed), vec![1, 0]);
+        assert!((mixed[0].semantic - (0.4 * 0.5 + 0.6 * 0.9)).abs() < 1e-6);
+        assert_eq!(mixed[0].score, mixed[0].semantic);
+    }
+
+    #[test]
+    fn the_router_prior_moves_products_but_hides_none() {
+        let prior = |row, semantic, prior| Scored {
+            prior,
+            routed: prior > 0.5,
+            ..cand(row, semantic, 0.0, 0.0)
+        };
+        // row 1's category has the router's vote; row 0 is a little closer
+        let c = vec![prior(0, 0.80, 0.1), prior(1, 0.75, 0.9), prior(2, 0.2, 0.0)];
+        let s = |route_prior| Scoring {
+            route_prior,
+            ..Scoring::plain()
+        };
+        assert_eq!(rows(&rank(&c, &s(0.0), 3)), vec![0, 1, 2]);
+        let routed = rank(&c, &s(0.1), 3);
         assert_eq!(
-            all.iter().map(|c| c.routed).collect::<Vec<_>>(),
-            vec![true, true, false, false]
+            rows(&routed),
+            vec![1, 0, 2],
+            "0.75 + 0.09 beats 0.80 + 0.01"
         );
-        assert_eq!(rows(&rank(&c, &BlendWeights::default(), 3)), vec![2, 0, 1]);
-        assert_eq!(rows(&rank(&c, &BlendWeights::default(), 1)), vec![2]);
+        assert!((routed[0].score - 0.84).abs() < 1e-6);
+        assert_eq!(rank(&c, &s(0.1), 3).len(), 3, "every candidate stays");
     }
 
     #[test]
@@ -193,12 +285,12 @@ mod tests {
             color: 0.0,
         };
         // all three blend to exactly 0.5: the higher semantic first, then input order
-        let got: Vec<usize> = rank(&c, &w, 3).iter().map(|s| s.row).collect();
+        let got: Vec<usize> = rows(&rank(&c, &with(w), 3));
         assert_eq!(got, vec![3, 7, 5]);
     }
 
     #[test]
-    fn weights_are_parsed_and_validated() {
+    fn weights_and_scoring_are_validated() {
         assert_eq!(
             BlendWeights::parse("0.5, 0.3,0.2").unwrap(),
             BlendWeights::default()
@@ -208,5 +300,14 @@ mod tests {
         assert!(BlendWeights::parse("0,0,0").is_err());
         assert!(BlendWeights::parse("-1,1,1").is_err());
         assert!(BlendWeights::parse("NaN,1,1").is_err());
+        assert!(Scoring::default().validate().is_ok());
+        let bad = |frame, route_prior| Scoring {
+            frame,
+            route_prior,
+            ..Scoring::default()
+        };
+        assert!(bad(1.5, 0.0).validate().is_err());
+        assert!(bad(0.5, f32::NAN).validate().is_err());
+        assert!(bad(0.5, -0.1).validate().is_err());
     }
 }

@@ -1,8 +1,9 @@
-//! Stage 5, retrieve: exact dot-product scan of the query against the routed sub-catalogs'
-//! L2-normalised embeddings (so the dot product is the cosine), keeping the top-k (50) rows.
+//! Stage 5, retrieve: exact dot-product scan of the query against every category's L2-normalised
+//! embeddings (so the dot product is the cosine) in the spaces the query was embedded in, keeping
+//! each query view's top-k (50) rows.
 //!
-//! Pure: vectors and row ranges in, ranked rows out. [`shortlist`] is the whole stage (routed
-//! categories first, one scan per embedding space, topped up from the other categories);
+//! Pure: vectors and row ranges in, ranked rows out. [`shortlist`] is the whole stage (one scan
+//! per embedding space, both views in one pass, a second space aligned onto the first);
 //! [`scan_top_k`] is its fused, multi-threaded inner loop.
 
 use std::ops::Range;
@@ -206,12 +207,23 @@ pub struct SubCatalog {
     pub space: usize,
 }
 
-/// A shortlisted row with its semantic score (aligned across spaces). `routed` is false for rows
-/// topped up from categories the router did not pick.
+/// The query in one embedding space: the cut-out's embedding and, when a saliency model cut the
+/// product out of a photo, the whole frame's too (a cut-out can keep too little of the product:
+/// the frame is the second view, see `Features::frame_embedding`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryViews {
+    pub cutout: Vec<f32>,
+    pub frame: Option<Vec<f32>>,
+}
+
+/// A shortlisted row with its cosine in each view (aligned across spaces; `frame` equals
+/// `cutout` when the query has no second view). `routed` is true for rows of the categories the
+/// router picked.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub row: usize,
-    pub semantic: f32,
+    pub cutout: f32,
+    pub frame: f32,
     pub routed: bool,
 }
 
@@ -240,50 +252,24 @@ pub fn spaces_needed(cats: &[SubCatalog], selected: &[usize], top_k: usize) -> V
     spaces
 }
 
-/// The stage: the top-`k` rows of the `selected` categories (best-routed first), then, when they
-/// hold fewer than `k`, the best of the other categories after them (`routed: false`).
-/// `queries[space]` is the query embedded in that space (`None`: not embedded, its categories are
-/// skipped). `matrix` is row-major with `dims` columns.
+/// The stage: every row of the `scope` categories whose space the query was embedded in
+/// (`queries[space]`, `None`: skipped), scored against each view of the query. The shortlist is
+/// the union of each view's top-`k` with every row scored in both views, so that any later mix of
+/// the two views ranks from the same rows. Best first by the mean of the two views. `matrix` is
+/// row-major with `dims` columns; `routed` lists the categories the router picked.
 pub fn shortlist(
     matrix: &[f32],
     dims: usize,
     cats: &[SubCatalog],
-    selected: &[usize],
-    queries: &[Option<Vec<f32>>],
+    scope: &[usize],
+    routed: &[usize],
+    queries: &[Option<QueryViews>],
     k: usize,
 ) -> Vec<Candidate> {
-    let found = |indices: &[usize], routed: bool| {
-        scan_categories(matrix, dims, cats, indices, queries, k)
-            .into_iter()
-            .map(move |(row, semantic)| Candidate {
-                row,
-                semantic,
-                routed,
-            })
-    };
-    let mut list: Vec<Candidate> = found(selected, true).collect();
-    let rest: Vec<usize> = (0..cats.len()).filter(|i| !selected.contains(i)).collect();
-    if list.len() < k && !rest.is_empty() {
-        let room = k - list.len();
-        list.extend(found(&rest, false).take(room));
-    }
-    list
-}
-
-/// One scan per space in use over `indices`' rows, merged into one top-`k`. A second space's
-/// scores are aligned onto the first's (the best-routed category's): raw cosines of two models
-/// are not on one scale.
-fn scan_categories(
-    matrix: &[f32],
-    dims: usize,
-    cats: &[SubCatalog],
-    indices: &[usize],
-    queries: &[Option<Vec<f32>>],
-    k: usize,
-) -> Vec<(usize, f32)> {
-    let mut groups: Vec<(&[f32], Vec<Range<usize>>)> = Vec::new();
+    // one group per embedded space: its query views and the rows of its categories in scope
+    let mut groups: Vec<(&QueryViews, Vec<Range<usize>>)> = Vec::new();
     let mut group_space: Vec<usize> = Vec::new();
-    for &ci in indices {
+    for &ci in scope {
         let space = cats[ci].space;
         let Some(Some(q)) = queries.get(space) else {
             continue;
@@ -292,22 +278,56 @@ fn scan_categories(
             Some(g) => groups[g].1.push(cats[ci].rows.clone()),
             None => {
                 group_space.push(space);
-                groups.push((q.as_slice(), vec![cats[ci].rows.clone()]));
+                groups.push((q, vec![cats[ci].rows.clone()]));
             }
         }
     }
-    let mut reference = None;
-    let mut scored = Vec::new();
+    let is_routed = |row: usize| {
+        routed
+            .iter()
+            .any(|&ci| cats.get(ci).is_some_and(|c| c.rows.contains(&row)))
+    };
+    // the first group's score moments, per view: a second space is aligned onto them
+    let mut reference: Option<[(f32, f32); 2]> = None;
+    let mut out: Vec<Candidate> = Vec::new();
     for (q, ranges) in &groups {
-        let mut found = scan_top_k(matrix, dims, ranges, q, k);
-        let from = found.moments();
-        match reference {
-            None => reference = Some(from),
-            Some(to) => align(&mut found.top, from, to),
+        let views: Vec<&[f32]> = std::iter::once(q.cutout.as_slice())
+            .chain(q.frame.as_deref())
+            .collect();
+        let scans = scan_top_k_batch(matrix, dims, ranges, &views, k);
+        let moments = [
+            scans[0].moments(),
+            scans.last().map_or((0.0, 0.0), Scan::moments),
+        ];
+        let mut rows: Vec<usize> = scans
+            .iter()
+            .flat_map(|s| s.top.iter().map(|t| t.0))
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let to = *reference.get_or_insert(moments);
+        for row in rows {
+            let v = &matrix[row * dims..(row + 1) * dims];
+            let mut scores: Vec<(usize, f32)> = views.iter().map(|q| (row, dot(v, q))).collect();
+            for (i, s) in scores.iter_mut().enumerate() {
+                let m = if i == 0 { 0 } else { 1 };
+                align(std::slice::from_mut(s), moments[m], to[m]);
+            }
+            let cutout = scores[0].1;
+            out.push(Candidate {
+                row,
+                cutout,
+                frame: scores.get(1).map_or(cutout, |s| s.1),
+                routed: is_routed(row),
+            });
         }
-        scored.extend(found.top);
     }
-    top_k(scored, k)
+    out.sort_by(|a, b| {
+        (b.cutout + b.frame)
+            .total_cmp(&(a.cutout + a.frame))
+            .then(a.row.cmp(&b.row))
+    });
+    out
 }
 
 /// Two experts' cosines live on different scales (one model's "close" may be 0.3, another's 0.8),
@@ -342,8 +362,15 @@ mod tests {
         assert_eq!(spaces_needed(&cats, &[2, 1], 10), vec![0, 1]);
     }
 
+    fn one_view(q: Vec<f32>) -> Option<QueryViews> {
+        Some(QueryViews {
+            cutout: q,
+            frame: None,
+        })
+    }
+
     #[test]
-    fn shortlist_ranks_routed_rows_first_and_tops_up_from_the_rest() {
+    fn shortlist_scans_every_category_in_scope_and_marks_the_routed_ones() {
         // 6 rows of 2 dims: category 0 = rows 0..2, category 1 = rows 2..4, category 2 = rows 4..6
         let m = vec![
             1.0, 0.0, 0.6, 0.8, //
@@ -351,16 +378,33 @@ mod tests {
             1.0, 0.0, -1.0, 0.0,
         ];
         let cats = [sub(0..2, 0), sub(2..4, 0), sub(4..6, 0)];
-        let q = vec![Some(vec![0.0, 1.0])];
-        let got = shortlist(&m, 2, &cats, &[0], &q, 4);
+        let q = vec![one_view(vec![0.0, 1.0])];
+        let got = shortlist(&m, 2, &cats, &[0, 1, 2], &[0], &q, 4);
         let rows: Vec<(usize, bool)> = got.iter().map(|c| (c.row, c.routed)).collect();
-        // routed rows first (best first), then the best of the others, even when they score higher
-        assert_eq!(rows, vec![(1, true), (0, true), (2, false), (3, false)]);
-        assert!((got[0].semantic - 0.8).abs() < 1e-6);
-        // a shortlist that the routed categories fill needs no top-up
-        let got = shortlist(&m, 2, &cats, &[0, 1], &q, 3);
-        assert!(got.iter().all(|c| c.routed), "{got:?}");
-        assert_eq!(got[0].row, 2, "the best of both routed categories");
+        // best first, whichever category; only category 0's rows count as routed
+        assert_eq!(rows, vec![(2, false), (1, true), (3, false), (0, true)]);
+        assert!((got[0].cutout - 1.0).abs() < 1e-6 && got[0].frame == got[0].cutout);
+        // a category out of scope is never scanned
+        let got = shortlist(&m, 2, &cats, &[1], &[], &q, 6);
+        assert_eq!(got.iter().map(|c| c.row).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    #[test]
+    fn shortlist_is_the_union_of_both_views_scored_in_both() {
+        // rows: 0 = what the cut-out sees, 1 = what the whole frame sees, 2 = neither
+        let m = vec![1.0, 0.0, 0.0, 1.0, -1.0, 0.0];
+        let cats = [sub(0..3, 0)];
+        let q = vec![Some(QueryViews {
+            cutout: vec![1.0, 0.0],
+            frame: Some(vec![0.0, 1.0]),
+        })];
+        let got = shortlist(&m, 2, &cats, &[0], &[0], &q, 1);
+        let rows: Vec<(usize, f32, f32)> = got.iter().map(|c| (c.row, c.cutout, c.frame)).collect();
+        assert_eq!(
+            rows,
+            vec![(0, 1.0, 0.0), (1, 0.0, 1.0)],
+            "each view's top-1, both scores"
+        );
     }
 
     #[test]
@@ -371,15 +415,16 @@ mod tests {
             0.40, 0.0, 0.10, 0.0, 0.12, 0.0, 0.08, 0.0, // space 1, rows 4..8
         ];
         let cats = [sub(0..4, 0), sub(4..8, 1)];
-        let both = vec![Some(vec![1.0, 0.0]), Some(vec![1.0, 0.0])];
-        let top2 = shortlist(&m, 2, &cats, &[0, 1], &both, 2);
+        let both = vec![one_view(vec![1.0, 0.0]), one_view(vec![1.0, 0.0])];
+        let mut top = shortlist(&m, 2, &cats, &[0, 1], &[0, 1], &both, 2);
+        top.truncate(2);
         assert!(
-            top2.iter().any(|c| c.row == 4),
-            "aligned standout competes: {top2:?}"
+            top.iter().any(|c| c.row == 4),
+            "aligned standout competes: {top:?}"
         );
-        assert!(top2.iter().any(|c| c.row == 0), "{top2:?}");
-        let only0 = vec![Some(vec![1.0, 0.0]), None];
-        let got = shortlist(&m, 2, &cats, &[0], &only0, 8);
+        assert!(top.iter().any(|c| c.row == 0), "{top:?}");
+        let only0 = vec![one_view(vec![1.0, 0.0]), None];
+        let got = shortlist(&m, 2, &cats, &[0, 1], &[0], &only0, 8);
         assert_eq!(got.len(), 4, "space 1 was not embedded: {got:?}");
     }
 

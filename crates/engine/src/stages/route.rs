@@ -64,9 +64,12 @@ pub enum RouteReason {
 pub struct Route {
     /// Every category, best first.
     pub scores: Vec<CategoryScore>,
-    /// Indices (into the catalog's categories) to search, best first.
+    /// Indices (into the catalog's categories) the router picked, best first.
     #[serde(skip)]
     pub selected: Vec<usize>,
+    /// Every category's share, by catalog index (the rerank's router prior).
+    #[serde(skip)]
+    pub shares: Vec<f32>,
     pub searched: Vec<String>,
     pub reason: RouteReason,
     /// Class mass claimed by the categories (class tables) or the best share (prototypes).
@@ -186,6 +189,7 @@ pub fn decide(names: &[String], shares: &[f32], confidence: f32, cfg: &RouterCon
             .collect(),
         searched: selected.iter().map(|i| names[*i].clone()).collect(),
         selected,
+        shares: shares.to_vec(),
         reason,
         confidence,
     }
@@ -253,6 +257,57 @@ impl Router {
             Some(i) if i < self.names.len() => overridden(route, &self.names, i),
             _ => route,
         }
+    }
+}
+
+/// How many of the query's nearest catalog products vote on its category, and how sharply the
+/// closest ones count more (a vote weighs exp((cosine - best cosine) / temperature)).
+pub const NEIGHBOURS: usize = 10;
+pub const NEIGHBOUR_TEMPERATURE: f32 = 0.05;
+
+/// Per-category shares (summing to 1) from the categories of the query's nearest catalog
+/// products: `(category index, semantic score)` of the best candidates, any order.
+pub fn neighbour_shares(categories: usize, nearest: &[(usize, f32)]) -> Vec<f32> {
+    let mut order: Vec<&(usize, f32)> = nearest.iter().filter(|(c, _)| *c < categories).collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1));
+    order.truncate(NEIGHBOURS);
+    let mut shares = vec![0f32; categories];
+    let Some(best) = order.first().map(|n| n.1) else {
+        return shares;
+    };
+    for (c, s) in order {
+        shares[*c] += ((s - best) / NEIGHBOUR_TEMPERATURE).exp();
+    }
+    let total: f32 = shares.iter().sum();
+    if total > 0.0 && total.is_finite() {
+        shares.iter_mut().for_each(|x| *x /= total);
+    }
+    shares
+}
+
+impl Router {
+    /// The route once retrieval has found the query's nearest catalog products: the router's
+    /// own shares blended half and half with the neighbours' categories (the neighbours alone
+    /// when the router was unsure), then the top-1 / top-2 rule again. A category the caller
+    /// chose stays the only one.
+    pub fn with_neighbours(&self, route: Route, neighbours: &[f32]) -> Route {
+        if route.reason == RouteReason::Override || neighbours.len() != route.shares.len() {
+            return route;
+        }
+        let unsure = route.reason == RouteReason::Unsure;
+        let shares: Vec<f32> = route
+            .shares
+            .iter()
+            .zip(neighbours)
+            .map(|(r, n)| if unsure { *n } else { 0.5 * r + 0.5 * n })
+            .collect();
+        let best = shares.iter().copied().fold(0.0, f32::max);
+        decide(
+            &self.names,
+            &shares,
+            route.confidence.max(best),
+            &self.config,
+        )
     }
 }
 
@@ -337,6 +392,18 @@ mod tests {
             (r.reason, r.searched.clone()),
             (RouteReason::Override, vec!["c2".to_string()])
         );
+    }
+
+    #[test]
+    fn neighbours_vote_for_their_categories_the_closest_most() {
+        let s = neighbour_shares(3, &[(1, 0.90), (0, 0.89), (1, 0.50), (2, 0.1)]);
+        assert!(s[1] > s[0] && s[0] > s[2], "{s:?}");
+        assert!((s.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(s[2] < 1e-5, "far neighbours hardly count");
+        assert_eq!(neighbour_shares(2, &[]), vec![0.0, 0.0]);
+        // only the NEIGHBOURS best vote
+        let many: Vec<(usize, f32)> = (0..20).map(|i| (usize::from(i >= 10), 0.9)).collect();
+        assert_eq!(neighbour_shares(2, &many), vec![1.0, 0.0]);
     }
 
     #[test]

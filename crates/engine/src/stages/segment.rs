@@ -186,16 +186,14 @@ pub fn cut_out(
             }
         }
         _ => {
-            let mut cutout = image.clone();
-            cutout.pixels_mut().for_each(|p| p[3] = 255);
             let reason = format!(
                 "mask covers {:.1}% of the image (minimum {:.1}%): searching the whole image",
                 fg * 100.0,
                 opts.min_foreground * 100.0
             );
             Segmentation {
+                cutout: opaque(image),
                 mask,
-                cutout,
                 info: SegmentationInfo {
                     source,
                     model,
@@ -207,6 +205,30 @@ pub fn cut_out(
             }
         }
     }
+}
+
+/// No segmentation at all: the whole image as a viewer sees it (transparent pixels get the
+/// model's background colour, as everywhere), with a full mask: the plain baseline.
+pub fn whole_frame(image: &RgbaImage, reason: &str) -> Segmentation {
+    let (w, h) = image.dimensions();
+    Segmentation {
+        cutout: image.clone(),
+        mask: GrayImage::from_pixel(w, h, Luma([255])),
+        info: SegmentationInfo {
+            source: MaskSource::Model,
+            model: None,
+            used: CutoutUse::Fallback,
+            fallback_reason: Some(reason.to_string()),
+            foreground: 1.0,
+            bbox: [0, 0, w, h],
+        },
+    }
+}
+
+fn opaque(image: &RgbaImage) -> RgbaImage {
+    let mut out = image.clone();
+    out.pixels_mut().for_each(|p| p[3] = 255);
+    out
 }
 
 /// The soft mask value (0..255) from which a pixel counts as foreground.
