@@ -294,11 +294,27 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .map(|&(row, semantic)| {
             let texture = texture::similarity(&tq, &tq);
-            Scored::new(row, semantic, texture, color::similarity(&sig, &whole), true)
+            let frame = k.unit() * 2.0 - 1.0;
+            Scored {
+                prior: k.unit(),
+                ..Scored::new(
+                    row,
+                    semantic,
+                    frame,
+                    texture,
+                    color::similarity(&sig, &whole),
+                )
+            }
         })
         .collect();
     let top_k = 1 + usize::from(k.byte() % 10);
-    let ranked = rerank::rank(&cands, &weights, top_k);
+    let scoring = rerank::Scoring {
+        blend: weights,
+        frame: k.unit(),
+        route_prior: k.unit(),
+    };
+    assert!(scoring.validate().is_ok());
+    let ranked = rerank::rank(&cands, &scoring, top_k);
     assert_eq!(ranked.len(), top_k.min(short.len()));
     assert!(
         ranked

@@ -63,11 +63,27 @@ fuzz_target!(|data: &[u8]| {
     let Ok(r) = engine.search(data, &opts) else {
         return;
     };
-    assert!(r.results.len() <= opts.top_k && r.candidates.len() <= opts.candidates);
+    // each of the query's two views brings its own top candidates
+    assert!(r.results.len() <= opts.top_k && r.candidates.len() <= 2 * opts.candidates);
+    // a chosen category is the only one searched
+    let reachable = match &opts.category {
+        Some(name) => engine
+            .catalog()
+            .file
+            .products
+            .iter()
+            .filter(|p| &p.category == name)
+            .count(),
+        None => engine.catalog().len(),
+    };
     assert!(
-        r.results.len() == opts.top_k.min(engine.catalog().len()),
+        r.results.len() == opts.top_k.min(reachable),
         "{} results",
         r.results.len()
+    );
+    assert_eq!(
+        r.verdict,
+        lookalike_engine::SearchResult::judge(&r.results, engine.match_rule())
     );
     for (i, hit) in r.results.iter().enumerate() {
         assert_eq!(hit.rank, i + 1);
