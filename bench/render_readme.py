@@ -115,6 +115,17 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def rounded(x):
+    """f32 values as the manifest writes them (JSON prints the f32's binary expansion)."""
+    if isinstance(x, float):
+        return float(f"{x:.4g}")
+    if isinstance(x, list):
+        return [rounded(v) for v in x]
+    if isinstance(x, dict):
+        return {k: rounded(v) for k, v in x.items()}
+    return x
+
+
 def scoring(s: dict | None) -> str:
     if not s:
         return "-"
@@ -127,12 +138,16 @@ def quality() -> str:
     if not e:
         return "(no bench/results/eval.json: run `cargo xtask eval`)"
     t = e.get("tuned") or {}
+    first = e["sets"][0] if e["sets"] else {}
     out = [
-        f"Profile `{e['profile']}`; every row on the **{e['split']}** split. "
-        + (f"Tuned on the tune split of all sets at once (one scoring for every catalog): "
-           f"{scoring(t['scoring'])} (blend semantic, texture, colour / whole-frame weight / router prior), "
-           f"and the match rule `{json.dumps(t['match'])}` (at most {pct(t['false_same_budget'])} "
-           f"\"same\" on the tune split's out-of-catalog queries). `cargo xtask eval`" if t else ""),
+        f"Profile `{e['profile']}`; every row on the **{e['split']}** split. The profile's scoring "
+        f"{scoring(first.get('scoring'))} (blend semantic, texture, colour / whole-frame weight / router "
+        f"prior) and match rule `{json.dumps(rounded(first.get('match_rule')))}` are in `models/manifest.toml`, "
+        f"rounded from what `eval --tune` fitted on the tune split of all sets at once"
+        + (f" (this run's fit: {scoring(t['scoring'])}; the rule's budget: at most "
+           f"{pct(t['false_same_budget'])} \"same\" among the tune split's false claims waiting to happen: "
+           f"in-catalog queries ranked wrong, left out, and outside)" if t else "")
+        + ". `cargo xtask eval`",
         "",
     ]
     for s in e["sets"]:

@@ -198,7 +198,7 @@ fn two_experts_merge_into_one_fair_ranking() {
     assert_eq!(r.route.searched.len(), 2);
     assert!(
         r.results.iter().all(|h| h.routed),
-        "both categories were searched, nothing topped up"
+        "the router picked both categories"
     );
     let cats: std::collections::HashSet<&str> =
         r.results.iter().map(|h| h.category.as_str()).collect();

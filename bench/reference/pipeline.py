@@ -111,7 +111,8 @@ class Reference:
         """One search; `keep_images` adds the cut-out and the mask (numpy arrays) to the result."""
         start = time.perf_counter()
         t = dict.fromkeys(STAGES, 0.0)
-        weights = weights or self.catalog.file["blend"]
+        # catalogs built since issue 13 store a blend only when the merchant set one
+        weights = weights or self.catalog.file.get("blend") or {"semantic": 0.5, "texture": 0.3, "color": 0.2}
         names = self.catalog.category_names
         override = names.index(category) if category is not None else None
 

@@ -201,7 +201,6 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   buildStepMs: ms per product of a build's progress events (default 40)
  *   closeDialogs: the person closes every dialog (open/import/build answer null)
  *   importRefused: import_bundle refuses with the recorded tampered-bundle message
- *   health: the HealthReport catalog_health answers instead of the catalog's recorded one
  *   jobError: ApiError that the next build/update (before its first product) or health check
  *             (after its events) rejects with
  */
@@ -338,7 +337,7 @@ function installBackend(cfg) {
         const total = c.products.length;
         for (let i = 1; i <= total; i += 5) await progress({ job: 'health', done: Math.min(i + 4, total), total, item: '' });
         takeJobError();
-        return cfg.health ?? c.health;
+        return c.health;
       } finally {
         cats.job = null;
       }

@@ -112,8 +112,12 @@ test('the verdict rule: none below the semantic floor, same when the first resul
   // the margin is to the best of the others, wherever it ranks
   assert.equal(judge([hit(0.8, 0.7, 0.7), hit(0.3), hit(0.3)], r), 'same', '0.8 + 0.5 + 0.7 + 0.7 = 2.7');
   assert.equal(judge([hit(0.8, 0.7, 0.7), hit(0.3), hit(0.75)], r), 'similar', '0.8 + 0.05 + 0.7 + 0.7 = 2.25');
-  // alone in the list: the clearest lead (1)
-  assert.equal(judge([hit(0.5, 0.5, 0.45)], r), 'same', '0.5 + 1 + 0.5 + 0.45 = 2.45');
+  // alone in the list: no lead to count (0), the rest of the evidence decides
+  assert.equal(judge([hit(0.5, 0.5, 0.45)], r), 'similar', '0.5 + 0 + 0.5 + 0.45 = 1.45');
+  assert.equal(judge([hit(0.8, 0.9, 0.9)], r), 'same', '0.8 + 0 + 0.9 + 0.9 = 2.6');
+  // only the first 10 results count, as in the engine (MATCH_LIST)
+  const far = [hit(0.8), ...Array.from({ length: 9 }, () => hit(0.3)), hit(0.79)];
+  assert.equal(judge(far, r), 'same', 'the 11th result is not the runner-up');
   assert.equal(judge([hit(0.4), hit(0.1)], r), 'none', 'below the floor, whatever the rest');
   assert.equal(judge([], r), 'none');
   // uncalibrated: never a claim either way for a non-empty list

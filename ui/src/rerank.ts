@@ -70,8 +70,9 @@ export function judge(results: readonly Hit[], rule: MatchRule | null): Match {
   const first = results[0];
   if (first === undefined) return 'none';
   if (rule === null) return 'similar';
-  const rest = results.slice(1).map((h) => h.semantic);
-  const margin = rest.length > 0 ? f32(first.semantic - Math.max(...rest)) : 1;
+  // the engine reads the first 10 results (MATCH_LIST), whatever top_k asked for
+  const rest = results.slice(1, 10).map((h) => h.semantic);
+  const margin = rest.length > 0 ? f32(first.semantic - Math.max(...rest)) : 0;
   // the rule's numbers arrive as f32 printed shortest: f32() gives back the engine's exact values
   if (first.semantic < f32(rule.none_semantic)) return 'none';
   const [a, b, c, d] = rule.weights.map(f32) as [number, number, number, number];

@@ -147,7 +147,7 @@ enum Task {
         long_about = "Every number in README's Performance and Quality sections \
         [set-up: core + bench]: the race (bench/results/race.json), the retrieval scan \
         (bench/results/scan.json) and the quality evaluation of every query set \
-        (bench/results/eval-<set>.json), then bench/render_readme.py rewrites README's tables. \
+        (bench/results/eval.json), then bench/render_readme.py rewrites README's tables. \
         Run it on a quiet machine (about 15 minutes on 2 cores)."
     )]
     Report,
@@ -608,7 +608,7 @@ fn report(repo: &Repo) -> Result {
     )?;
     heading("retrieval scan (bench/results/scan.json)");
     bench_scan(repo, Some(Path::new("bench/results/scan.json")))?;
-    heading("quality (bench/results/eval-<set>.json)");
+    heading("quality (bench/results/eval.json)");
     eval(repo, &ALL_SETS)?;
     heading("README tables");
     run(repo.cmd("python3").arg("bench/render_readme.py"))

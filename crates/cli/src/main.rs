@@ -77,12 +77,14 @@ enum Command {
         /// Search only this category (skips the router's choice).
         #[arg(long)]
         category: Option<String>,
-        /// Blend weights "semantic,texture,color" (default: the catalog's, 0.5,0.3,0.2).
+        /// Blend weights "semantic,texture,color" (default: the catalog's own, else the profile's
+        /// tuned blend; the whole-frame weight and the router prior stay the profile's).
         #[arg(long, value_parser = parse_weights)]
         weights: Option<BlendWeights>,
         #[arg(long, default_value_t = 10)]
         top_k: usize,
-        /// Also print the top-50 shortlist before rerank (JSON `candidates`).
+        /// Also print the shortlist before rerank (JSON `candidates`: each query view's top-50,
+        /// merged, in the order of the two views' mean cosine).
         #[arg(long)]
         candidates: bool,
         #[arg(long)]

@@ -15,7 +15,7 @@ use crate::stages::rerank::{self, BlendWeights, Scored, Scoring};
 use crate::stages::retrieve::{self, Candidate, QueryViews, SubCatalog};
 use crate::stages::route::{self, Route, RouteReason, Router};
 use crate::stages::segment::SegmentOptions;
-use crate::stages::verdict::MatchRule;
+use crate::stages::verdict::{MATCH_LIST, MatchRule};
 use crate::stages::{Clock, Stage, texture};
 
 #[derive(Debug, Clone)]
@@ -231,6 +231,11 @@ impl Engine {
                 k,
             )
         });
+        let router_route = RouteSummary {
+            reason: route.reason,
+            searched: route.searched.clone(),
+            confidence: route.confidence,
+        };
         // the catalog's own images have their say on the category: the nearest products' votes
         let route = clock.time(Stage::Route, || {
             let nearest: Vec<(usize, f32)> = shortlist
@@ -260,12 +265,18 @@ impl Engine {
         });
         let (results, candidates, verdict) = clock.time(Stage::Rerank, || {
             let scored = self.scored(&shortlist, &textures, &colors, &route);
-            let results = self.hits(&rerank::rank(&scored, &scoring, opts.top_k));
+            // the verdict reads the first MATCH_LIST results whatever top_k asks for, so that a
+            // shorter list never makes the first result look more alone than it is
+            let ranked = rerank::rank(&scored, &scoring, opts.top_k.max(MATCH_LIST));
+            let verdict = SearchResult::judge(
+                &self.hits(&ranked[..ranked.len().min(MATCH_LIST)]),
+                self.match_rule(),
+            );
+            let results = self.hits(&ranked[..ranked.len().min(opts.top_k)]);
             let candidates = match opts.include_candidates {
                 true => self.hits(&rerank::blended(&scored, &scoring)),
                 false => Vec::new(),
             };
-            let verdict = SearchResult::judge(&results, self.match_rule());
             (results, candidates, verdict)
         });
 
@@ -284,6 +295,7 @@ impl Engine {
             timings: clock.finish(),
             cutout: f.cutout,
             mask: f.mask,
+            router_route,
         })
     }
 

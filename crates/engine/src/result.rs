@@ -65,7 +65,8 @@ pub struct Hit {
     pub semantic_frame: f32,
     pub texture: f32,
     pub color: f32,
-    /// The router's share for this product's category (0..1), weighted by the route prior.
+    /// The router's share for this product's category (0..1; the rerank adds it times the
+    /// scoring's `route_prior`).
     pub route_share: f32,
     /// The catalog image's file name.
     pub source_image: String,
@@ -105,6 +106,11 @@ pub struct SearchResult {
     /// The segmentation mask over the whole working image (designer view).
     #[serde(skip)]
     pub mask: GrayImage,
+    /// The router's own route, before the catalog's nearest products voted (`route` is after):
+    /// the catalog health check judges the router by it, since a catalog image's own product
+    /// would win that vote.
+    #[serde(skip)]
+    pub router_route: RouteSummary,
 }
 
 impl SearchResult {
@@ -133,9 +139,11 @@ impl SearchResult {
             .collect()
     }
 
-    /// The verdict on a ranked list (a search's `results`, or a re-ranked shortlist).
+    /// The verdict on a ranked list: its first [`verdict::MATCH_LIST`] results (a search's own
+    /// verdict reads that many, whatever its `top_k`).
     pub fn judge(results: &[Hit], rule: Option<&MatchRule>) -> Match {
-        verdict::verdict(rule, Self::evidence(results).as_ref())
+        let n = results.len().min(verdict::MATCH_LIST);
+        verdict::verdict(rule, Self::evidence(&results[..n]).as_ref())
     }
 
     /// What the match rule reads: the first result's scores and its semantic lead over the best
@@ -145,8 +153,8 @@ impl SearchResult {
         let second = results.iter().skip(1).map(|h| h.semantic).reduce(f32::max);
         Some(Evidence {
             semantic: first.semantic,
-            // alone in its catalog: as clear a lead as a cosine allows
-            margin: second.map_or(1.0, |s| first.semantic - s),
+            // no runner-up (a one-product category): no lead to count for or against it
+            margin: second.map_or(0.0, |s| first.semantic - s),
             texture: first.texture,
             color: first.color,
         })

@@ -187,7 +187,8 @@ semantic: number,
  */
 semantic_cutout: number, semantic_frame: number, texture: number, color: number, 
 /**
- * The router's share for this product's category (0..1), weighted by the route prior.
+ * The router's share for this product's category (0..1; the rerank adds it times the
+ * scoring's `route_prior`).
  */
 route_share: number, 
 /**
@@ -400,7 +401,8 @@ counts: Array<Array<number>>, total: number,
  */
 accuracy: number, 
 /**
- * Share whose own category was among those searched (top-2 and unsure routes search more).
+ * Share whose own category was among those the router picked (top-2 and unsure routes pick
+ * more; every category is searched either way).
  */
 searched_own: number, 
 /**

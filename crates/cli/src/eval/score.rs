@@ -2,7 +2,7 @@
 //! (re-ranking each query's shortlist exactly as the search ranks), the `match` verdicts, and the
 //! two fits of `--tune`: the scoring (grid, best mean MRR over the sets) and the match rule.
 
-use lookalike_engine::stages::verdict::Evidence;
+use lookalike_engine::stages::verdict::{Evidence, MATCH_LIST};
 use lookalike_engine::{BlendWeights, Hit, Match, MatchRule, Scoring, SearchResult};
 use serde::Serialize;
 
@@ -53,8 +53,8 @@ impl Metrics {
     }
 }
 
-/// 1-based rank of the expected product when the shortlist is ranked under `s`: the number of
-/// candidates ranked above it, plus one (the same order as `rerank::rank`, without the sort).
+/// 1-based rank of the expected product when the shortlist is ranked under `s`, exactly as the
+/// search ranks it.
 pub fn rank_of(o: &Outcome, s: &Scoring) -> Option<usize> {
     let expected = o.expected.as_deref()?;
     let ranked = SearchResult::rank_shortlist(&o.shortlist, s, o.shortlist.len());
@@ -97,7 +97,7 @@ pub fn verdict(
         (true, Some(id)) => o.shortlist.iter().filter(|h| h.id != id).cloned().collect(),
         _ => o.shortlist.clone(),
     };
-    let top = SearchResult::rank_shortlist(&list, s, 10);
+    let top = SearchResult::rank_shortlist(&list, s, MATCH_LIST);
     let right =
         !leave_out && o.expected.is_some() && top.first().map(|h| &h.id) == o.expected.as_ref();
     (SearchResult::judge(&top, rule), right)
@@ -110,7 +110,7 @@ fn evidence(o: &Outcome, s: &Scoring, leave_out: bool) -> Option<(Evidence, bool
         (true, Some(id)) => o.shortlist.iter().filter(|h| h.id != id).cloned().collect(),
         _ => o.shortlist.clone(),
     };
-    let top = SearchResult::rank_shortlist(&list, s, 10);
+    let top = SearchResult::rank_shortlist(&list, s, MATCH_LIST);
     let right =
         !leave_out && o.expected.is_some() && top.first().map(|h| &h.id) == o.expected.as_ref();
     Some((SearchResult::evidence(&top)?, right))

@@ -121,7 +121,8 @@ pub struct RouterConfusion {
     pub total: usize,
     /// Share of self-queries whose best-scored category was their own.
     pub accuracy: f32,
-    /// Share whose own category was among those searched (top-2 and unsure routes search more).
+    /// Share whose own category was among those the router picked (top-2 and unsure routes pick
+    /// more; every category is searched either way).
     pub searched_own: f32,
     /// Routes that searched two categories, and every category.
     pub top2: usize,
@@ -323,14 +324,16 @@ fn summarise(catalog: &super::Catalog, row: usize, r: &SearchResult) -> SelfQuer
         .find(|h| h.id == product.id)
         .map(|h| h.rank);
     let first = r.results.first().filter(|h| h.id != product.id);
-    let chosen = r.route.searched.first();
+    // the router's own route: the neighbours' vote would be won by the product itself
+    let route = &r.router_route;
+    let chosen = route.searched.first();
     SelfQuery {
         row,
         rank,
         first: first.map(ProductRef::of_hit),
         chosen: chosen.and_then(|name| catalog.category_index(name)),
-        searched_own: r.route.searched.contains(&product.category),
-        reason: r.route.reason,
+        searched_own: route.searched.contains(&product.category),
+        reason: route.reason,
         fallback: (r.segmentation.used == CutoutUse::Fallback)
             .then(|| r.segmentation.fallback_reason.clone()),
     }

@@ -8,6 +8,7 @@ use super::format::Matrix;
 use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::stages::color;
+use crate::stages::rerank::BlendWeights;
 
 /// Upper bound on catalog.json (about 100k products with long descriptions).
 const MAX_CATALOG_JSON: u64 = 256 << 20;
@@ -80,8 +81,15 @@ impl Catalog {
                 "cannot read {CATALOG_JSON}: {e} (build one with `lookalike index`)"
             ))
         })?;
-        let file: CatalogFile = serde_json::from_str(&text)
+        let mut file: CatalogFile = serde_json::from_str(&text)
             .map_err(|e| err(format!("{CATALOG_JSON} is not valid: {e}")))?;
+        // Catalogs (and bundles) written before the profiles carried a tuned scoring always
+        // stored the seed's blend: read it as "not set", so they search with the blend that
+        // was tuned together with the frame weight and router prior. (A products file that sets
+        // exactly 0.5 / 0.3 / 0.2 gets the profile's blend too: README says so.)
+        if file.blend == Some(BlendWeights::default()) {
+            file.blend = None;
+        }
         if file.format != CATALOG_FORMAT || file.version != CATALOG_VERSION {
             return Err(err(format!(
                 "{CATALOG_JSON} is format `{}` version {}, this build reads `{CATALOG_FORMAT}` version {CATALOG_VERSION}",

@@ -1,5 +1,7 @@
-//! Stage 8, rerank: `final = a * semantic + b * texture + c * colour` over the retrieved
-//! candidates, re-sorted, top-k (10). The seed's weights are 0.50 / 0.30 / 0.20.
+//! Stage 8, rerank: `semantic = (1 - f) * cut-out cosine + f * whole-frame cosine`, then
+//! `final = a * semantic + b * texture + c * colour + p * router share` over the retrieved
+//! candidates, re-sorted, top-k (10). The profile carries the tuned a, b, c, f, p ([`Scoring`]);
+//! the seed's blend was 0.50 / 0.30 / 0.20.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -305,11 +305,13 @@ pub fn shortlist(
             .collect();
         rows.sort_unstable();
         rows.dedup();
+        // the first group is the reference: its raw cosines stay exactly as they are
+        let first = reference.is_none();
         let to = *reference.get_or_insert(moments);
         for row in rows {
             let v = &matrix[row * dims..(row + 1) * dims];
             let mut scores: Vec<(usize, f32)> = views.iter().map(|q| (row, dot(v, q))).collect();
-            for (i, s) in scores.iter_mut().enumerate() {
+            for (i, s) in scores.iter_mut().enumerate().filter(|_| !first) {
                 let m = if i == 0 { 0 } else { 1 };
                 align(std::slice::from_mut(s), moments[m], to[m]);
             }

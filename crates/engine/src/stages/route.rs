@@ -1,6 +1,9 @@
-//! Stage 3, route: score every catalog category, then search the top-1 category, plus the top-2
-//! when it also clears the catalog's threshold (ambiguous queries search both sub-catalogs).
-//! Categories, their router data and the thresholds all come from the catalog.
+//! Stage 3, route: score every catalog category, then pick the top-1 category, plus the top-2
+//! when it also clears the catalog's threshold. Once retrieval found the query's nearest catalog
+//! products, their categories vote too ([`Router::with_neighbours`]). The route is soft: every
+//! category is searched and its share weighs in at the rerank (the full profile embeds the
+//! query only in the picked categories' experts, so another expert's categories are reached
+//! through a top-2 route). Categories, their router data and the thresholds come from the catalog.
 //!
 //! Two router kinds (the profile picks one):
 //! - `class_table` (lite): softmax over ImageNet logits; a category's score is the probability mass
@@ -18,9 +21,10 @@ use crate::vector::dot;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RouterConfig {
-    /// The second category is searched too when its share is at least this.
+    /// The second category is picked too when its share is at least this.
     pub second_threshold: f32,
-    /// With less class mass than this (class tables) the router is unsure and searches everything.
+    /// With less class mass than this (class tables) the router is unsure: it picks every
+    /// category and gives no prior (the nearest products' votes alone then decide).
     pub min_confidence: f32,
     /// Softmax temperature for prototype cosines.
     #[serde(default = "default_temperature")]
@@ -52,9 +56,9 @@ pub struct CategoryScore {
 pub enum RouteReason {
     /// Only the best category cleared the bar.
     Top1,
-    /// The second category also cleared the threshold: both are searched.
+    /// The second category also cleared the threshold: both are picked.
     Top2,
-    /// The router was not confident: every category is searched.
+    /// The router was not confident: every category is picked.
     Unsure,
     /// The caller chose the category.
     Override,

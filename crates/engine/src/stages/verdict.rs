@@ -36,6 +36,10 @@ impl Match {
     }
 }
 
+/// How many ranked results the verdict reads (the first one against the best of the others),
+/// whatever the caller's `top_k`: `lookalike eval` fits the rule on the same number.
+pub const MATCH_LIST: usize = 10;
+
 /// What the rule reads from a ranked list: the first result's semantic score, its lead over the
 /// best of the others, and its texture and colour agreement with the query (the very product
 /// photographed agrees in all four; a lookalike in some).
