@@ -68,6 +68,12 @@ fn each_product_is_its_own_top1_from_a_shoppers_photo() {
             assert!(engine.catalog().thumbnail_path(product).is_file());
         }
         assert!(r.results.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(
+            r.results
+                .iter()
+                .all(|h| h.routed == r.route.searched.contains(&h.category)),
+            "`routed` marks the router's picks"
+        );
         let stages: Vec<Stage> = r.timings.stages.iter().map(|t| t.stage).collect();
         assert_eq!(stages, Stage::ALL, "every stage timed, in pipeline order");
         let t = &r.timings;

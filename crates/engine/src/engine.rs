@@ -221,15 +221,7 @@ impl Engine {
                     .collect(),
             };
             let (cats, k) = (&self.sub_catalogs, opts.candidates);
-            retrieve::shortlist(
-                &emb.data,
-                emb.dims,
-                cats,
-                &scope,
-                &route.selected,
-                &queries,
-                k,
-            )
+            retrieve::shortlist(&emb.data, emb.dims, cats, &scope, &queries, k)
         });
         let router_route = RouteSummary {
             reason: route.reason,
@@ -241,12 +233,8 @@ impl Engine {
             let nearest: Vec<(usize, f32)> = shortlist
                 .iter()
                 .filter_map(|c| {
-                    let cat = self
-                        .sub_catalogs
-                        .iter()
-                        .position(|s| s.rows.contains(&c.row))?;
                     // both views alike, whatever the scoring: the route does not move with it
-                    Some((cat, 0.5 * (c.cutout + c.frame)))
+                    Some((self.category_of(c.row)?, 0.5 * (c.cutout + c.frame)))
                 })
                 .collect();
             let votes = route::neighbour_shares(self.sub_catalogs.len(), &nearest);
@@ -342,6 +330,11 @@ impl Engine {
         Ok(queries)
     }
 
+    /// The catalog category (index) a row belongs to.
+    fn category_of(&self, row: usize) -> Option<usize> {
+        self.sub_catalogs.iter().position(|c| c.rows.contains(&row))
+    }
+
     /// The shortlist with every stage's score and the router prior of each row's category (none
     /// when the router is unsure or the caller chose the category).
     fn scored(
@@ -352,7 +345,6 @@ impl Engine {
         route: &Route,
     ) -> Vec<Scored> {
         let opinion = !matches!(route.reason, RouteReason::Unsure | RouteReason::Override);
-        let category = |row: usize| self.sub_catalogs.iter().position(|c| c.rows.contains(&row));
         let share = |cat: Option<usize>| match (opinion, cat) {
             (true, Some(c)) => route.shares.get(c).copied().unwrap_or(0.0),
             _ => 0.0,
@@ -360,7 +352,7 @@ impl Engine {
         let parts = shortlist.iter().zip(textures.iter().zip(colors));
         parts
             .map(|(c, (t, col))| {
-                let cat = category(c.row);
+                let cat = self.category_of(c.row);
                 Scored {
                     prior: share(cat),
                     routed: cat.is_some_and(|i| route.selected.contains(&i)),

@@ -15,8 +15,10 @@ use image::{GrayImage, RgbaImage};
 use crate::error::{EngineError, Result};
 use crate::models::manifest::OutputRef;
 use crate::models::{LoadedModel, ModelOutputs, ModelRegistry, ProfileSpec};
-use crate::stages::decode::{self, DecodeOptions, ImageInfo};
-use crate::stages::segment::{self, CutoutUse, MaskSource, SegmentOptions, SegmentationInfo};
+use crate::stages::decode::{self, DecodeOptions, Decoded, ImageInfo};
+use crate::stages::segment::{
+    self, CutoutUse, MaskSource, SegmentOptions, Segmentation, SegmentationInfo,
+};
 use crate::stages::{Clock, Stage, color, embed};
 
 /// Bump when any stage makes different vectors from the same image and models (a decode, resize,
@@ -67,7 +69,11 @@ impl<'m> Extractor<'m> {
                 .filter(|_| !decoded.info.alpha_cutout);
             segment::segment(&decoded, model, &self.segment)
         })?;
-        Ok(Features {
+        Ok(self.features(decoded, seg))
+    }
+
+    fn features(&self, decoded: Decoded, seg: Segmentation) -> Features<'m> {
+        Features {
             image: decoded.info,
             working: decoded.image,
             segmentation: seg.info,
@@ -77,7 +83,7 @@ impl<'m> Extractor<'m> {
             profile: self.profile,
             outputs: HashMap::new(),
             frame_outputs: HashMap::new(),
-        })
+        }
     }
 
     /// Decodes `bytes` and skips segmentation: every model sees the whole frame (the plain
@@ -85,17 +91,7 @@ impl<'m> Extractor<'m> {
     pub fn extract_whole(&self, bytes: &[u8], clock: &mut Clock) -> Result<Features<'m>> {
         let decoded = clock.time(Stage::Decode, || decode::decode(bytes, &self.decode))?;
         let seg = segment::whole_frame(&decoded.image, "plain search: the whole frame, no cut-out");
-        Ok(Features {
-            image: decoded.info,
-            working: decoded.image,
-            segmentation: seg.info,
-            cutout: seg.cutout,
-            mask: seg.mask,
-            models: self.models,
-            profile: self.profile,
-            outputs: HashMap::new(),
-            frame_outputs: HashMap::new(),
-        })
+        Ok(self.features(decoded, seg))
     }
 }
 

@@ -66,8 +66,13 @@ pub fn rank_of(o: &Outcome, s: &Scoring) -> Option<usize> {
 fn rank_fast(o: &Outcome, s: &Scoring) -> Option<usize> {
     let expected = o.expected.as_deref()?;
     let key = |h: &Hit| {
-        let semantic = s.semantic(h.semantic_cutout, h.semantic_frame);
-        let score = s.blend.blend(semantic, h.texture, h.color) + s.route_prior * h.route_share;
+        let (semantic, score) = s.score(
+            h.semantic_cutout,
+            h.semantic_frame,
+            h.texture,
+            h.color,
+            h.route_share,
+        );
         (score, semantic)
     };
     let at = o.shortlist.iter().position(|h| h.id == expected)?;
@@ -85,34 +90,34 @@ pub fn plain_rank(o: &Outcome) -> Option<usize> {
     o.plain.iter().position(|h| h.id == expected).map(|p| p + 1)
 }
 
-/// The verdict on the query under `s` and `rule`; `leave_out`: as if the catalog did not hold
-/// the expected product (its row is dropped from the shortlist first).
+/// The first [`MATCH_LIST`] results of the query under `s` (with its product left out of the
+/// shortlist when `leave_out`: as if the catalog did not hold it), and whether the first is right.
+fn ranked(o: &Outcome, s: &Scoring, leave_out: bool) -> (Vec<Hit>, bool) {
+    let list: Vec<Hit> = match (leave_out, o.expected.as_deref()) {
+        (true, Some(id)) => o.shortlist.iter().filter(|h| h.id != id).cloned().collect(),
+        _ => o.shortlist.clone(),
+    };
+    let top = SearchResult::rank_shortlist(&list, s, MATCH_LIST);
+    let right =
+        !leave_out && o.expected.is_some() && top.first().map(|h| &h.id) == o.expected.as_ref();
+    (top, right)
+}
+
+/// The verdict on the query under `s` and `rule` (see [`ranked`] for `leave_out`), and whether
+/// the first result is right.
 pub fn verdict(
     o: &Outcome,
     s: &Scoring,
     rule: Option<&MatchRule>,
     leave_out: bool,
 ) -> (Match, bool) {
-    let list: Vec<Hit> = match (leave_out, o.expected.as_deref()) {
-        (true, Some(id)) => o.shortlist.iter().filter(|h| h.id != id).cloned().collect(),
-        _ => o.shortlist.clone(),
-    };
-    let top = SearchResult::rank_shortlist(&list, s, MATCH_LIST);
-    let right =
-        !leave_out && o.expected.is_some() && top.first().map(|h| &h.id) == o.expected.as_ref();
+    let (top, right) = ranked(o, s, leave_out);
     (SearchResult::judge(&top, rule), right)
 }
 
-/// What the match rule reads from the query's ranked list (with its product left out when
-/// `leave_out`), and whether the first result is right.
+/// What the match rule reads from the query's ranked list, and whether the first result is right.
 fn evidence(o: &Outcome, s: &Scoring, leave_out: bool) -> Option<(Evidence, bool)> {
-    let list: Vec<Hit> = match (leave_out, o.expected.as_deref()) {
-        (true, Some(id)) => o.shortlist.iter().filter(|h| h.id != id).cloned().collect(),
-        _ => o.shortlist.clone(),
-    };
-    let top = SearchResult::rank_shortlist(&list, s, MATCH_LIST);
-    let right =
-        !leave_out && o.expected.is_some() && top.first().map(|h| &h.id) == o.expected.as_ref();
+    let (top, right) = ranked(o, s, leave_out);
     Some((SearchResult::evidence(&top)?, right))
 }
 

@@ -122,6 +122,21 @@ impl Scoring {
     pub fn semantic(&self, cutout: f32, frame: f32) -> f32 {
         (1.0 - self.frame) * cutout + self.frame * frame
     }
+
+    /// A candidate's `(semantic, final score)` from its stage scores and its category's router
+    /// share: the one formula the rerank, `lookalike eval` and `ui/src/rerank.ts` apply.
+    pub fn score(
+        &self,
+        cutout: f32,
+        frame: f32,
+        texture: f32,
+        color: f32,
+        prior: f32,
+    ) -> (f32, f32) {
+        let semantic = self.semantic(cutout, frame);
+        let score = self.blend.blend(semantic, texture, color) + self.route_prior * prior;
+        (semantic, score)
+    }
 }
 
 /// One shortlisted candidate with every stage's score.
@@ -159,8 +174,13 @@ impl Scored {
     }
 
     fn scored(&self, s: &Scoring) -> Scored {
-        let semantic = s.semantic(self.cutout, self.frame);
-        let score = s.blend.blend(semantic, self.texture, self.color) + s.route_prior * self.prior;
+        let (semantic, score) = s.score(
+            self.cutout,
+            self.frame,
+            self.texture,
+            self.color,
+            self.prior,
+        );
         Scored {
             semantic,
             score,

@@ -217,14 +217,12 @@ pub struct QueryViews {
 }
 
 /// A shortlisted row with its cosine in each view (aligned across spaces; `frame` equals
-/// `cutout` when the query has no second view). `routed` is true for rows of the categories the
-/// router picked.
+/// `cutout` when the query has no second view).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub row: usize,
     pub cutout: f32,
     pub frame: f32,
-    pub routed: bool,
 }
 
 /// The spaces a search must embed its query in: those of the routed categories, and every other
@@ -256,13 +254,12 @@ pub fn spaces_needed(cats: &[SubCatalog], selected: &[usize], top_k: usize) -> V
 /// (`queries[space]`, `None`: skipped), scored against each view of the query. The shortlist is
 /// the union of each view's top-`k` with every row scored in both views, so that any later mix of
 /// the two views ranks from the same rows. Best first by the mean of the two views. `matrix` is
-/// row-major with `dims` columns; `routed` lists the categories the router picked.
+/// row-major with `dims` columns.
 pub fn shortlist(
     matrix: &[f32],
     dims: usize,
     cats: &[SubCatalog],
     scope: &[usize],
-    routed: &[usize],
     queries: &[Option<QueryViews>],
     k: usize,
 ) -> Vec<Candidate> {
@@ -282,11 +279,6 @@ pub fn shortlist(
             }
         }
     }
-    let is_routed = |row: usize| {
-        routed
-            .iter()
-            .any(|&ci| cats.get(ci).is_some_and(|c| c.rows.contains(&row)))
-    };
     // the first group's score moments, per view: a second space is aligned onto them
     let mut reference: Option<[(f32, f32); 2]> = None;
     let mut out: Vec<Candidate> = Vec::new();
@@ -320,7 +312,6 @@ pub fn shortlist(
                 row,
                 cutout,
                 frame: scores.get(1).map_or(cutout, |s| s.1),
-                routed: is_routed(row),
             });
         }
     }
@@ -372,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn shortlist_scans_every_category_in_scope_and_marks_the_routed_ones() {
+    fn shortlist_scans_every_category_in_scope() {
         // 6 rows of 2 dims: category 0 = rows 0..2, category 1 = rows 2..4, category 2 = rows 4..6
         let m = vec![
             1.0, 0.0, 0.6, 0.8, //
@@ -381,13 +372,13 @@ mod tests {
         ];
         let cats = [sub(0..2, 0), sub(2..4, 0), sub(4..6, 0)];
         let q = vec![one_view(vec![0.0, 1.0])];
-        let got = shortlist(&m, 2, &cats, &[0, 1, 2], &[0], &q, 4);
-        let rows: Vec<(usize, bool)> = got.iter().map(|c| (c.row, c.routed)).collect();
-        // best first, whichever category; only category 0's rows count as routed
-        assert_eq!(rows, vec![(2, false), (1, true), (3, false), (0, true)]);
+        let got = shortlist(&m, 2, &cats, &[0, 1, 2], &q, 4);
+        let rows: Vec<usize> = got.iter().map(|c| c.row).collect();
+        // best first, whichever category
+        assert_eq!(rows, vec![2, 1, 3, 0]);
         assert!((got[0].cutout - 1.0).abs() < 1e-6 && got[0].frame == got[0].cutout);
         // a category out of scope is never scanned
-        let got = shortlist(&m, 2, &cats, &[1], &[], &q, 6);
+        let got = shortlist(&m, 2, &cats, &[1], &q, 6);
         assert_eq!(got.iter().map(|c| c.row).collect::<Vec<_>>(), vec![2, 3]);
     }
 
@@ -400,7 +391,7 @@ mod tests {
             cutout: vec![1.0, 0.0],
             frame: Some(vec![0.0, 1.0]),
         })];
-        let got = shortlist(&m, 2, &cats, &[0], &[0], &q, 1);
+        let got = shortlist(&m, 2, &cats, &[0], &q, 1);
         let rows: Vec<(usize, f32, f32)> = got.iter().map(|c| (c.row, c.cutout, c.frame)).collect();
         assert_eq!(
             rows,
@@ -418,7 +409,7 @@ mod tests {
         ];
         let cats = [sub(0..4, 0), sub(4..8, 1)];
         let both = vec![one_view(vec![1.0, 0.0]), one_view(vec![1.0, 0.0])];
-        let mut top = shortlist(&m, 2, &cats, &[0, 1], &[0, 1], &both, 2);
+        let mut top = shortlist(&m, 2, &cats, &[0, 1], &both, 2);
         top.truncate(2);
         assert!(
             top.iter().any(|c| c.row == 4),
@@ -426,7 +417,7 @@ mod tests {
         );
         assert!(top.iter().any(|c| c.row == 0), "{top:?}");
         let only0 = vec![one_view(vec![1.0, 0.0]), None];
-        let got = shortlist(&m, 2, &cats, &[0, 1], &[0], &only0, 8);
+        let got = shortlist(&m, 2, &cats, &[0, 1], &only0, 8);
         assert_eq!(got.len(), 4, "space 1 was not embedded: {got:?}");
     }
 
