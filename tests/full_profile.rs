@@ -22,9 +22,19 @@ fn test_models(dir: &Path) {
             .unwrap()
             .parse()
             .unwrap();
+    let sam2: toml::Table =
+        std::fs::read_to_string(models.join("generated/sam2_manifest_snippet.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
     let entries = manifest["models"].as_table().unwrap().clone();
     let mut merged = entries.clone();
-    for (id, entry) in snippet["models"].as_table().unwrap() {
+    for (id, entry) in snippet["models"]
+        .as_table()
+        .unwrap()
+        .iter()
+        .chain(sam2["models"].as_table().unwrap())
+    {
         merged.insert(id.clone(), entry.clone());
     }
     manifest.insert("models".into(), toml::Value::Table(merged));
@@ -63,6 +73,12 @@ fn build(dir: &Path, ids: &[&str], second_threshold: Option<f32>) -> std::path::
     opts.allow_random_weights = true;
     let report = index::build(&opts, &mut |_, _, _| {}).expect("full-profile catalog builds");
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    // the seed's catalog segmenter: SAM 2 (here its test graphs), prompted by U2Netp's masks
+    assert_eq!(report.index_refiner.as_deref(), Some("sam2_decoder"));
+    assert!(
+        report.refined > 0 && report.refined <= report.cut_by_model,
+        "{report:?}"
+    );
     out
 }
 
@@ -108,6 +124,13 @@ fn full_profile_indexes_prototypes_routes_and_finds_products() {
     let engine = engine(tmp.path(), &catalog);
     let file = &engine.catalog().file;
     assert_eq!(file.profile, "full");
+    assert_eq!(file.models.index_refiner.as_deref(), Some("sam2_decoder"));
+    assert!(
+        file.products
+            .iter()
+            .any(|p| p.segmentation == "sam2_decoder"),
+        "catalog.json says which products SAM cut out"
+    );
     assert_eq!(
         (file.dims.embedding, file.dims.texture),
         (768, 384),

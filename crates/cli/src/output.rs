@@ -132,6 +132,14 @@ pub fn print_index_report(out: &Path, r: &IndexReport) -> anyhow::Result<()> {
         r.index_segmenter.as_deref().unwrap_or("(no segmenter)"),
         r.whole_image_fallback
     );
+    if let Some(refiner) = &r.index_refiner {
+        out!(
+            "  refined by {refiner}: {} of {} model cut-outs (the rest kept {}'s mask: SAM disagreed)",
+            r.refined,
+            r.cut_by_model,
+            r.index_segmenter.as_deref().unwrap_or("the segmenter")
+        );
+    }
     for s in &r.skipped {
         eprintln!("warning: skipped `{}`: {}", s.id, s.reason);
     }

@@ -16,6 +16,7 @@ use crate::error::{EngineError, Result};
 use crate::models::manifest::OutputRef;
 use crate::models::{LoadedModel, ModelOutputs, ModelRegistry, ProfileSpec};
 use crate::stages::decode::{self, DecodeOptions, Decoded, ImageInfo};
+use crate::stages::refine::{Refined, Refiner};
 use crate::stages::segment::{
     self, CutoutUse, MaskSource, SegmentOptions, Segmentation, SegmentationInfo,
 };
@@ -32,6 +33,8 @@ pub struct Extractor<'m> {
     profile: &'m ProfileSpec,
     /// `None`: only images with their own alpha cut-out can be extracted.
     segmenter: Option<Arc<LoadedModel>>,
+    /// Index time only: SAM 2, prompted by the segmenter's mask.
+    refiner: Option<Refiner>,
     decode: DecodeOptions,
     segment: SegmentOptions,
 }
@@ -48,9 +51,16 @@ impl<'m> Extractor<'m> {
             models,
             profile,
             segmenter,
+            refiner: None,
             decode,
             segment,
         }
+    }
+
+    /// Refines every model-made mask with `refiner` (catalog builds).
+    pub fn with_refiner(mut self, refiner: Option<Refiner>) -> Self {
+        self.refiner = refiner;
+        self
     }
 
     /// Decodes and segments `bytes`, charging the time to `decode` and `segment`.
@@ -67,9 +77,39 @@ impl<'m> Extractor<'m> {
                 .segmenter
                 .as_deref()
                 .filter(|_| !decoded.info.alpha_cutout);
-            segment::segment(&decoded, model, &self.segment)
+            let seg = segment::segment(&decoded, model, &self.segment)?;
+            self.refine(&decoded.image, seg)
         })?;
         Ok(self.features(decoded, seg))
+    }
+
+    /// SAM's mask in place of the saliency mask, when there is a refiner, the saliency model
+    /// made the mask and SAM agrees with it; otherwise `seg` as it is.
+    fn refine(&self, image: &RgbaImage, seg: Segmentation) -> Result<Segmentation> {
+        let Some(refiner) = &self.refiner else {
+            return Ok(seg);
+        };
+        if seg.info.source != MaskSource::Model {
+            return Ok(seg);
+        }
+        match refiner.refine(image, &seg.mask, self.segment.threshold)? {
+            Refined::Mask { mask, .. } => {
+                let refined = segment::cut_out(
+                    image,
+                    mask,
+                    MaskSource::Model,
+                    Some(refiner.decoder.id.clone()),
+                    &self.segment,
+                );
+                // an empty refined mask says less than the saliency mask it came from
+                Ok(if refined.info.used == CutoutUse::Cutout {
+                    refined
+                } else {
+                    seg
+                })
+            }
+            Refined::Disagreed { .. } | Refined::NoPrompt => Ok(seg),
+        }
     }
 
     fn features(&self, decoded: Decoded, seg: Segmentation) -> Features<'m> {

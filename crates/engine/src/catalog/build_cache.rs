@@ -88,7 +88,15 @@ pub fn extraction_key(
         .chain(stamps.experts.values())
         .map(|s| s.model.as_str())
         .chain(stamps.index_segmenter.as_deref())
+        .chain(stamps.index_refiner.as_deref())
         .collect();
+    // the refiner's encoder too: its features decide the refined masks
+    let encoders: Vec<&str> = ids
+        .iter()
+        .filter_map(|id| manifest.models.get(*id)?.prompt.as_ref())
+        .map(|p| p.encoder.as_str())
+        .collect();
+    ids.extend(encoders);
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
@@ -224,6 +232,7 @@ mod tests {
             texture: s("r"),
             experts: [("general".to_string(), s("r"))].into(),
             index_segmenter: Some("seg".into()),
+            index_refiner: None,
             text: None,
         }
     }
@@ -231,9 +240,11 @@ mod tests {
     fn manifest() -> Manifest {
         Manifest {
             version: 1,
+            overlays: Vec::new(),
             models: Default::default(),
             profiles: Default::default(),
             dir: Default::default(),
+            merged: Vec::new(),
         }
     }
 

@@ -25,6 +25,7 @@ use crate::models::preprocess::composite;
 use crate::models::resample;
 use crate::models::{Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::DecodeOptions;
+use crate::stages::refine::Refiner;
 use crate::stages::segment::{CutoutUse, MaskSource, SegmentOptions};
 use crate::stages::{Clock, color, route, texture};
 
@@ -81,8 +82,13 @@ pub struct IndexReport {
     pub seconds: f64,
     pub per_category: Vec<CategoryCount>,
     pub index_segmenter: Option<String>,
+    /// The promptable segmenter that refined the saliency masks (SAM 2), when the profile has
+    /// one and its files are present.
+    pub index_refiner: Option<String>,
     pub cut_by_alpha: usize,
     pub cut_by_model: usize,
+    /// Of `cut_by_model`, the cut-outs whose mask came from `index_refiner`.
+    pub refined: usize,
     pub whole_image_fallback: usize,
 }
 
@@ -129,7 +135,14 @@ pub fn build(
         .chain([&profile.segmenter])
         .find(|id| models.is_available(id))
         .cloned();
-    let stamps = stamps(&models, &profile, index_segmenter.clone())?;
+    let refiner = refiner(&models, &profile)?;
+    let index_refiner = refiner.as_ref().map(|r| r.decoder.id.clone());
+    let stamps = stamps(
+        &models,
+        &profile,
+        index_segmenter.clone(),
+        index_refiner.clone(),
+    )?;
     let (decode, segment) = (DecodeOptions::default(), SegmentOptions::default());
     let key = build_cache::extraction_key(
         &opts.profile,
@@ -148,10 +161,12 @@ pub fn build(
         None => None,
     };
     // the very extractor a search uses, with the index-time segmenter
-    let extractor = Extractor::new(&models, &profile, segmenter, decode, segment);
+    let extractor =
+        Extractor::new(&models, &profile, segmenter, decode, segment).with_refiner(refiner);
 
     let mut report = IndexReport {
         index_segmenter,
+        index_refiner: index_refiner.clone(),
         ..Default::default()
     };
     let total = products.products.len();
@@ -185,6 +200,9 @@ pub fn build(
                     (CutoutUse::Fallback, _) => report.whole_image_fallback += 1,
                     (_, MaskSource::Alpha) => report.cut_by_alpha += 1,
                     (_, MaskSource::Model) => report.cut_by_model += 1,
+                }
+                if index_refiner.as_deref() == Some(item.features.item.segmentation.as_str()) {
+                    report.refined += 1;
                 }
                 items.push(item);
             }
@@ -304,11 +322,35 @@ fn check_categories(
     Ok(())
 }
 
+/// The profile's index refiner (SAM 2), when it has one and both of its files are present: like
+/// the index segmenters, a better offline segmenter is used where it was exported.
+fn refiner(models: &ModelRegistry, profile: &ProfileSpec) -> Result<Option<Refiner>> {
+    let Some(spec) = &profile.index_refiner else {
+        return Ok(None);
+    };
+    let decoder = models.manifest().model(&spec.model)?;
+    let encoder = decoder
+        .prompt
+        .as_ref()
+        .map(|p| p.encoder.clone())
+        .unwrap_or_default();
+    if !models.is_available(&spec.model) || !models.is_available(&encoder) {
+        return Ok(None);
+    }
+    Refiner::new(
+        models.get(&encoder)?,
+        models.get(&spec.model)?,
+        spec.min_agreement,
+    )
+    .map(Some)
+}
+
 /// The checksums of the models the vectors come from (a search must load the very same files).
 fn stamps(
     models: &ModelRegistry,
     profile: &ProfileSpec,
     index_segmenter: Option<String>,
+    index_refiner: Option<String>,
 ) -> Result<CatalogModels> {
     let stamp = |r: &OutputRef| -> Result<ModelStamp> {
         Ok(ModelStamp {
@@ -326,6 +368,7 @@ fn stamps(
             .map(|(k, r)| Ok((k.clone(), stamp(r)?)))
             .collect::<Result<BTreeMap<_, _>>>()?,
         index_segmenter,
+        index_refiner,
         text: match &profile.router.text_model {
             Some(t) => Some(ModelStamp {
                 model: t.clone(),

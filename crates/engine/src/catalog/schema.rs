@@ -92,6 +92,9 @@ pub struct CatalogModels {
     pub experts: BTreeMap<String, ModelStamp>,
     /// Segmenter used for catalog images without their own alpha (informational).
     pub index_segmenter: Option<String>,
+    /// Promptable segmenter (SAM 2's decoder) that refined those masks (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_refiner: Option<String>,
     /// Text tower that made the category prototypes (text-prototype router only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<ModelStamp>,

@@ -18,11 +18,26 @@ pub const PENDING_CHECKSUM: &str = "PENDING";
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub version: u32,
+    /// Files an export writes beside its models (`full/seed.manifest.toml`): each holds
+    /// `[models.ID]` tables that replace this manifest's entries of the same id, so that one
+    /// export command gives a working profile. A missing overlay is skipped.
+    #[serde(default)]
+    pub overlays: Vec<String>,
     pub models: BTreeMap<String, ModelSpec>,
     pub profiles: BTreeMap<String, ProfileSpec>,
     /// Folder the manifest was read from; model files are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
+    /// The overlays that were present and merged, with the ids each replaced.
+    #[serde(skip)]
+    pub merged: Vec<(PathBuf, Vec<String>)>,
+}
+
+/// An overlay file: model entries only, `file` paths relative to the overlay's own folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overlay {
+    models: BTreeMap<String, ModelSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
@@ -50,7 +65,27 @@ pub struct ModelSpec {
     /// Text towers (index time only: category prompts -> prototypes).
     #[serde(default)]
     pub text: Option<TextSpec>,
+    /// Promptable mask decoders (SAM 2): fed an encoder's features and point prompts.
+    #[serde(default)]
+    pub prompt: Option<PromptSpec>,
     pub outputs: Vec<OutputSpec>,
+}
+
+/// A promptable mask decoder's inputs (SAM 2's decoder). Besides these it takes every
+/// `features` output of `encoder`, under the same names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSpec {
+    /// The image encoder whose features this decoder reads.
+    pub encoder: String,
+    /// `[1, N, 2]` float point coordinates, x then y, in pixels of the encoder's input.
+    pub points: String,
+    /// `[1, N]` float labels: 1 foreground, 0 background, 2 and 3 a box's corners.
+    pub labels: String,
+    /// `[1, 1, H, W]` float mask logits from an earlier pass (`H, W` = the mask output's).
+    pub mask_input: String,
+    /// `[1]` float: 1 when `mask_input` holds a mask, 0 otherwise.
+    pub has_mask_input: String,
 }
 
 /// A text tower's input: token ids from a tokenizer file that ships beside the model.
@@ -159,6 +194,12 @@ pub enum OutputKind {
     Logits,
     Embedding,
     Texture,
+    /// An image encoder's feature map, fed to a mask decoder.
+    Features,
+    /// `[1, K, H, W]` mask logits (> 0: foreground), one per candidate mask.
+    MaskLogits,
+    /// `[1, K]` the decoder's own quality estimate per candidate mask.
+    MaskScores,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -243,6 +284,19 @@ pub struct ProfileSpec {
     /// every search says "similar".
     #[serde(default, rename = "match")]
     pub match_rule: Option<MatchRule>,
+    /// A promptable segmenter that refines the index segmenter's mask (catalog images only).
+    #[serde(default)]
+    pub index_refiner: Option<RefinerSpec>,
+}
+
+/// `index_refiner = { model = "sam2_decoder", min_agreement = 0.5 }`: the index-time mask is
+/// the decoder's candidate that agrees best with the saliency mask it was prompted from, when
+/// that agreement (IoU) reaches `min_agreement`; otherwise the saliency mask stays.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefinerSpec {
+    pub model: String,
+    pub min_agreement: f32,
 }
 
 impl ProfileSpec {
@@ -274,10 +328,63 @@ impl Manifest {
             detail: e.to_string(),
         })?;
         manifest.dir = dir.to_path_buf();
+        for overlay in manifest.overlays.clone() {
+            manifest.merge_overlay(&overlay)?;
+        }
         manifest
             .validate()
             .map_err(|detail| EngineError::Manifest { path, detail })?;
         Ok(manifest)
+    }
+
+    /// Adds or replaces the entries that the overlay at `rel` (relative to the manifest)
+    /// defines. A replacement keeps the kind of model and its outputs, so the profiles written
+    /// against the manifest still hold; each file's sha256 is checked when the model loads, as
+    /// for every model. Overlays hold no profiles.
+    fn merge_overlay(&mut self, rel: &str) -> Result<()> {
+        let path = self.dir.join(rel);
+        let fail = |detail: String| EngineError::Manifest {
+            path: path.clone(),
+            detail,
+        };
+        if !is_plain_relative(rel) {
+            return Err(EngineError::Manifest {
+                path: self.dir.join(MANIFEST_FILE),
+                detail: format!("overlay `{rel}` must be a plain relative path"),
+            });
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(EngineError::io(
+                    format!("reading manifest overlay {}", path.display()),
+                    e,
+                ));
+            }
+        };
+        let overlay: Overlay = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        let folder = Path::new(rel).parent().unwrap_or(Path::new(""));
+        let mut replaced = Vec::new();
+        for (id, mut spec) in overlay.models {
+            if let Some(base) = self.models.get(&id) {
+                same_shape(base, &spec).map_err(|d| fail(format!("model `{id}`: {d}")))?;
+            }
+            for file in
+                std::iter::once(&mut spec.file).chain(spec.text.as_mut().map(|t| &mut t.tokenizer))
+            {
+                if !is_plain_relative(file) {
+                    return Err(fail(format!(
+                        "model `{id}`: `{file}` must be a plain relative path"
+                    )));
+                }
+                *file = folder.join(&*file).to_string_lossy().into_owned();
+            }
+            self.models.insert(id.clone(), spec);
+            replaced.push(id);
+        }
+        self.merged.push((path.clone(), replaced));
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -288,6 +395,15 @@ impl Manifest {
             ));
         }
         for (id, m) in &self.models {
+            if let Some(p) = &m.prompt {
+                if m.input.is_some() || m.text.is_some() {
+                    return Err(format!(
+                        "model `{id}`: needs exactly one of `input` (image), `text` or `prompt`"
+                    ));
+                }
+                self.validate_prompt(id, m, p)?;
+                continue;
+            }
             let i = match (&m.input, &m.text) {
                 (Some(i), None) => i,
                 (None, Some(t)) => {
@@ -309,7 +425,7 @@ impl Manifest {
                 }
                 _ => {
                     return Err(format!(
-                        "model `{id}`: needs exactly one of `input` (image) or `text`"
+                        "model `{id}`: needs exactly one of `input` (image), `text` or `prompt`"
                     ));
                 }
             };
@@ -329,10 +445,7 @@ impl Manifest {
             if m.outputs.is_empty() {
                 return Err(format!("model `{id}`: no outputs declared"));
             }
-            if Path::new(&m.file)
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-            {
+            if !is_plain_relative(&m.file) {
                 return Err(format!(
                     "model `{id}`: file `{}` must be a plain relative path",
                     m.file
@@ -358,6 +471,19 @@ impl Manifest {
                 }
                 Ok(())
             };
+            if let Some(r) = &p.index_refiner {
+                if self.models.get(&r.model).is_none_or(|m| m.prompt.is_none()) {
+                    return Err(format!(
+                        "profile `{name}`: index_refiner `{}` must be a model with a `prompt` table",
+                        r.model
+                    ));
+                }
+                if !(0.0..=1.0).contains(&r.min_agreement) {
+                    return Err(format!(
+                        "profile `{name}`: index_refiner min_agreement must be within 0..1"
+                    ));
+                }
+            }
             for seg in std::iter::once(&p.segmenter).chain(&p.index_segmenters) {
                 let m = self
                     .models
@@ -406,6 +532,41 @@ impl Manifest {
         Ok(())
     }
 
+    /// A decoder needs a known image encoder with `features` outputs, and exactly one
+    /// `[1, K, H, W]` mask-logits output with a `[1, K]` scores output beside it.
+    fn validate_prompt(&self, id: &str, m: &ModelSpec, p: &PromptSpec) -> Result<(), String> {
+        let encoder = self.models.get(&p.encoder);
+        let features = encoder.map_or(0, |e| {
+            e.outputs
+                .iter()
+                .filter(|o| o.kind == OutputKind::Features)
+                .count()
+        });
+        if encoder.is_none_or(|e| e.input.is_none()) || features == 0 {
+            return Err(format!(
+                "model `{id}`: prompt encoder `{}` must be an image model with `features` outputs",
+                p.encoder
+            ));
+        }
+        let of = |kind| m.outputs.iter().filter(move |o| o.kind == kind);
+        match (
+            of(OutputKind::MaskLogits).collect::<Vec<_>>().as_slice(),
+            of(OutputKind::MaskScores).collect::<Vec<_>>().as_slice(),
+        ) {
+            ([masks], [scores])
+                if masks.dims.len() == 4
+                    && masks.dims[0] == 1
+                    && scores.dims == [1, masks.dims[1]]
+                    && masks.dims.iter().all(|d| *d > 0) =>
+            {
+                Ok(())
+            }
+            _ => Err(format!(
+                "model `{id}`: a prompt decoder declares one `mask_logits` output [1, K, H, W] and one `mask_scores` output [1, K]"
+            )),
+        }
+    }
+
     pub fn profile(&self, name: &str) -> Result<&ProfileSpec> {
         self.profiles
             .get(name)
@@ -433,6 +594,36 @@ impl Manifest {
     pub fn model_path(&self, id: &str) -> Result<PathBuf> {
         Ok(self.dir.join(&self.model(id)?.file))
     }
+}
+
+fn is_plain_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
+/// Whether an overlay entry can stand in for the base entry: the same kind of model (image,
+/// text or prompt) and the same outputs (names, kinds, shapes).
+fn same_shape(base: &ModelSpec, new: &ModelSpec) -> Result<(), String> {
+    let kind = |m: &ModelSpec| (m.input.is_some(), m.text.is_some(), m.prompt.is_some());
+    if kind(base) != kind(new) {
+        return Err("the overlay changes the kind of model (image, text or prompt)".into());
+    }
+    let outs = |m: &ModelSpec| {
+        m.outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.kind, o.dims.clone()))
+            .collect::<Vec<_>>()
+    };
+    if outs(base) != outs(new) {
+        return Err(format!(
+            "the overlay's outputs {:?} differ from the manifest's {:?}",
+            outs(new),
+            outs(base)
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -475,6 +666,90 @@ mod tests {
         assert_ne!(broken, text);
         let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
         assert!(err.contains("`efficientnet_lite0`.`nope`"), "{err}");
+    }
+
+    /// A copy of the committed manifest in a temporary folder, with `overlay` written to
+    /// `full/sam2.manifest.toml` (one of the committed overlay paths).
+    fn with_overlay(overlay: &str) -> (tempfile::TempDir, Result<Manifest>) {
+        let dir = tempfile::tempdir().unwrap();
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        std::fs::copy(models.join(MANIFEST_FILE), dir.path().join(MANIFEST_FILE)).unwrap();
+        std::fs::create_dir(dir.path().join("full")).unwrap();
+        std::fs::write(dir.path().join("full/sam2.manifest.toml"), overlay).unwrap();
+        let m = Manifest::load(dir.path());
+        (dir, m)
+    }
+
+    const SAM2_DECODER: &str = r#"
+[models.sam2_decoder]
+file = "decoder.onnx"
+sha256 = "abc123"
+source = "test"
+license = "Apache-2.0"
+weights = "random-init"
+prompt = { encoder = "sam2_encoder", points = "point_coords", labels = "point_labels", mask_input = "mask_input", has_mask_input = "has_mask_input" }
+outputs = [
+  { name = "masks", kind = "mask_logits", dims = [1, 3, 256, 256] },
+  { name = "iou_predictions", kind = "mask_scores", dims = [1, 3] },
+]
+"#;
+
+    #[test]
+    fn an_overlay_replaces_pending_entries_with_files_beside_it() {
+        let base = repo_manifest();
+        assert_eq!(base.model("sam2_decoder").unwrap().sha256, PENDING_CHECKSUM);
+        assert!(base.merged.is_empty(), "no overlay is committed");
+        let (dir, m) = with_overlay(SAM2_DECODER);
+        let m = m.expect("the overlay merges");
+        let d = m.model("sam2_decoder").unwrap();
+        assert_eq!(d.sha256, "abc123");
+        assert_eq!(d.weights, Weights::RandomInit);
+        assert_eq!(
+            m.model_path("sam2_decoder").unwrap(),
+            dir.path().join("full/decoder.onnx"),
+            "overlay paths are relative to the overlay's folder"
+        );
+        assert_eq!(m.merged.len(), 1);
+        assert_eq!(m.merged[0].1, vec!["sam2_decoder".to_string()]);
+        assert_eq!(
+            m.model("sam2_encoder").unwrap().sha256,
+            PENDING_CHECKSUM,
+            "entries the overlay does not name stay"
+        );
+    }
+
+    #[test]
+    fn an_overlay_that_changes_outputs_or_holds_profiles_is_refused() {
+        let (_d, m) = with_overlay(&SAM2_DECODER.replace("[1, 3, 256, 256]", "[1, 3, 64, 64]"));
+        let err = m.unwrap_err().to_string();
+        assert!(
+            err.contains("sam2.manifest.toml") && err.contains("outputs"),
+            "{err}"
+        );
+        let (_d, m) = with_overlay(&format!(
+            "{SAM2_DECODER}\n[profiles.x]\ndescription = \"x\"\n"
+        ));
+        assert!(m.unwrap_err().to_string().contains("profiles"));
+        let (_d, m) = with_overlay(&SAM2_DECODER.replace("decoder.onnx", "../escape.onnx"));
+        assert!(m.unwrap_err().to_string().contains("plain relative path"));
+    }
+
+    #[test]
+    fn a_prompt_decoder_needs_its_encoder_and_a_scores_output() {
+        let (_d, m) = with_overlay(
+            &SAM2_DECODER.replace("encoder = \"sam2_encoder\"", "encoder = \"u2netp\""),
+        );
+        assert!(
+            m.unwrap_err().to_string().contains("features"),
+            "u2netp has no features output"
+        );
+        let no_scores = SAM2_DECODER.replace(
+            "  { name = \"iou_predictions\", kind = \"mask_scores\", dims = [1, 3] },\n",
+            "",
+        );
+        assert_ne!(no_scores, SAM2_DECODER);
+        let (_d, m) = with_overlay(&no_scores);
+        assert!(m.unwrap_err().to_string().contains("outputs"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
 use sha2::{Digest, Sha256};
 
-use super::manifest::{Manifest, ModelSpec, Normalize, OutputSpec, PENDING_CHECKSUM};
+use super::manifest::{Manifest, ModelSpec, Normalize, OutputKind, OutputSpec, PENDING_CHECKSUM};
 use super::preprocess;
 use crate::error::{EngineError, Result};
 
@@ -186,7 +186,7 @@ impl LoadedModel {
             .map_err(|e| ort_err(e.into()))?
             .commit_from_file(&path)
             .map_err(ort_err)?;
-        check_io(id, &spec, &session)?;
+        check_io(id, &spec, &expected_inputs(manifest, &spec), &session)?;
         Ok(LoadedModel {
             id: id.into(),
             spec,
@@ -233,10 +233,38 @@ impl LoadedModel {
         self.run_input(&i.name, tensor.into())
     }
 
+    /// Runs float tensors fed by name (a prompt decoder's features and prompts).
+    pub fn run_named(&self, inputs: &[(&str, Vec<usize>, &[f32])]) -> Result<ModelOutputs> {
+        let mut values = Vec::with_capacity(inputs.len());
+        for (name, dims, data) in inputs {
+            let tensor = TensorRef::from_array_view((dims.clone(), *data)).map_err(|e| {
+                EngineError::Inference {
+                    model: self.id.clone(),
+                    detail: format!("input `{name}`: {e}"),
+                }
+            })?;
+            values.push((
+                std::borrow::Cow::Borrowed(*name),
+                ort::session::SessionInputValue::from(tensor),
+            ));
+        }
+        self.run_values(values)
+    }
+
     fn run_input(
         &self,
         name: &str,
         tensor: ort::session::SessionInputValue<'_>,
+    ) -> Result<ModelOutputs> {
+        self.run_values(vec![(std::borrow::Cow::Borrowed(name), tensor)])
+    }
+
+    fn run_values(
+        &self,
+        inputs: Vec<(
+            std::borrow::Cow<'_, str>,
+            ort::session::SessionInputValue<'_>,
+        )>,
     ) -> Result<ModelOutputs> {
         let fail = |detail: String| EngineError::Inference {
             model: self.id.clone(),
@@ -246,9 +274,7 @@ impl LoadedModel {
             .session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let outputs = session
-            .run(ort::inputs![name => tensor])
-            .map_err(|e| fail(e.to_string()))?;
+        let outputs = session.run(inputs).map_err(|e| fail(e.to_string()))?;
         let mut result = ModelOutputs::new();
         for spec in &self.spec.outputs {
             let value = outputs
@@ -290,21 +316,41 @@ fn apply_normalize(spec: &OutputSpec, data: &mut [f32]) {
     }
 }
 
-fn check_io(id: &str, spec: &ModelSpec, session: &Session) -> Result<()> {
+/// The graph inputs a model's manifest entry feeds.
+fn expected_inputs(manifest: &Manifest, spec: &ModelSpec) -> Vec<String> {
+    if let Some(i) = &spec.input {
+        return vec![i.name.clone()];
+    }
+    if let Some(t) = &spec.text {
+        return vec![t.input.clone()];
+    }
+    let Some(p) = &spec.prompt else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = manifest
+        .models
+        .get(&p.encoder)
+        .into_iter()
+        .flat_map(|e| &e.outputs)
+        .filter(|o| o.kind == OutputKind::Features)
+        .map(|o| o.name.clone())
+        .collect();
+    names.extend([&p.points, &p.labels, &p.mask_input, &p.has_mask_input].map(String::clone));
+    names
+}
+
+fn check_io(id: &str, spec: &ModelSpec, want: &[String], session: &Session) -> Result<()> {
     let mismatch = |detail: String| EngineError::ModelMismatch {
         model: id.into(),
         detail,
     };
     let inputs: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
-    let want = match (&spec.input, &spec.text) {
-        (Some(i), _) => i.name.as_str(),
-        (None, Some(t)) => t.input.as_str(),
-        (None, None) => "",
-    };
-    if !inputs.contains(&want) {
-        return Err(mismatch(format!(
-            "manifest input `{want}` is not in the graph (inputs: {inputs:?})"
-        )));
+    for want in want {
+        if !inputs.contains(&want.as_str()) {
+            return Err(mismatch(format!(
+                "manifest input `{want}` is not in the graph (inputs: {inputs:?})"
+            )));
+        }
     }
     let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
     for o in &spec.outputs {
@@ -321,7 +367,6 @@ fn check_io(id: &str, spec: &ModelSpec, session: &Session) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::manifest::OutputKind;
 
     #[test]
     fn min_max_normalisation_maps_to_unit_range() {

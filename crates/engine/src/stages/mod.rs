@@ -1,11 +1,13 @@
 //! The search pipeline, one stage per file, in the order a query flows through them:
 //! decode -> segment -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10,
-//! then the `match` verdict).
+//! then the `match` verdict). Catalog images may also pass `refine` (SAM 2, index time only)
+//! after segment; its time counts as segment's.
 //! [`Stage`] is that list, written once: timings, the CLI, `lookalike bench` and the UI iterate it.
 
 pub mod color;
 pub mod decode;
 pub mod embed;
+pub mod refine;
 pub mod rerank;
 pub mod retrieve;
 pub mod route;
