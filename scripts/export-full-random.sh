@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lookalike: export the `full` profile's models (SigLIP2 image + text, Marqo-FashionSigLIP image + text,
-# DINOv2-small) with RANDOM weights, end to end, on a machine without a model hub: architecture-faithful
+# DINOv2-small, and SAM 2.1 Hiera-tiny where the sam2 package is installed) with RANDOM weights, end to end, on a machine without a model hub: architecture-faithful
 # ONNX graphs, INT8-quantized and measured exactly like the real export, for exercising the full-profile
 # code paths. Nothing here is a trained model (every manifest entry says weights = "random-init").
 #
@@ -31,6 +31,14 @@ echo "== torch-free test graphs (models/generated/, committed)"
 
 echo "== random-init export (offline: HF_HUB_OFFLINE=1 + socket guard) -> $OUT"
 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$PY" models/export/export_seed_models.py --random-init "$@"
+
+echo "== SAM 2.1 Hiera-tiny, random-init (models/export/README-sam2.md) -> $OUT"
+if "$PY" -c 'import sam2' 2>/dev/null; then
+  "$PY" models/generated/make_sam2_test_graphs.py --check
+  HF_HUB_OFFLINE=1 "$PY" models/export/export_sam2.py --random-init --out "$OUT"
+else
+  echo "   skipped: $PY lacks the sam2 package (pip install -r models/export/requirements-sam2.txt)"
+fi
 
 echo
 echo "== where the files went"
