@@ -4,12 +4,12 @@
 Each candidate is one EfficientNet-Lite ONNX file playing every part of the lite profile
 (router logits, embedding, texture), optionally with the GeM-pooled embedding as the expert:
 
-  lite0        models/efficientnet_lite0.onnx      (today's model: the reference row)
+  lite0        models/efficientnet_lite0.onnx      (Lite0, average-pooled: the model before the race)
   lite0_gem    models/efficientnet_lite0_gem.onnx  (same graph + embedding_gem)
   lite2        models/efficientnet_lite2.onnx      (EfficientNet-Lite2, 260 px)
   lite2_gem    models/efficientnet_lite2_gem.onnx
   lite2_int8   models/efficientnet_lite2_int8.onnx (static QDQ, where quantize_lite.py made it)
-  lite0_isnet  Lite0, with ISNet (models/isnet_fp16.onnx, `setup.sh --with-isnet`) as the catalog
+  lite0_isnet  Lite0 GeM, with ISNet (models/isnet_fp16.onnx, `setup.sh --with-isnet`) as the catalog
                segmenter in place of U2Netp (index time only: searches still segment with U2Netp)
 
 `python models/export/export_efficientnet_lite.py --variant lite2 [--gem]` and `quantize_lite.py --model efficientnet_lite2` (the torch export
@@ -55,7 +55,7 @@ CANDIDATES = {
     "lite2": ("efficientnet_lite2.onnx", 260, 272, False, "embedding"),
     "lite2_gem": ("efficientnet_lite2_gem.onnx", 260, 272, True, "embedding_gem"),
     "lite2_int8": ("efficientnet_lite2_int8.onnx", 260, 272, False, "embedding"),
-    "lite0_isnet": ("efficientnet_lite0.onnx", 224, 240, False, "embedding", "isnet_fp16.onnx"),
+    "lite0_isnet": ("efficientnet_lite0_gem.onnx", 224, 240, True, "embedding_gem", "isnet_fp16.onnx"),
 }
 # ISNet's entry (models/export/README-isnet.md): IMG.LY's preprocessing, (x - 128) / 256, stretched
 ISNET = """
@@ -185,7 +185,10 @@ def main() -> None:
             sys.exit(f".cache/queries/{s} missing: run `cargo xtask make-queries` first")
 
     RACE_MODELS.mkdir(parents=True, exist_ok=True)
-    (RACE_MODELS / "manifest.toml").write_text(race_manifest(present))
+    # every candidate whose files exist, raced now or not: a race of some candidates leaves the
+    # others' catalogs usable
+    available = [n for n in CANDIDATES if all((MODELS / f).is_file() for f in CANDIDATES[n][:1] + CANDIDATES[n][5:])]
+    (RACE_MODELS / "manifest.toml").write_text(race_manifest(available))
     for entry in os.listdir(MODELS):
         p = MODELS / entry
         link = RACE_MODELS / entry

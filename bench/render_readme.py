@@ -4,11 +4,13 @@ commands leave in bench/results/ (never from numbers typed by hand):
     race.json         cargo xtask race -- --json bench/results/race.json
     scan.json         cargo xtask bench-scan --json bench/results/scan.json
     eval.json         cargo xtask eval
+    model-race.json   python3 bench/race_models.py (the lite model candidates, tune split)
     before/eval-<set>.json   the pipeline before issue 13 (hard routing, the seed's blend), kept
                       as measured then, for the "before" row
 
 The text between `<!-- performance:begin -->` / `<!-- performance:end -->` and
-`<!-- quality:begin -->` / `<!-- quality:end -->` is replaced; everything else is left alone.
+`<!-- quality:begin -->` / `<!-- quality:end -->` (and `<!-- model-race:begin -->` / `end`) is
+replaced; everything else is left alone.
 `cargo xtask report` runs all of the above, then this.
 """
 import json
@@ -144,6 +146,8 @@ def quality() -> str:
         f"{scoring(first.get('scoring'))} (blend semantic, texture, colour / whole-frame weight / router "
         f"prior) and match rule `{json.dumps(rounded(first.get('match_rule')))}` are in `models/manifest.toml`, "
         f"rounded from what `eval --tune` fitted on the tune split of all sets at once"
+        + (f" (the scoring on the sets with at least {t['min_fit_queries']} tune queries; the match rule on "
+           f"every set)" if t.get("min_fit_queries") else "")
         + (f" (this run's fit: {scoring(t['scoring'])}; the rule's budget: at most "
            f"{pct(t['false_same_budget'])} \"same\" among the tune split's false claims waiting to happen: "
            f"in-catalog queries ranked wrong, left out, and outside)" if t else "")
@@ -189,6 +193,43 @@ def quality() -> str:
     return "\n".join(out)
 
 
+RACE_NAMES = {
+    "lite0": "EfficientNet-Lite0, average pooling (before the race)",
+    "lite0_gem": "Lite0, GeM-pooled embedding (kept)",
+    "lite2": "EfficientNet-Lite2 (260 px)",
+    "lite2_gem": "Lite2, GeM-pooled embedding",
+    "lite2_int8": "Lite2 INT8 (static QDQ)",
+    "lite0_isnet": "Lite0 GeM, ISNet as the catalog segmenter",
+}
+
+
+def model_race() -> str:
+    race = load("model-race.json")
+    if race is None:
+        return "(no bench/results/model-race.json: run `python3 bench/race_models.py`)"
+    out = [
+        f"Split **{race['split']}**; {race['note']}. R@1 / R@10 / MRR of the whole pipeline, the "
+        "plain baseline's R@1 in brackets.",
+        "",
+        "| candidate | photo | multiview | emoji | photo routing | photo \"same\" |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, c in race["candidates"].items():
+        cells = []
+        for set_name in ("photo", "multiview", "emoji"):
+            m = c["sets"].get(set_name)
+            if m is None:
+                cells.append("n/a")
+                continue
+            full, plain = m["full"], m["plain"]
+            cells.append(f"{full['recall_at_1']:.3f} / {full['recall_at_10']:.3f} / {full['mrr']:.3f} "
+                         f"({plain['recall_at_1']:.3f})")
+        photo = c["sets"].get("photo", {})
+        out.append(f"| {RACE_NAMES.get(name, name)} | " + " | ".join(cells)
+                   + f" | {pct(photo.get('route_accuracy', 0))} | {pct(photo.get('same_rate') or 0)} |")
+    return "\n".join(out)
+
+
 def replace(text: str, tag: str, body: str) -> str:
     pattern = re.compile(rf"(<!-- {tag}:begin -->\n).*?(<!-- {tag}:end -->)", re.S)
     if not pattern.search(text):
@@ -201,6 +242,8 @@ def main() -> None:
     text = README.read_text()
     text = replace(text, "performance", performance())
     text = replace(text, "quality", quality())
+    if "<!-- model-race:begin -->" in text:
+        text = replace(text, "model-race", model_race())
     README.write_text(text)
     print("README.md: Performance and Quality tables rewritten from bench/results/")
 

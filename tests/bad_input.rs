@@ -81,7 +81,7 @@ fn corrupt_model_file_fails_its_checksum() {
     let msg = err.to_string();
     assert!(matches!(err, EngineError::ModelChecksum { .. }), "{msg}");
     assert!(
-        msg.contains("6b7b61de59c15a6ee12e40b39050533e998d1fa5a811a8272be07350d5aa79d8"),
+        msg.contains("12b15dc99c59469da0ec4cea89edc3930d7e7a357ccb25ed608cc0c28dbc6f50"),
         "names the expected sha256: {msg}"
     );
 }

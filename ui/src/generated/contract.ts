@@ -306,7 +306,16 @@ removed: number,
 /**
  * Products left out, with the reason (unreadable image, ...).
  */
-skipped: Array<Skipped>, seconds: number, per_category: Array<CategoryCount>, index_segmenter: string | null, cut_by_alpha: number, cut_by_model: number, whole_image_fallback: number, };
+skipped: Array<Skipped>, seconds: number, per_category: Array<CategoryCount>, index_segmenter: string | null, 
+/**
+ * The promptable segmenter that refined the saliency masks (SAM 2), when the profile has
+ * one and its files are present.
+ */
+index_refiner: string | null, cut_by_alpha: number, cut_by_model: number, 
+/**
+ * Of `cut_by_model`, the cut-outs whose mask came from `index_refiner`.
+ */
+refined: number, whole_image_fallback: number, };
 
 export type Skipped = { id: string, reason: string, };
 

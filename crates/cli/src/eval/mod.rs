@@ -421,6 +421,7 @@ pub fn run(models: PathBuf, args: EvalArgs) -> Result<ExitCode> {
         "tuned": tuned.as_ref().map(|(s, m, r)| json!({
             "scoring": s,
             "mean_mrr_on_tune": m,
+            "min_fit_queries": score::MIN_FIT_QUERIES,
             "match": r,
             "false_same_budget": score::FALSE_SAME_BUDGET,
             "false_none_budget": score::FALSE_NONE_BUDGET,
