@@ -16,13 +16,15 @@ Each candidate is one EfficientNet-Lite ONNX file playing every part of the lite
 venv, models/export/README.md) writes the files; a candidate whose file is absent is skipped.
 
 For each candidate this writes models/race/manifest.toml (the committed manifest plus the
-candidate entries and a `race_<name>` profile with lite's segmenters, scoring and match rule,
-so only the model differs), indexes the demo and emoji catalogs with it into .cache/race/<name>/,
+candidate entries and a `race_<name>` profile with lite's search segmenter, U2Net/U2Netp as the
+index segmenters (ISNet only for lite0_isnet) and the scoring and match rule committed before the
+race, fitted on average-pooled Lite0, so only the model differs), indexes the demo and emoji catalogs with it into .cache/race/<name>/,
 and runs one `lookalike eval --split tune` over the photo, multiview and emoji sets (and the
 outside set for `match`). Results: bench/results/model-race.json and a table on stdout.
-Nothing is tuned here: every candidate runs lite's scoring, fitted on Lite0.
+Nothing is tuned here. `lite0` reads the `embedding` output (average pooling) of whatever
+models/efficientnet_lite0.onnx is (since the race, the GeM export: same `embedding` values).
 
-  python3 bench/race_models.py [--only lite2,lite2_gem] [--keep]
+  python3 bench/race_models.py [--only lite2,lite2_gem]
 Needs `cargo xtask make-queries` (the query sets) and target/release/lookalike.
 """
 
@@ -57,19 +59,6 @@ CANDIDATES = {
     "lite2_int8": ("efficientnet_lite2_int8.onnx", 260, 272, False, "embedding"),
     "lite0_isnet": ("efficientnet_lite0_gem.onnx", 224, 240, True, "embedding_gem", "isnet_fp16.onnx"),
 }
-# ISNet's entry (models/export/README-isnet.md): IMG.LY's preprocessing, (x - 128) / 256, stretched
-ISNET = """
-[models.isnet]
-file = "isnet_fp16.onnx"
-sha256 = "{sha}"
-source = "npm @imgly/background-removal-data@1.4.5 /models/medium (scripts/fetch_isnet.py)"
-license = "MIT (ISNet weights); AGPL-3.0 (IMG.LY package): opt-in fetch, never bundled"
-weights = "pretrained"
-input = {{ name = "input", width = 1024, height = 1024, resize = "stretch", interpolation = "bilinear", scale = "unit", mean = [0.50196078, 0.50196078, 0.50196078], std = [1.00392157, 1.00392157, 1.00392157], background = [255, 255, 255] }}
-outputs = [
-  {{ name = "output", kind = "saliency", dims = [1, 1, 1024, 1024] }},
-]
-"""
 
 
 def sha256(path: Path) -> str:
@@ -81,14 +70,20 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# The lite scoring and match rule committed before the race (fitted on average-pooled Lite0):
+# every candidate runs these, so that the race compares models, not fits.
+RACE_SCORING = """scoring = { blend = { semantic = 0.80, texture = 0.05, color = 0.15 }, frame = 1.0, route_prior = 0.10 }
+match = { weights = [2.074, 17.748, 3.039, 5.288], bias = -8.268, same_at = 0.594, none_semantic = 0.258 }"""
+
+
 def lite_profile(text: str) -> dict[str, str]:
-    """The committed lite profile's segmenter lines, scoring and match rule, as TOML lines."""
+    """The committed lite profile's segmenter line, as TOML."""
     block = re.search(r"^\[profiles\.lite\]\n(.*?)(?=^\[|\Z)", text, flags=re.S | re.M)
     if not block:
         sys.exit("models/manifest.toml has no [profiles.lite]")
     keep = {}
     for line in block.group(1).splitlines():
-        m = re.match(r"^(segmenter|index_segmenters|scoring|match)\s*=", line)
+        m = re.match(r"^(segmenter)\s*=", line)
         if m:
             keep[m.group(1)] = line
     return keep
@@ -100,11 +95,11 @@ def race_manifest(names: list[str]) -> str:
     # the race folder holds no overlays
     text = re.sub(r"^overlays = .*$", "overlays = []", text, flags=re.M)
     parts = [text, "\n# ---- model race (bench/race_models.py): candidates and one profile each ----\n"]
-    if any(len(CANDIDATES[n]) > 5 for n in names):
-        parts.append(ISNET.format(sha=sha256(MODELS / "isnet_fp16.onnx")))
     for name in names:
         file, size, tex, gem, expert = CANDIDATES[name][:5]
-        segmenters = lite["index_segmenters"]
+        # the committed manifest's [models.isnet]; every other candidate indexes without it, so
+        # that only the model differs
+        segmenters = 'index_segmenters = ["u2net", "u2netp"]'
         if len(CANDIDATES[name]) > 5:
             segmenters = 'index_segmenters = ["isnet"]'
 
@@ -136,8 +131,7 @@ router = {{ kind = "class_table", model = "{model}", output = "logits" }}
 texture = {{ model = "{model}", output = "texture" }}
 experts.fashion = {{ model = "{model}", output = "{expert}" }}
 experts.general = {{ model = "{model}", output = "{expert}" }}
-{lite['scoring']}
-{lite['match']}
+{RACE_SCORING}
 """)
     return "".join(parts)
 
@@ -192,9 +186,12 @@ def main() -> None:
     for entry in os.listdir(MODELS):
         p = MODELS / entry
         link = RACE_MODELS / entry
-        if entry in ("manifest.toml", "race") or link.exists() or not (p.suffix == ".onnx" or entry == "runtime"):
+        if entry in ("manifest.toml", "race") or not (p.suffix == ".onnx" or entry == "runtime"):
             continue
-        link.symlink_to(p)
+        if link.is_symlink() and not link.exists():
+            link.unlink()  # dangling: its target was moved or deleted
+        if not link.exists():
+            link.symlink_to(p)
 
     results = {}
     for name in present:

@@ -95,11 +95,13 @@ def join_chunks(pkg: dict, archive: Path, todo: list[dict], log) -> None:
         dest = ROOT / join["dest"]
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")
-        f = open(part, "wb")
-        f.truncate(join["size"])
-        jobs.append({"join": join, "dest": dest, "part": part, "file": f,
+        jobs.append({"join": join, "dest": dest, "part": part,
                      "left": len(entry["chunks"]), "chunks": len(entry["chunks"])})
     try:
+        # every join is validated above before any .part file exists
+        for job in jobs:
+            job["file"] = open(job["part"], "wb")
+            job["file"].truncate(job["join"]["size"])
         with tarfile.open(archive, "r:*") as tar:
             for member in tar:
                 targets = wanted.pop(member.name, None)
@@ -133,7 +135,8 @@ def join_chunks(pkg: dict, archive: Path, todo: list[dict], log) -> None:
                 f"{join['size']:,} B, sha256 {actual}")
     finally:
         for job in jobs:
-            job["file"].close()
+            if "file" in job:
+                job["file"].close()
             if job["part"].exists():
                 job["part"].unlink()
 

@@ -104,6 +104,17 @@ pub fn extraction_key(
         add(&format!("{id} {:?}", manifest.models.get(id)));
     }
     add(&format!("{decode:?} {segment:?}"));
+    // the refiner's own settings (its agreement threshold, its prompting) decide masks too
+    if stamps.index_refiner.is_some() {
+        let spec = manifest
+            .profiles
+            .get(profile)
+            .and_then(|p| p.index_refiner.as_ref());
+        add(&format!(
+            "refiner {spec:?} v{}",
+            crate::stages::refine::REFINE_VERSION
+        ));
+    }
     format!("{:x}", h.finalize())
 }
 
@@ -269,5 +280,24 @@ mod tests {
             base,
             extraction_key("lite", &stamps("aa"), &m, &d, &looser, 256)
         );
+    }
+
+    #[test]
+    fn the_key_changes_with_the_refiners_settings() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let mut m = Manifest::load(&dir).unwrap();
+        let (d, s) = (DecodeOptions::default(), SegmentOptions::default());
+        let mut refined = stamps("aa");
+        refined.index_refiner = Some("sam2_decoder".into());
+        let base = extraction_key("full", &refined, &m, &d, &s, 256);
+        assert_ne!(base, extraction_key("full", &stamps("aa"), &m, &d, &s, 256));
+        if let Some(r) = m
+            .profiles
+            .get_mut("full")
+            .and_then(|p| p.index_refiner.as_mut())
+        {
+            r.min_agreement = 0.75;
+        }
+        assert_ne!(base, extraction_key("full", &refined, &m, &d, &s, 256));
     }
 }

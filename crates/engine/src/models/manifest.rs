@@ -395,6 +395,12 @@ impl Manifest {
             ));
         }
         for (id, m) in &self.models {
+            if !is_plain_relative(&m.file) {
+                return Err(format!(
+                    "model `{id}`: file `{}` must be a plain relative path",
+                    m.file
+                ));
+            }
             if let Some(p) = &m.prompt {
                 if m.input.is_some() || m.text.is_some() {
                     return Err(format!(
@@ -444,12 +450,6 @@ impl Manifest {
             }
             if m.outputs.is_empty() {
                 return Err(format!("model `{id}`: no outputs declared"));
-            }
-            if !is_plain_relative(&m.file) {
-                return Err(format!(
-                    "model `{id}`: file `{}` must be a plain relative path",
-                    m.file
-                ));
             }
         }
         for (name, p) in &self.profiles {
@@ -696,7 +696,11 @@ outputs = [
 
     #[test]
     fn an_overlay_replaces_pending_entries_with_files_beside_it() {
-        let base = repo_manifest();
+        // the committed manifest alone (a machine that ran the real export has models/full/)
+        let dir = tempfile::tempdir().unwrap();
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        std::fs::copy(models.join(MANIFEST_FILE), dir.path().join(MANIFEST_FILE)).unwrap();
+        let base = Manifest::load(dir.path()).unwrap();
         assert_eq!(base.model("sam2_decoder").unwrap().sha256, PENDING_CHECKSUM);
         assert!(base.merged.is_empty(), "no overlay is committed");
         let (dir, m) = with_overlay(SAM2_DECODER);
@@ -759,5 +763,16 @@ outputs = [
         let broken = text.replace("file = \"u2netp.onnx\"", "file = \"../../etc/u2netp.onnx\"");
         let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
         assert!(err.contains("plain relative path"), "{err}");
+        // a prompt decoder's file too
+        let broken = text.replace(
+            "file = \"full/sam2_hiera_tiny_decoder.onnx\"",
+            "file = \"/tmp/decoder.onnx\"",
+        );
+        assert_ne!(broken, text);
+        let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
+        assert!(
+            err.contains("sam2_decoder") && err.contains("plain relative path"),
+            "{err}"
+        );
     }
 }

@@ -352,6 +352,15 @@ fn check_io(id: &str, spec: &ModelSpec, want: &[String], session: &Session) -> R
             )));
         }
     }
+    // a prompt decoder is fed exactly these: an input the manifest does not name would fail
+    // every run, so it fails the load instead
+    if spec.prompt.is_some()
+        && let Some(extra) = inputs.iter().find(|i| !want.iter().any(|w| w == *i))
+    {
+        return Err(mismatch(format!(
+            "the graph needs input `{extra}`, which a prompt decoder is not fed (fed: {want:?})"
+        )));
+    }
     let outputs: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
     for o in &spec.outputs {
         if !outputs.contains(&o.name.as_str()) {

@@ -16,6 +16,10 @@ use crate::models::LoadedModel;
 use crate::models::manifest::{Interpolation, OutputKind, PromptSpec, ResizeMode};
 use crate::models::resample;
 
+/// Bump when the prompting or the choice of mask changes: index builds reuse refined masks only
+/// under the same version.
+pub const REFINE_VERSION: u32 = 1;
+
 /// Point labels of SAM's prompt encoder.
 const FOREGROUND: f32 = 1.0;
 const BOX_TOP_LEFT: f32 = 2.0;
