@@ -29,7 +29,6 @@ Usage:
 """
 
 import argparse
-import hashlib
 import importlib
 import os
 import random
@@ -40,6 +39,7 @@ import torch
 from torch import nn
 
 from efficientnet_lite_pytorch import EfficientNet
+from export_common import sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS_DIR = os.path.normpath(os.path.join(HERE, ".."))
@@ -91,14 +91,6 @@ def class_names():
         if len(names) == 1000:
             return {i: n.split(",")[0] for i, n in enumerate(names)}
     return KNOWN_CLASSES
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_backbone(variant):

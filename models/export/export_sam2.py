@@ -69,13 +69,13 @@ torch from PyPI is the ~5.5 GB CUDA build (only the CPU is used): NOT part of CI
 
 import argparse
 import glob
-import hashlib
 import json
 import os
 import platform
-import socket
 import sys
 import time
+
+from export_common import NetworkGuard, sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -109,48 +109,6 @@ IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp")
 
 def log(msg=""):
     print(msg, flush=True)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-# ---------------------------------------------------------------- network guard (both modes are offline)
-class NetworkGuard:
-    """Refuses (and counts) every INET connection / DNS lookup (same guard as export_seed_models.py)."""
-
-    def __init__(self):
-        self.attempts = []
-
-    def install(self):
-        guard = self
-        orig_connect, orig_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-        def _blocked(sock, address):
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                guard.attempts.append(repr(address))
-                raise OSError(f"network access refused by export_sam2.py: connect {address!r}")
-
-        def connect(sock, address):
-            _blocked(sock, address)
-            return orig_connect(sock, address)
-
-        def connect_ex(sock, address):
-            _blocked(sock, address)
-            return orig_connect_ex(sock, address)
-
-        def getaddrinfo(host, *a, **k):
-            guard.attempts.append(f"getaddrinfo {host!r}")
-            raise socket.gaierror(f"network access refused by export_sam2.py: resolve {host!r}")
-
-        socket.socket.connect = connect
-        socket.socket.connect_ex = connect_ex
-        socket.getaddrinfo = getaddrinfo
-        socket.create_connection = lambda address, *a, **k: _blocked(socket.socket(), address)
 
 
 # ---------------------------------------------------------------- model and export wrappers
@@ -761,7 +719,7 @@ def main():
 
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    guard = NetworkGuard()
+    guard = NetworkGuard("export_sam2.py")
     guard.install()
 
     import numpy as np

@@ -55,16 +55,16 @@ torch from PyPI is the ~5.5 GB CUDA build (only the CPU is used): NOT part of CI
 
 import argparse
 import gc
-import hashlib
 import importlib.util
 import json
 import os
 import platform
 import shutil
-import socket
 import string
 import sys
 import time
+
+from export_common import NetworkGuard, sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -133,53 +133,11 @@ def log(msg=""):
     print(msg, flush=True)
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_generated_module():
     spec = importlib.util.spec_from_file_location("make_test_graphs", GENERATED)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-# ---------------------------------------------------------------- network guard (--random-init)
-class NetworkGuard:
-    """Refuses (and counts) every INET connection / DNS lookup, so --random-init provably stays offline."""
-
-    def __init__(self):
-        self.attempts = []
-
-    def install(self):
-        guard = self
-        orig_connect, orig_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-        def _blocked(sock, address):
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                guard.attempts.append(repr(address))
-                raise OSError(f"network access refused by --random-init: connect {address!r}")
-
-        def connect(sock, address):
-            _blocked(sock, address)
-            return orig_connect(sock, address)
-
-        def connect_ex(sock, address):
-            _blocked(sock, address)
-            return orig_connect_ex(sock, address)
-
-        def getaddrinfo(host, *a, **k):
-            guard.attempts.append(f"getaddrinfo {host!r}")
-            raise socket.gaierror(f"network access refused by --random-init: resolve {host!r}")
-
-        socket.socket.connect = connect
-        socket.socket.connect_ex = connect_ex
-        socket.getaddrinfo = getaddrinfo
-        socket.create_connection = lambda address, *a, **k: _blocked(socket.socket(), address)
 
 
 # ---------------------------------------------------------------- preprocessing: config -> manifest input
@@ -1205,7 +1163,7 @@ def main():
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         os.environ["HF_DATASETS_OFFLINE"] = "1"
-        guard = NetworkGuard()
+        guard = NetworkGuard("--random-init")
         guard.install()
     os.environ.setdefault("TIMM_FUSED_ATTN", "0")  # plain attention ops in the traced timm ViT (open_clip)
     families = [f.strip() for f in args.only.split(",") if f.strip()]

@@ -36,7 +36,6 @@ Usage (from the repository root):
 """
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -48,6 +47,8 @@ import tempfile
 import time
 import tomllib
 from pathlib import Path
+
+from export_common import sha256_file
 
 import numpy as np
 import onnx
@@ -102,14 +103,6 @@ INTERP = {
     "bicubic": Image.Resampling.BICUBIC,  # CatmullRom (a = -0.5)
     "lanczos3": Image.Resampling.LANCZOS,
 }
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_manifest():

@@ -57,8 +57,9 @@ import sys
 
 import numpy as np
 
+from make_test_graphs import manifest_prefix
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS_DIR = os.path.normpath(os.path.join(HERE, ".."))
 
 OPSET = 17
 IR_VERSION = 8
@@ -287,11 +288,7 @@ def main():
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
-    rel = os.path.relpath(os.path.abspath(args.out), MODELS_DIR).replace(os.sep, "/")
-    prefix = "" if rel == "." else rel + "/"
-    if rel.startswith(".."):
-        print(f"note: {args.out} is outside models/: manifest paths are plain file names", file=sys.stderr)
-        prefix = ""
+    prefix = manifest_prefix(args.out)
 
     paths = {"sam2_encoder": os.path.join(args.out, ENCODER_FILE), "sam2_decoder": os.path.join(args.out, DECODER_FILE)}
     for model_id, model in (("sam2_encoder", encoder_graph()), ("sam2_decoder", decoder_graph())):

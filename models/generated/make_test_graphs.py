@@ -410,6 +410,16 @@ def input_table(spec):
     return "{ " + ", ".join(parts) + " }"
 
 
+def manifest_prefix(out):
+    """What manifest `file` paths start with for files written to `out` (paths are relative to
+    models/; outside it, plain file names). make_sam2_test_graphs.py uses it too."""
+    rel = os.path.relpath(os.path.abspath(out), MODELS_DIR).replace(os.sep, "/")
+    if rel.startswith(".."):
+        print(f"note: {out} is outside models/: manifest paths are plain file names", file=sys.stderr)
+        return ""
+    return "" if rel == "." else rel + "/"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=HERE, help="output folder (default: models/generated/)")
@@ -418,11 +428,7 @@ def main():
     import onnx
 
     os.makedirs(args.out, exist_ok=True)
-    rel = os.path.relpath(os.path.abspath(args.out), MODELS_DIR).replace(os.sep, "/")
-    prefix = "" if rel == "." else rel + "/"
-    if rel.startswith(".."):
-        print(f"note: {args.out} is outside models/: manifest paths are plain file names", file=sys.stderr)
-        prefix = ""
+    prefix = manifest_prefix(args.out)
 
     written = {}
     params = {}

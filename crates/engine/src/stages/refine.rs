@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use image::{GrayImage, Luma, RgbaImage};
 
-use super::segment::threshold_u8;
+use super::segment::{iou, threshold_u8};
 use crate::error::{EngineError, Result};
 use crate::models::LoadedModel;
 use crate::models::manifest::{Interpolation, OutputKind, PromptSpec, ResizeMode};
@@ -206,19 +206,14 @@ fn output_of(
         })
 }
 
-/// IoU of a logit plane (> 0: foreground) with a 0..255 mask at `cut`.
+/// IoU of a logit plane (> 0: foreground) with a 0..255 mask at `cut`; two empty masks say
+/// nothing, so they do not agree.
 fn logits_iou(logits: &[f32], mask: &GrayImage, cut: u8) -> f32 {
-    let (mut inter, mut union) = (0u64, 0u64);
-    for (l, p) in logits.iter().zip(mask.pixels()) {
-        let (a, b) = (*l > 0.0, p[0] >= cut);
-        inter += u64::from(a && b);
-        union += u64::from(a || b);
-    }
-    if union == 0 {
-        0.0
-    } else {
-        inter as f32 / union as f32
-    }
+    iou(logits
+        .iter()
+        .zip(mask.pixels())
+        .map(|(l, p)| (*l > 0.0, p[0] >= cut)))
+    .unwrap_or(0.0)
 }
 
 /// The box around every salient pixel, and a point deep inside each of the (up to three)

@@ -265,19 +265,23 @@ fn expand([x, y, w, h]: [u32; 4], margin: f32, max_w: u32, max_h: u32) -> [u32; 
     [nx, ny, nx1 - nx, ny1 - ny]
 }
 
-/// Intersection over union of two masks at `cut` (used by tests and the evaluation tools).
+/// Intersection over union of two masks at `cut` (two empty masks agree: 1).
 pub fn mask_iou(a: &GrayImage, b: &GrayImage, cut: u8) -> f32 {
+    iou(a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(pa, pb)| (pa[0] >= cut, pb[0] >= cut)))
+    .unwrap_or(1.0)
+}
+
+/// Intersection over union of paired foreground flags; `None` when neither side has any.
+pub fn iou(pairs: impl Iterator<Item = (bool, bool)>) -> Option<f32> {
     let (mut inter, mut union) = (0u64, 0u64);
-    for (pa, pb) in a.pixels().zip(b.pixels()) {
-        let (fa, fb) = (pa[0] >= cut, pb[0] >= cut);
-        inter += u64::from(fa && fb);
-        union += u64::from(fa || fb);
+    for (a, b) in pairs {
+        inter += u64::from(a && b);
+        union += u64::from(a || b);
     }
-    if union == 0 {
-        1.0
-    } else {
-        inter as f32 / union as f32
-    }
+    (union > 0).then(|| inter as f32 / union as f32)
 }
 
 #[cfg(test)]
