@@ -1,5 +1,6 @@
-"""What the export scripts of models/export/ share (stdlib only): the file checksum every manifest
-entry records, and the guard that makes an offline export provably offline. The scripts run as
+"""What the export scripts of models/export/ share (stdlib only at import): the file checksum every
+manifest entry records, the guard that makes an offline export provably offline, and the ONNX
+Runtime session their measurements use. The scripts run as
 `python models/export/<script>.py`, so this folder is on their import path."""
 
 import hashlib
@@ -46,3 +47,16 @@ class NetworkGuard:
         socket.socket.connect_ex = connect_ex
         socket.getaddrinfo = getaddrinfo
         socket.create_connection = lambda address, *a, **k: _blocked(socket.socket(), address)
+
+
+def ort_session(path, threads=2):
+    """A CPU session as the measurements run it: `threads` intra-op threads, sequential."""
+    import onnxruntime as ort
+
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = threads
+    o.inter_op_num_threads = 1
+    o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    o.log_severity_level = 3
+    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])

@@ -75,7 +75,7 @@ import platform
 import sys
 import time
 
-from export_common import NetworkGuard, sha256_file
+from export_common import NetworkGuard, ort_session, sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -249,18 +249,6 @@ def graph_io(path):
     inits = {i.name for i in m.graph.initializer}
     return ([(i.name, dims(i)) for i in m.graph.input if i.name not in inits],
             [(o.name, dims(o)) for o in m.graph.output])
-
-
-def ort_session(path, threads=2):
-    import onnxruntime as ort
-
-    o = ort.SessionOptions()
-    o.intra_op_num_threads = threads
-    o.inter_op_num_threads = 1
-    o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    o.log_severity_level = 3
-    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
 
 
 # ---------------------------------------------------------------- images, prompts, preprocessing

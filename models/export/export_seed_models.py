@@ -64,7 +64,7 @@ import string
 import sys
 import time
 
-from export_common import NetworkGuard, sha256_file
+from export_common import NetworkGuard, ort_session, sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -787,18 +787,6 @@ def export_onnx(tower, path, example):
         p.key, p.value = k, v
     onnx.checker.check_model(m)
     onnx.save(m, path)
-
-
-def ort_session(path, threads=2):
-    import onnxruntime as ort
-
-    o = ort.SessionOptions()
-    o.intra_op_num_threads = threads
-    o.inter_op_num_threads = 1
-    o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    o.log_severity_level = 3
-    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
 
 
 def run_each(path, name, inputs):

@@ -51,18 +51,16 @@ Usage:  python models/generated/make_sam2_test_graphs.py [--out DIR] [--check]
 """
 
 import argparse
-import hashlib
 import os
 import sys
 
 import numpy as np
 
-from make_test_graphs import manifest_prefix
+from make_test_graphs import _finish, manifest_prefix, sha256_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-OPSET = 17
-IR_VERSION = 8
+PRODUCER = "make_sam2_test_graphs.py"
 SIZE = 1024          # encoder input (stretched), SAM2Transforms resolution
 EMBED = (256, 64)    # image_embed channels, grid
 HR0 = (32, 256)      # high_res_feats_0 channels, grid
@@ -89,14 +87,6 @@ DECODER_PROMPT = ('{ encoder = "sam2_encoder", points = "point_coords", labels =
                   'mask_input = "mask_input", has_mask_input = "has_mask_input" }')
 DECODER_OUTPUTS = [("masks", "mask_logits", [1, 3, 256, 256]),
                    ("iou_predictions", "mask_scores", [1, 3])]
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- numpy reference
@@ -139,18 +129,6 @@ def reference_decoder(feed):
 
 
 # ---------------------------------------------------------------- graphs
-def _finish(onnx, helper, graph, desc, model_id):
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="lookalike make_sam2_test_graphs.py", producer_version="1")
-    model.ir_version = IR_VERSION
-    model.doc_string = desc
-    for k, v in (("weights", "test-graph"), ("stands_in_for", model_id)):
-        p = model.metadata_props.add()
-        p.key, p.value = k, v
-    onnx.checker.check_model(model, full_check=True)
-    return model
-
-
 def encoder_graph():
     import onnx
     from onnx import TensorProto, helper
@@ -173,7 +151,7 @@ def encoder_graph():
     )
     desc = ("TEST GRAPH (not a trained model) standing in for the SAM 2 image encoder: channel 0 of each output is "
             "the channel-mean of the input average-pooled to the output grid, other channels zero")
-    return _finish(onnx, helper, graph, desc, "sam2_encoder")
+    return _finish(onnx, helper, graph, desc, "sam2_encoder", PRODUCER)
 
 
 def decoder_graph():
@@ -265,7 +243,7 @@ def decoder_graph():
     desc = ("TEST GRAPH (not a trained model) standing in for the SAM 2 prompt encoder + mask decoder: mask 0 = "
             "40*(mean(f)-f) of high_res_feats_0[:,0] (dark object), mask 1 = +-10 box from the points labelled 2/3, "
             "mask 2 = -mask 0; iou_predictions = [0.5, 0.6, 0.9]")
-    return _finish(onnx, helper, graph, desc, "sam2_decoder")
+    return _finish(onnx, helper, graph, desc, "sam2_decoder", PRODUCER)
 
 
 # ---------------------------------------------------------------- manifest snippet

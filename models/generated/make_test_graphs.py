@@ -309,9 +309,11 @@ def text_graph(model_id, seed, pad_id):
     return _finish(onnx, helper, graph, desc, model_id), dict(uni=(a, c), bi=(a2, c2), pad_id=pad_id)
 
 
-def _finish(onnx, helper, graph, desc, model_id):
+def _finish(onnx, helper, graph, desc, model_id, producer="make_test_graphs.py"):
+    """The model around `graph`: opset, IR version, the test-graph metadata, checked (the SAM 2
+    generator uses it too, under its own producer name)."""
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="lookalike make_test_graphs.py", producer_version="1")
+                              producer_name=f"lookalike {producer}", producer_version="1")
     model.ir_version = IR_VERSION
     model.doc_string = desc
     for k, v in (("weights", "test-graph"), ("stands_in_for", model_id)):
