@@ -231,22 +231,36 @@ pub fn big_cores(sys_cpu: &Path) -> Option<usize> {
     Some(if big == 0 { freqs.len() } else { big })
 }
 
-/// The ONNX Runtime library for `ort`'s `load-dynamic` on Android.
+/// The ONNX Runtime library for `ort`'s `load-dynamic` on Android: an absolute path to a file
+/// that exists, or an error that says what is missing.
 ///
 /// The `com.microsoft.onnxruntime:onnxruntime-android` AAR (app/build.gradle.kts) puts
 /// `jni/arm64-v8a/libonnxruntime.so` in the APK next to this crate's `liblookalike_app_lib.so`.
 /// The Gradle project packages native libraries the legacy way (`useLegacyPackaging = true`), so
-/// the installer extracts both to `ApplicationInfo.nativeLibraryDir`; that absolute path is
-/// returned when the file is there, and the engine (which checks that the file exists before it
-/// calls `ort::init_from`) loads it from there. Otherwise the bare name is returned: `dlopen`
-/// from a library of this app searches the app's linker namespace, whose search path is
-/// `nativeLibraryDir` plus `base.apk!/lib/arm64-v8a` (libraries stored uncompressed in the APK),
-/// and `ort` passes a relative name that is not next to the executable straight to `dlopen`.
+/// the installer extracts both to `ApplicationInfo.nativeLibraryDir`. The engine checks that the
+/// path it is given exists before it calls `ort::init_from` (`models::runtime::environment`), so
+/// a bare `libonnxruntime.so` for `dlopen` to look up would only ever fail there with "file not
+/// found"; no such fallback is offered. See [`ort_dylib_in`].
 #[cfg(target_os = "android")]
-pub fn ort_dylib() -> PathBuf {
-    match android::native_library_dir() {
-        Ok(dir) if dir.join(ORT_LIBRARY).is_file() => dir.join(ORT_LIBRARY),
-        _ => PathBuf::from(ORT_LIBRARY),
+pub fn ort_dylib() -> Result<PathBuf, String> {
+    ort_dylib_in(android::native_library_dir())
+}
+
+/// `ort_dylib` (Android only) without JNI: `dir/libonnxruntime.so` when it is a file, otherwise
+/// an error naming the path (or why the folder is unknown) and the likely cause.
+pub fn ort_dylib_in(native_library_dir: Result<PathBuf, String>) -> Result<PathBuf, String> {
+    let dir =
+        native_library_dir.map_err(|e| format!("ONNX Runtime cannot be located: the app's {e}"))?;
+    let path = dir.join(ORT_LIBRARY);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "ONNX Runtime is missing: `{}` is not a file. The APK must hold \
+             lib/<abi>/{ORT_LIBRARY} (the onnxruntime-android AAR) and extract it at install \
+             (useLegacyPackaging = true in app/build.gradle.kts)",
+            path.display()
+        ))
     }
 }
 
@@ -269,7 +283,7 @@ pub fn prepare_engine_paths(app: &tauri::AppHandle) -> Result<crate::state::Engi
     Ok(crate::state::EnginePaths {
         models: installed.models,
         catalog: installed.catalog,
-        dylib: Some(ort_dylib()),
+        dylib: Some(ort_dylib()?),
     })
 }
 
@@ -641,6 +655,30 @@ mod tests {
             !data.path().join(INSTALL_DIR).exists(),
             "nothing half-copied is installed"
         );
+    }
+
+    #[test]
+    fn ort_dylib_is_only_a_path_that_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        // no library in nativeLibraryDir: an error naming the path, never a bare name
+        let err = ort_dylib_in(Ok(dir.path().to_path_buf())).unwrap_err();
+        assert!(
+            err.contains(&dir.path().join(ORT_LIBRARY).display().to_string()),
+            "{err}"
+        );
+        assert!(err.contains("useLegacyPackaging"), "{err}");
+        // a folder of that name is not the library
+        std::fs::create_dir(dir.path().join(ORT_LIBRARY)).unwrap();
+        assert!(ort_dylib_in(Ok(dir.path().to_path_buf())).is_err());
+        std::fs::remove_dir(dir.path().join(ORT_LIBRARY)).unwrap();
+        // nativeLibraryDir unknown (JNI failed): the JNI message is kept
+        let err = ort_dylib_in(Err("nativeLibraryDir: no Java VM".into())).unwrap_err();
+        assert!(err.contains("no Java VM"), "{err}");
+        // the library is there: its absolute path, which the engine's existence check accepts
+        std::fs::write(dir.path().join(ORT_LIBRARY), b"\x7fELF").unwrap();
+        let path = ort_dylib_in(Ok(dir.path().to_path_buf())).unwrap();
+        assert_eq!(path, dir.path().join(ORT_LIBRARY));
+        assert!(path.is_absolute() && path.exists());
     }
 
     #[test]
