@@ -168,6 +168,27 @@ enum Task {
     TestDesktop,
     /// The Android cross-check without the SDK: scripts/check-android.sh [core + app]
     CheckAndroid,
+    /// The engine on ARM64 under qemu, compared with x86-64: scripts/check-arm64.sh [core]
+    #[command(
+        long_about = "The engine on ARM64 (the phone's CPU) under qemu-aarch64, compared with \
+        x86-64: scripts/check-arm64.sh [set-up: core]. Installs the aarch64 cross linker and \
+        qemu-user >= 8.1 with apt when missing, adds the Rust target, fetches the aarch64 ONNX \
+        Runtime wheel, cross-builds, runs the engine's unit tests and golden model checks under \
+        emulation and compares the bench photos' searches and the refused hostile files with the \
+        native run (bench/results/arm64.json). A pre-release check, not part of CI: about 20 \
+        minutes on 2 cores (25 with a fuzzer on the other core). ARM64_REQUIRED=1 makes an unreachable Rust target a failure."
+    )]
+    CheckArm64,
+    /// One app process, 5,000 searches: scripts/soak.sh [core]
+    #[command(
+        long_about = "The long soak: scripts/soak.sh [set-up: core]. One AppState, two threads, \
+        LOOKALIKE_SOAK_SEARCHES (5,000) searches over the bench photos and tests/bad-inputs mixed; \
+        resident memory, open fds and threads sampled every 250 searches into \
+        bench/results/soak.json. Fails on a different answer, fd or thread growth, or resident \
+        memory of the last 1,000 searches more than 5% off the 1,000 before. The short soak \
+        (300 searches) is part of `cargo xtask test`."
+    )]
+    Soak,
     /// Fuzz the engine (cargo-fuzz, nightly): scripts/fuzz.sh [core, for `search`]
     #[command(
         long_about = "Fuzz the engine with cargo-fuzz/libFuzzer: scripts/fuzz.sh (see \
@@ -432,6 +453,14 @@ fn task(repo: &Repo, task: Task) -> Result {
         Task::CheckAndroid => {
             repo.setup(&["core", "app"])?;
             run(repo.cmd("bash").arg("scripts/check-android.sh"))
+        }
+        Task::CheckArm64 => {
+            repo.setup(&["core"])?;
+            run(repo.cmd("bash").arg("scripts/check-arm64.sh"))
+        }
+        Task::Soak => {
+            repo.setup(&["core"])?;
+            run(repo.cmd("bash").arg("scripts/soak.sh"))
         }
         Task::Fuzz { targets } => fuzz(repo, &targets),
         Task::ExportFullRandom { args } => export_full_random(repo, args),
