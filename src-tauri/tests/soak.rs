@@ -189,7 +189,7 @@ fn soak(total: usize, every: usize) -> Soak {
                         inputs[k].0.display(),
                         expected[k]
                     );
-                    if (n + 1) % every == 0 {
+                    if (n + 1).is_multiple_of(every) {
                         samples.lock().unwrap().push(sample(n + 1, start));
                     }
                 }

@@ -175,8 +175,9 @@ enum Task {
         qemu-user >= 8.1 with apt when missing, adds the Rust target, fetches the aarch64 ONNX \
         Runtime wheel, cross-builds, runs the engine's unit tests and golden model checks under \
         emulation and compares the bench photos' searches and the refused hostile files with the \
-        native run (bench/results/arm64.json). A pre-release check, not part of CI: about 20 \
-        minutes on 2 cores (25 with a fuzzer on the other core). ARM64_REQUIRED=1 makes an unreachable Rust target a failure."
+        native run (bench/results/arm64.json). A pre-release check, not part of CI: it took 25 \
+        minutes on 2 cores with a fuzzer busy on one. ARM64_REQUIRED=1 makes an unreachable \
+        Rust target a failure."
     )]
     CheckArm64,
     /// One app process, 5,000 searches: scripts/soak.sh [core]
@@ -189,6 +190,14 @@ enum Task {
         (300 searches) is part of `cargo xtask test`."
     )]
     Soak,
+    /// Valgrind memcheck on the CLI's search of tests/bad-inputs: scripts/memcheck.sh [core]
+    #[command(
+        long_about = "Valgrind memcheck on one CLI search of every file in tests/bad-inputs/ \
+        against catalog/demo: scripts/memcheck.sh [set-up: core]. Fails on any error outside \
+        scripts/valgrind.supp (each suppression says why it is not Lookalike's) and on any \
+        definitely or indirectly lost block. Not part of CI: valgrind runs ~50x slower."
+    )]
+    Memcheck,
     /// Fuzz the engine (cargo-fuzz, nightly): scripts/fuzz.sh [core, for `search`]
     #[command(
         long_about = "Fuzz the engine with cargo-fuzz/libFuzzer: scripts/fuzz.sh (see \
@@ -461,6 +470,10 @@ fn task(repo: &Repo, task: Task) -> Result {
         Task::Soak => {
             repo.setup(&["core"])?;
             run(repo.cmd("bash").arg("scripts/soak.sh"))
+        }
+        Task::Memcheck => {
+            repo.setup(&["core"])?;
+            run(repo.cmd("bash").arg("scripts/memcheck.sh"))
         }
         Task::Fuzz { targets } => fuzz(repo, &targets),
         Task::ExportFullRandom { args } => export_full_random(repo, args),
