@@ -9,7 +9,7 @@
 #
 # Targets: decode, pipeline, catalog, matrix, bundle, search (slow: real models and ONNX Runtime; skipped
 # with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
-# first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
+# first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20); per-target execution budget: FUZZ_RUNS_<TARGET> (-runs=N, time still caps it). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
 # FUZZ_RSS_MB (2048), FUZZ_CODEGEN_UNITS (16: faster builds), FUZZ_MIN_SECONDS (time to minimise
 # a crash, 60).
 #
@@ -71,7 +71,7 @@ max_len() {
   esac
 }
 
-declare -A EXECS CRASHES STATUS
+declare -A EXECS CRASHES STATUS COV
 failed=0
 mkdir -p "$FUZZ/logs"
 for t in "${targets[@]}"; do
@@ -80,7 +80,7 @@ for t in "${targets[@]}"; do
   if [ "$t" = search ]; then
     if [ ! -e "$ORT_DYLIB_PATH" ] || [ ! -f models/u2netp.onnx ] || [ ! -f "${LOOKALIKE_FUZZ_CATALOG:-catalog/demo}/catalog.json" ]; then
       STATUS[$t]="skipped (run \`bash scripts/setup.sh core\`: needs ONNX Runtime, u2netp.onnx, catalog/demo)"
-      EXECS[$t]=-; CRASHES[$t]=-
+      EXECS[$t]=-; CRASHES[$t]=-; COV[$t]=-
       continue
     fi
   fi
@@ -95,6 +95,9 @@ for t in "${targets[@]}"; do
   [ "$t" = pipeline ] || [ "$t" = search ] && dict="$FUZZ/dicts/decode.dict"
   [ -f "$dict" ] && flags+=("-dict=$dict")
   if [ "$secs" = 0 ]; then flags+=(-runs=0); else flags+=("-max_total_time=$secs"); fi
+  # execution budget (FUZZ_RUNS_<TARGET>): libFuzzer -runs=N, FUZZ_SECONDS_<TARGET> stays the cap
+  rvar="FUZZ_RUNS_${t^^}"
+  [ "$secs" = 0 ] || [ -z "${!rvar:-}" ] || flags+=("-runs=${!rvar}")
   log="$FUZZ/logs/$t.log"
   before=$(find "$art" -maxdepth 1 -type f | sort)
   bomb_rc=0
@@ -120,6 +123,9 @@ for t in "${targets[@]}"; do
   esac
   EXECS[$t]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   [ -n "${EXECS[$t]}" ] || EXECS[$t]=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  # final coverage: libFuzzer's `cov:` (edges) and `ft:` (features) from the last status line
+  COV[$t]=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $2 "/" $4}')
+  [ -n "${COV[$t]}" ] || COV[$t]=-
   new=$(comm -13 <(echo "$before") <(find "$art" -maxdepth 1 -type f | sort) | grep -v '^$' || true)
   CRASHES[$t]=$(printf '%s' "$new" | grep -c . || true)
   if [ "$rc" = 0 ] && [ "${CRASHES[$t]}" = 0 ]; then
@@ -155,8 +161,8 @@ for t in "${targets[@]}"; do
 done
 
 say "summary (${FUZZ_SECONDS}s a target; logs in $FUZZ/logs/)"
-printf '%-10s %14s  %-8s %s\n' target executions crashes status
+printf '%-10s %14s  %-15s %-8s %s\n' target executions 'cov/ft' crashes status
 for t in "${targets[@]}"; do
-  printf '%-10s %14s  %-8s %s\n' "$t" "${EXECS[$t]:-?}" "${CRASHES[$t]:-?}" "${STATUS[$t]:-?}"
+  printf '%-10s %14s  %-15s %-8s %s\n' "$t" "${EXECS[$t]:-?}" "${COV[$t]:-?}" "${CRASHES[$t]:-?}" "${STATUS[$t]:-?}"
 done
 exit $failed

@@ -176,8 +176,7 @@ enum Task {
         Runtime wheel, cross-builds, runs the engine's unit tests and golden model checks under \
         emulation and compares the bench photos' searches and the refused hostile files with the \
         native run (bench/results/arm64.json). A pre-release check, not part of CI: it took 25 \
-        minutes on 2 cores with a fuzzer busy on one. ARM64_REQUIRED=1 makes an unreachable \
-        Rust target a failure."
+        minutes on 2 cores. ARM64_REQUIRED=1 makes an unreachable Rust target a failure."
     )]
     CheckArm64,
     /// One app process, 5,000 searches: scripts/soak.sh [core]
