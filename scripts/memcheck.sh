@@ -13,7 +13,7 @@ command -v valgrind >/dev/null || { echo "memcheck: needs valgrind (apt-get inst
 for f in target/release/lookalike catalog/demo/catalog.json "$ORT_DYLIB_PATH"; do
   [ -e "$f" ] || { echo "memcheck: $f is missing: run \`bash scripts/setup.sh core\` first" >&2; exit 1; }
 done
-mapfile -t FILES < <(ls tests/bad-inputs/* | grep -v -E '/(SHA256SUMS|expected\.toml|make_corpus\.py)$')
+mapfile -t FILES < <(find tests/bad-inputs -maxdepth 1 -type f | sort | grep -v -E '/(SHA256SUMS|expected\.toml|make_corpus\.py)$')
 out=target/memcheck
 mkdir -p "$out"
 set +e
