@@ -7,7 +7,7 @@
 #   FUZZ_SECONDS=300 bash scripts/fuzz.sh
 #   FUZZ_SECONDS=0 bash scripts/fuzz.sh  # no fuzzing: replay seeds + fuzz/regressions/ only
 #
-# Targets: decode, pipeline, catalog, matrix, bundle, search (slow: real models and ONNX Runtime; skipped
+# Targets: decode, pipeline, catalog, matrix, bundle, products, search (slow: real models and ONNX Runtime; skipped
 # with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
 # first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20); per-target execution budget: FUZZ_RUNS_<TARGET> (-runs=N, time still caps it). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
 # FUZZ_RSS_MB (2048), FUZZ_CODEGEN_UNITS (16: faster builds), FUZZ_MIN_SECONDS (time to minimise
@@ -25,7 +25,7 @@ cd "$ROOT"
 # ORT_DYLIB_PATH (absolute), for the search target
 . scripts/env.sh
 FUZZ=fuzz
-ALL_TARGETS=(decode pipeline catalog matrix bundle search)
+ALL_TARGETS=(decode pipeline catalog matrix bundle products search)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-30}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}
@@ -67,6 +67,7 @@ max_len() {
     catalog) echo 1048576 ;;  # the whole demo catalog is a ~600 KB bundle
     bundle) echo 262144 ;;    # over the target's 192 KiB bundle limit (seeds: 1-75 KB)
     matrix) echo 524288 ;;    # the demo's embeddings.bin is 435 KB
+    products) echo 65536 ;;   # the demo's products as CSV are ~20 KB
     *) echo 262144 ;;         # 256 KB images
   esac
 }
@@ -119,7 +120,7 @@ for t in "${targets[@]}"; do
     "$BIN_DIR/$t" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || { [ "$rc" != 0 ] || rc=$?; }
   # the catalog and bundle targets' scratch folders live in a static, which libFuzzer never drops
   case "$t" in
-    catalog | bundle) rm -rf /dev/shm/lookalike-fuzz-"$t"-* "${TMPDIR:-/tmp}"/lookalike-fuzz-"$t"-* ;;
+    catalog | bundle | products) rm -rf /dev/shm/lookalike-fuzz-"$t"-* "${TMPDIR:-/tmp}"/lookalike-fuzz-"$t"-* ;;
   esac
   EXECS[$t]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
   [ -n "${EXECS[$t]}" ] || EXECS[$t]=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')

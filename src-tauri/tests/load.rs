@@ -7,19 +7,13 @@ use std::time::Instant;
 
 use lookalike_app_lib::commands;
 use lookalike_app_lib::state::{AppState, EnginePaths, EngineStatus};
-use lookalike_tests::{build_catalog, demo_sources, fixture, models_dir};
+use lookalike_tests::{build_catalog, demo_sources, fixture, models_dir, proc_status_kib};
 
 const SEARCHERS: usize = 8;
 const SEARCHES: usize = 200;
 
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
+    proc_status_kib("VmHWM:") / 1024.0
 }
 
 #[test]

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use lookalike_app_lib::commands;
 use lookalike_app_lib::state::{AppState, EnginePaths, EngineStatus};
-use lookalike_tests::{demo_sources, models_dir, repo};
+use lookalike_tests::{bench_photos, models_dir, proc_status_kib, repo};
 
 const THREADS: usize = 2;
 const SHORT: usize = 300;
@@ -60,44 +60,22 @@ struct Sample {
     threads: usize,
 }
 
-fn status_field(name: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or_else(|| panic!("/proc/self/status has no {name}"))
-}
-
 fn sample(searches: usize, start: Instant) -> Sample {
     Sample {
         searches,
         seconds: start.elapsed().as_secs_f64(),
-        rss_mib: status_field("VmRSS:") / 1024.0,
+        rss_mib: proc_status_kib("VmRSS:") / 1024.0,
         fds: std::fs::read_dir("/proc/self/fd")
             .expect("/proc/self/fd")
             .count(),
-        threads: status_field("Threads:") as usize,
+        threads: proc_status_kib("Threads:") as usize,
     }
 }
 
 /// The bench photos (`bench_photos` in scripts/env.sh: every 6th Vendure JPEG, sorted) and every
 /// file of the hostile corpus, interleaved so that good and bad inputs alternate.
 fn inputs() -> Vec<(PathBuf, Vec<u8>)> {
-    let images = demo_sources().join("images");
-    let mut vendure: Vec<PathBuf> = std::fs::read_dir(&images)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh core)", images.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("vendure-") && name.ends_with(".jpg")
-        })
-        .collect();
-    vendure.sort();
-    let photos: Vec<PathBuf> = vendure.into_iter().step_by(6).collect();
+    let photos = bench_photos();
     let corpus_dir = repo().join("tests/bad-inputs");
     let not_inputs = ["SHA256SUMS", "expected.toml", "make_corpus.py", "order.txt"];
     let mut corpus: Vec<PathBuf> = std::fs::read_dir(&corpus_dir)

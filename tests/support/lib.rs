@@ -34,6 +34,35 @@ pub fn demo_sources() -> PathBuf {
     require(repo().join(".cache/demo-sources"))
 }
 
+/// A field of `/proc/self/status` (`VmRSS:`, `VmHWM:` in KiB, `Threads:`); Linux only.
+pub fn proc_status_kib(name: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or_else(|| panic!("/proc/self/status has no {name}"))
+}
+
+/// The bench photos (`bench_photos` in scripts/env.sh: every sixth Vendure photo, sorted).
+pub fn bench_photos() -> Vec<PathBuf> {
+    let images = demo_sources().join("images");
+    let mut all: Vec<PathBuf> = std::fs::read_dir(&images)
+        .unwrap_or_else(|e| panic!("{}: {e}", images.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vendure-") && n.ends_with(".jpg"))
+        })
+        .collect();
+    all.sort();
+    all.into_iter().step_by(6).collect()
+}
+
 /// Writes a products file with the demo categories and the chosen demo products, returns its path.
 pub fn subset_products(dir: &Path, ids: &[&str]) -> PathBuf {
     let text =
@@ -118,5 +147,40 @@ pub fn photo_like(original: &[u8], degrees: f32, crop: f32, quality: u8) -> Vec<
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(&rgb)
         .expect("jpeg encodes");
+    out
+}
+
+/// A phone-sized JPEG made from a product photo, the same bytes on every machine: upscaled
+/// (Catmull-Rom) to `width` x `height`, with a seeded grain of +-6 levels so it compresses like
+/// a camera photo (a smooth upscale would be a fraction of a real file's size and decode time),
+/// quality 90, and an EXIF orientation tag when `orientation` is given (phones held upright
+/// write 6 and store the pixels sideways).
+pub fn phone_photo(original: &[u8], width: u32, height: u32, orientation: Option<u8>) -> Vec<u8> {
+    let img = image::load_from_memory(original)
+        .expect("product photo decodes")
+        .into_rgb8();
+    let mut big =
+        image::imageops::resize(&img, width, height, image::imageops::FilterType::CatmullRom);
+    let mut state: u32 = 0x9E37_79B9 ^ width ^ (height << 16);
+    for p in big.pixels_mut() {
+        // xorshift32: cheap, seeded, the same everywhere
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state % 13) as i16 - 6;
+        for c in &mut p.0 {
+            *c = (i16::from(*c) + noise).clamp(0, 255) as u8;
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    if let Some(o) = orientation {
+        // little-endian TIFF, one IFD entry: Orientation (0x0112), SHORT, count 1, value o
+        let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        exif.extend_from_slice(&[o, 0, 0, 0, 0, 0, 0, 0]);
+        use image::ImageEncoder as _;
+        enc.set_exif_metadata(exif).expect("jpeg takes EXIF");
+    }
+    enc.encode_image(&big).expect("jpeg encodes");
     out
 }

@@ -179,6 +179,14 @@ enum Task {
         minutes on 2 cores. ARM64_REQUIRED=1 makes an unreachable Rust target a failure."
     )]
     CheckArm64,
+    /// Searches of 2, 12 and 48 MP photos, scaled and full JPEG decode: scripts/bench-phone.sh [core]
+    #[command(
+        long_about = "Phone-sized photos: scripts/bench-phone.sh [set-up: core]. Makes 12 MP and \
+        48 MP JPEGs from the first bench photos (.cache/phone-photos/, reproducible), runs \
+        `lookalike bench` on each size in its own process with the scaled JPEG decode and with \
+        --full-decode, and writes decode and total p50 and peak RSS to bench/results/phone.json."
+    )]
+    BenchPhone,
     /// One app process, 5,000 searches: scripts/soak.sh [core]
     #[command(
         long_about = "The long soak: scripts/soak.sh [set-up: core]. One AppState, two threads, \
@@ -465,6 +473,10 @@ fn task(repo: &Repo, task: Task) -> Result {
         Task::CheckArm64 => {
             repo.setup(&["core"])?;
             run(repo.cmd("bash").arg("scripts/check-arm64.sh"))
+        }
+        Task::BenchPhone => {
+            repo.setup(&["core"])?;
+            run(repo.cmd("bash").arg("scripts/bench-phone.sh"))
         }
         Task::Soak => {
             repo.setup(&["core"])?;

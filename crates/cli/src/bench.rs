@@ -24,6 +24,9 @@ pub struct BenchArgs {
     json: bool,
     #[arg(long)]
     allow_random_weights: bool,
+    /// Decode every JPEG at full size, then shrink (the baseline of the scaled JPEG decode).
+    #[arg(long)]
+    full_decode: bool,
     #[arg(required = true)]
     images: Vec<PathBuf>,
 }
@@ -64,12 +67,14 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
         bail!("--runs must be at least 1");
     }
     let load = Instant::now();
-    let engine = super::open_engine(
+    let mut config = super::engine_config(
         models,
         args.catalog.clone(),
         args.profile.clone(),
         args.allow_random_weights,
-    )?;
+    );
+    config.decode.scaled_jpeg = !args.full_decode;
+    let engine = super::open_engine_with(config)?;
     let load_ms = load.elapsed().as_secs_f64() * 1000.0;
     let inputs: Vec<(PathBuf, Vec<u8>)> = args
         .images
@@ -113,6 +118,7 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             "samples": samples.len(),
             "load_ms": load_ms,
             "peak_rss_mib": rss,
+            "scaled_jpeg_decode": !args.full_decode,
             "stages_ms": stages,
             // every timed search's stage times, in run order (for pooling across processes)
             "samples_ms": samples.iter().map(keyed).collect::<Vec<_>>(),

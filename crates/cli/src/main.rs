@@ -135,9 +135,28 @@ fn open_engine(
     profile: Option<String>,
     allow_random_weights: bool,
 ) -> Result<Engine> {
-    let mut config = EngineConfig::new(models, &catalog);
+    open_engine_with(engine_config(
+        models,
+        catalog,
+        profile,
+        allow_random_weights,
+    ))
+}
+
+fn engine_config(
+    models: PathBuf,
+    catalog: PathBuf,
+    profile: Option<String>,
+    allow_random_weights: bool,
+) -> EngineConfig {
+    let mut config = EngineConfig::new(models, catalog);
     config.profile = profile;
     config.allow_random_weights = allow_random_weights;
+    config
+}
+
+fn open_engine_with(config: EngineConfig) -> Result<Engine> {
+    let catalog = config.catalog_dir.clone();
     Engine::open(config).with_context(|| format!("opening catalog {}", catalog.display()))
 }
 

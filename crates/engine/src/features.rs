@@ -24,7 +24,7 @@ use crate::stages::{Clock, Stage, color, embed};
 
 /// Bump when any stage makes different vectors from the same image and models (a decode, resize,
 /// mask or descriptor change): index builds reuse stored vectors only under the same version.
-pub const FEATURES_VERSION: u32 = 1;
+pub const FEATURES_VERSION: u32 = 2;
 
 /// Turns image bytes into [`Features`] for one profile. Searches use the profile's segmenter,
 /// the index builder its best index-time segmenter; everything else is the same.

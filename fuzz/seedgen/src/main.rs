@@ -18,6 +18,9 @@
 //! - `OUT/bundle`: catalog bundles (`.lookalike` tars, written by hand: names, kinds and listings
 //!   `lookalike pack` never makes): the synthetic catalog (plain, long names, nested folders) and
 //!   the trimmed demo catalog, each valid, plus damaged and hostile edits of the synthetic one.
+//! - `OUT/products`: merchants' products files (catalog::products): our JSON, a plain CSV and a
+//!   Shopify export, valid and with the damage the reader reports by line and column, plus the
+//!   demo catalog's products in all three formats.
 //!
 //! Everything is deterministic (fixed pseudo-random seed).
 
@@ -1412,6 +1415,147 @@ fn matrix_seeds(out: &mut Out, demo: Option<&Path>) {
     out.put("header-only-truncated", &matrix(1, 4, |_, _| 1.0)[..23]);
 }
 
+// ---- products files (catalog::products) -----------------------------------------------------------
+
+/// Products files as merchants hand them over: our JSON, a plain CSV and a Shopify export (valid,
+/// and each with the damage the reader must report by line and column), plus the demo catalog's
+/// products in all three formats when catalog/demo exists.
+fn products_seeds(out: &mut Out, demo: Option<&Path>) {
+    let plain = "id,name,category,image,price,currency,gtin,brand,description,url\n\
+        tee-1,\"T-shirt, white\",tops,tee-1.jpg,12.50,EUR,4006381333931,Acme,\"Soft \"\"cotton\"\"\",https://shop.example/tee-1\n\
+        mug-2,Mug,kitchen,mug-2.png,\"7,90\",EUR,,,,\n\
+        bag-3,Tote bag,bags,bag-3.webp,,,,,,\n";
+    let shopify = "Handle,Title,Body (HTML),Vendor,Product Category,Type,Tags,Published,Option1 Name,Option1 Value,Variant SKU,Variant Price,Variant Barcode,Image Src,Image Position\n\
+        linen-shirt,Linen shirt,<p>Light <b>linen</b>&amp; cool</p>,Acme,Apparel & Accessories > Clothing > Shirts & Tops,,summer,TRUE,Size,S,LS-S,39.00,0012345678905,https://cdn.shopify.com/s/files/1/linen.jpg?v=1,1\n\
+        linen-shirt,,,,,,,,,M,LS-M,39.00,,https://cdn.shopify.com/s/files/1/linen-back.jpg?v=1,2\n\
+        clay-vase,Clay vase,,Potter,,Vases,,TRUE,Title,Default Title,CV-1,24.5,,https://cdn.shopify.com/s/files/1/vase.png,1\n\
+        no-image-first,Lamp,,,,Lamps,,TRUE,Title,Default Title,L-1,10,,,\n\
+        no-image-first,,,,,,,,,,,,,https://cdn.shopify.com/s/files/1/lamp.jpg,1\n";
+    let json = serde_json::to_vec_pretty(&json!({
+        "name": "seed",
+        "router": {"second_threshold": 0.25, "min_confidence": 0.05},
+        "blend": {"semantic": 0.7, "texture": 0.2, "color": 0.1},
+        "categories": [
+            {"name": "tops", "expert": "fashion", "imagenet_classes": [610, 841], "prompts": ["a t-shirt"]},
+            {"name": "kitchen", "expert": "general"}
+        ],
+        "products": [
+            {"id": "tee-1", "name": "T-shirt", "category": "tops", "image": "tee-1.jpg", "price": 12.5,
+             "currency": "EUR", "gtin": "4006381333931", "brand": "Acme", "description": "cotton",
+             "url": "https://shop.example/tee-1"},
+            {"id": "mug-2", "name": "Mug", "category": "kitchen", "image": "mug-2.png"}
+        ]
+    }))
+    .expect("json");
+    out.put("plain.csv", plain.as_bytes());
+    out.put(
+        "plain-crlf-bom.csv",
+        format!("\u{feff}{}", plain.replace('\n', "\r\n")).as_bytes(),
+    );
+    out.put(
+        "plain-semicolon-price.csv",
+        b"ID , Name , Category , Image , Price\na,A,x,a.jpg, 3.0 \n",
+    );
+    out.put("shopify.csv", shopify.as_bytes());
+    out.put("products.json", &json);
+    let hostile: &[(&str, &[u8])] = &[
+        ("bad-price.csv", b"id,name,category,image,price\na,A,x,a.jpg,12 EUR\n"),
+        ("nan-price.csv", b"id,name,category,image,price\na,A,x,a.jpg,NaN\n"),
+        ("dup-id.csv", b"id,name,category,image\na,A,x,a.jpg\na,B,x,b.jpg\n"),
+        ("traversal.csv", b"id,name,category,image\na,A,x,../../etc/passwd\n"),
+        ("dir-image.csv", b"id,name,category,image\na,A,x,a.jpg/\n"),
+        ("bad-id.csv", b"id,name,category,image\n../a,A,x,a.jpg\n"),
+        ("dot-id.csv", b"id,name,category,image\n.hidden,A,x,a.jpg\n"),
+        ("no-column.csv", b"id,name,image\na,A,a.jpg\n"),
+        ("empty-cell.csv", b"id,name,category,image\na,,x,a.jpg\n"),
+        ("unclosed-quote.csv", b"id,name,category,image\na,\"A,x,a.jpg\nb,B,x,b.jpg\n"),
+        ("short-row.csv", b"id,name,category,image\na,A\n"),
+        ("header-only.csv", b"id,name,category,image\n"),
+        ("not-utf8.csv", b"id,name,category,image\na,\xff\xfe,x,a.jpg\n"),
+        ("shopify-no-type.csv", b"Handle,Title,Image Src\na,A,https://x/a.jpg\n"),
+        ("shopify-no-image.csv", b"Handle,Title,Type,Image Src\na,A,T,\n"),
+        ("shopify-url-dir.csv", b"Handle,Title,Type,Image Src\na,A,T,https://x/files/\n"),
+        ("json-unknown-field.json", br#"{"name":"t","categories":[],"products":[],"extra":1}"#),
+        ("json-bad-category.json", br#"{"name":"t","categories":[{"name":"a","expert":"general"}],"products":[{"id":"p","name":"P","category":"b","image":"p.jpg"}]}"#),
+        ("json-truncated.json", br#"{"name":"t","categories":[{"name":"a","#),
+        ("json-bad-blend.json", br#"{"name":"t","blend":{"semantic":1.5,"texture":0,"color":0},"categories":[{"name":"a","expert":"general"}],"products":[{"id":"p","name":"P","category":"a","image":"p.jpg"}]}"#),
+    ];
+    for (name, bytes) in hostile {
+        out.put(name, bytes);
+    }
+    let Some(dir) = demo else { return };
+    let Ok(bytes) = std::fs::read(dir.join("catalog.json")) else {
+        return;
+    };
+    let Ok(cat) = serde_json::from_slice::<Value>(&bytes) else {
+        return;
+    };
+    let Some(products) = cat["products"].as_array() else {
+        return;
+    };
+    let cell = |v: &Value| {
+        let s = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        format!("\"{}\"", s.replace('"', "\"\""))
+    };
+    let image = |p: &Value| {
+        let t = p["thumbnail"].as_str().unwrap_or("x.jpg");
+        t.rsplit('/').next().unwrap_or(t).to_string()
+    };
+    let mut csv = String::from("id,name,category,image,price,currency,gtin,brand,url\n");
+    let mut shop =
+        String::from("Handle,Title,Vendor,Type,Variant Price,Variant Barcode,Image Src\n");
+    let mut defs = Vec::new();
+    let mut cats: Vec<String> = Vec::new();
+    for p in products {
+        let cat = p["category"].as_str().unwrap_or("x").to_string();
+        if !cats.contains(&cat) {
+            cats.push(cat.clone());
+        }
+        let img = image(p);
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            cell(&p["id"]),
+            cell(&p["name"]),
+            cell(&p["category"]),
+            cell(&json!(img)),
+            cell(&p["price"]),
+            cell(&p["currency"]),
+            cell(&p["gtin"]),
+            cell(&p["brand"]),
+            cell(&p["url"])
+        ));
+        shop.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            cell(&p["id"]),
+            cell(&p["name"]),
+            cell(&p["brand"]),
+            cell(&p["category"]),
+            cell(&p["price"]),
+            cell(&p["gtin"]),
+            cell(&json!(format!("https://cdn.example/files/{img}?v=2")))
+        ));
+        let mut d = json!({"id": p["id"], "name": p["name"], "category": cat, "image": img});
+        for k in ["price", "currency", "gtin", "brand", "url"] {
+            if !p[k].is_null() {
+                d[k] = p[k].clone();
+            }
+        }
+        defs.push(d);
+    }
+    out.put("demo.csv", csv.as_bytes());
+    out.put("demo-shopify.csv", shop.as_bytes());
+    let cats: Vec<Value> = cats
+        .iter()
+        .map(|c| json!({"name": c, "expert": "general"}))
+        .collect();
+    let j = json!({"name": "demo", "categories": cats, "products": defs});
+    out.put("demo.json", &serde_json::to_vec(&j).expect("json"));
+}
+
 fn main() {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let Some(root) = args.first() else {
@@ -1482,8 +1626,10 @@ fn main() {
     matrix_seeds(&mut mat, demo);
     let mut bundles = Out::new(root, "bundle");
     bundle_seeds(&mut bundles, demo);
+    let mut products = Out::new(root, "products");
+    products_seeds(&mut products, demo);
     for o in [
-        &decode, &bombs, &pipeline, &search, &catalog, &mat, &bundles,
+        &decode, &bombs, &pipeline, &search, &catalog, &mat, &bundles, &products,
     ] {
         println!("seedgen: {} seeds in {}", o.count, o.dir.display());
     }

@@ -300,9 +300,10 @@ fn check_id(id: &str) -> Result<(), String> {
 }
 
 fn check_image(image: &str) -> Result<(), String> {
+    // one path component and nothing the path parser would normalise away ("a/", "a/.")
     let mut parts = Path::new(image).components();
     let plain = matches!(parts.next(), Some(Component::Normal(_))) && parts.next().is_none();
-    if plain && !image.contains('\\') {
+    if plain && !image.contains(['/', '\\', '\0']) {
         Ok(())
     } else {
         Err(format!(
@@ -389,6 +390,8 @@ mod tests {
                 file(&[prod("a", "shoes", "/etc/passwd")]),
                 "plain file name",
             ),
+            (file(&[prod("a", "shoes", "a.jpg/")]), "plain file name"),
+            (file(&[prod("a", "shoes", "a/.")]), "plain file name"),
             (file(&[]), "no products"),
         ] {
             let e = err("p.json", &bad);

@@ -1,8 +1,11 @@
 //! Stage 1, decode: bytes -> RGBA at a bounded working resolution, EXIF orientation applied,
 //! alpha kept. Refuses decompression bombs before allocating, and names what it cannot read.
+//! Large JPEGs (phone photos) are decoded at the smallest DCT scale that still covers the working
+//! size, so a 48 MP photo never exists at full size in memory.
 
 use std::io::Cursor;
 
+use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits, RgbaImage};
 use serde::Serialize;
 
@@ -12,12 +15,17 @@ use crate::models::resample;
 
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
-    /// Refuse images with more pixels than this (checked from the header, before decoding).
+    /// The most pixels a decoder may allocate. Checked from the header, before decoding: full-size
+    /// decodes allocate every pixel; a JPEG decoded at 1/2 scale or less (baseline: decoded in
+    /// strips, at the output size) may have up to 4x as many in its header.
     pub max_pixels: u64,
     /// Longest side of the working image every later stage sees (the network inputs are <= 320 px).
     pub working_max_side: u32,
     /// Smallest accepted side.
     pub min_side: u32,
+    /// Decode large JPEGs at a reduced DCT scale (off: always at full size, then shrink; for
+    /// measuring the difference).
+    pub scaled_jpeg: bool,
 }
 
 impl Default for DecodeOptions {
@@ -26,6 +34,7 @@ impl Default for DecodeOptions {
             max_pixels: 50_000_000,
             working_max_side: 1024,
             min_side: 16,
+            scaled_jpeg: true,
         }
     }
 }
@@ -83,18 +92,30 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
     }
     let format_name = format_name(format);
     // Header-only size check first: a bomb is refused even when its data is cut short.
+    let header_limit = if format == ImageFormat::Jpeg {
+        opts.max_pixels.saturating_mul(SCALED_JPEG_FACTOR)
+    } else {
+        opts.max_pixels
+    };
     if let Ok(size) = imagesize::blob_size(bytes) {
         check_pixels(
             size.width.min(u32::MAX as usize) as u32,
             size.height.min(u32::MAX as usize) as u32,
-            opts,
+            header_limit,
         )?;
     }
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(EngineError::CorruptImage {
-            format: format_name,
-            detail: "file is truncated (no end-of-image marker after the image data)".into(),
-        });
+    if format == ImageFormat::Jpeg {
+        if !jpeg_is_complete(bytes) {
+            return Err(EngineError::CorruptImage {
+                format: format_name,
+                detail: "file is truncated (no end-of-image marker after the image data)".into(),
+            });
+        }
+        if opts.scaled_jpeg
+            && let Some(d) = jpeg_scaled(bytes, opts)?
+        {
+            return Ok(d);
+        }
     }
     let mut limits = Limits::default();
     // 16 bytes a pixel covers 16-bit RGBA; anything past that is a bomb.
@@ -104,7 +125,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
         .into_decoder()
         .map_err(|e| map_image_error(e, &format_name))?;
     let (width, height) = decoder.dimensions();
-    check_pixels(width, height, opts)?;
+    check_pixels(width, height, opts.max_pixels)?;
     if width.min(height) < opts.min_side {
         return Err(EngineError::ImageTooSmall {
             width,
@@ -112,24 +133,109 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<Decoded> {
             min: opts.min_side,
         });
     }
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let has_alpha_channel = decoder.color_type().has_alpha();
     let img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, &format_name))?;
-    // shrink first: rotating a 12 MP photo costs more than rotating its working-size copy
-    let mut img = DynamicImage::ImageRgba8(shrink(img.into_rgba8(), opts.working_max_side));
+    Ok(finish(
+        img,
+        orientation,
+        has_alpha_channel,
+        format_name,
+        opts,
+    ))
+}
+
+/// What every decoder's output goes through: shrunk to the working size, then turned upright
+/// (rotating a 12 MP photo costs more than rotating its working-size copy).
+fn finish(
+    img: DynamicImage,
+    orientation: Orientation,
+    has_alpha_channel: bool,
+    format: String,
+    opts: &DecodeOptions,
+) -> Decoded {
+    let mut img = DynamicImage::ImageRgba8(working_rgba(img, opts.working_max_side));
     img.apply_orientation(orientation);
     let image = img.into_rgba8();
     let alpha_cutout = has_alpha_channel && is_cutout(&image);
     let info = ImageInfo {
-        format: format_name,
+        format,
         width: image.width(),
         height: image.height(),
         exif_orientation: orientation.to_exif(),
         alpha_cutout,
     };
-    Ok(Decoded { image, info })
+    Decoded { image, info }
+}
+
+/// How many more header pixels a JPEG decoded at 1/2 scale or less may have than `max_pixels`
+/// (its output has at most a quarter of them).
+const SCALED_JPEG_FACTOR: u64 = 4;
+
+/// A JPEG whose longest side is at least twice the working size, decoded at the smallest DCT
+/// scale (1/2, 1/4, 1/8) whose output still covers the working size; `None` when the file is not
+/// one (small, CMYK, 16-bit, lossless), or when this decoder cannot read it: the full-size path
+/// then decodes it, or says why it cannot, in the same words as for every other JPEG.
+fn jpeg_scaled(bytes: &[u8], opts: &DecodeOptions) -> Result<Option<Decoded>> {
+    use jpeg_decoder::{CodingProcess, Decoder, PixelFormat};
+    let mut decoder = Decoder::new(bytes);
+    if decoder.read_info().is_err() {
+        return Ok(None);
+    }
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let gray = match info.pixel_format {
+        PixelFormat::L8 => true,
+        PixelFormat::RGB24 => false,
+        PixelFormat::L16 | PixelFormat::CMYK32 => return Ok(None),
+    };
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let (want_w, want_h) = resample::fit((width, height), opts.working_max_side);
+    // requested size must fit u16: it is at most the working size, itself below the JPEG maximum
+    let (Ok(want_w), Ok(want_h)) = (u16::try_from(want_w), u16::try_from(want_h)) else {
+        return Ok(None);
+    };
+    let Ok((out_w, out_h)) = decoder.scale(want_w, want_h) else {
+        return Ok(None);
+    };
+    let (out_w, out_h) = (u32::from(out_w), u32::from(out_h));
+    if (out_w, out_h) == (width, height) {
+        return Ok(None);
+    }
+    // progressive files keep every DCT coefficient of the full image until the last scan
+    if info.coding_process != CodingProcess::DctSequential {
+        check_pixels(width, height, opts.max_pixels)?;
+    }
+    check_pixels(out_w, out_h, opts.max_pixels)?;
+    if out_w.min(out_h) < opts.min_side {
+        return Ok(None);
+    }
+    let channels: u64 = if gray { 1 } else { 3 };
+    let budget = u64::from(out_w) * u64::from(out_h) * channels;
+    decoder.set_max_decoding_buffer_size(usize::try_from(budget).unwrap_or(usize::MAX));
+    let Ok(pixels) = decoder.decode() else {
+        return Ok(None);
+    };
+    let img = if gray {
+        image::GrayImage::from_raw(out_w, out_h, pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(out_w, out_h, pixels).map(DynamicImage::ImageRgb8)
+    };
+    let Some(img) = img else {
+        return Ok(None);
+    };
+    let orientation = decoder
+        .exif_data()
+        .and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms);
+    Ok(Some(finish(
+        img,
+        orientation,
+        false,
+        format_name(ImageFormat::Jpeg),
+        opts,
+    )))
 }
 
 /// JPEG decoders fill a truncated scan with grey instead of failing; a complete file has an EOI
@@ -142,23 +248,36 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 }
 
 /// Refuses images with more pixels than the limit (from the header or the decoder's dimensions).
-fn check_pixels(width: u32, height: u32, opts: &DecodeOptions) -> Result<()> {
+fn check_pixels(width: u32, height: u32, limit: u64) -> Result<()> {
     let pixels = u64::from(width) * u64::from(height);
-    if pixels > opts.max_pixels {
+    if pixels > limit {
         return Err(EngineError::ImageTooLarge {
             width,
             height,
             pixels,
-            limit: opts.max_pixels,
+            limit,
         });
     }
     Ok(())
 }
 
-/// Fits the image inside a `max_side` square, keeping its aspect ratio (never enlarges).
-fn shrink(img: RgbaImage, max_side: u32) -> RgbaImage {
-    let (w, h) = resample::fit(img.dimensions(), max_side);
-    resample::rgba(&img, w, h, Interpolation::Bilinear)
+/// Fits the image inside a `max_side` square, keeping its aspect ratio (never enlarges), as
+/// RGBA. Opaque RGB and grey images are shrunk before the conversion: a quarter fewer bytes to
+/// filter than RGBA (alpha is resized premultiplied), and no full-size RGBA copy.
+fn working_rgba(img: DynamicImage, max_side: u32) -> RgbaImage {
+    let (w, h) = resample::fit((img.width(), img.height()), max_side);
+    if (w, h) == (img.width(), img.height()) {
+        return img.into_rgba8();
+    }
+    match img {
+        DynamicImage::ImageRgb8(rgb) => {
+            DynamicImage::ImageRgb8(resample::rgb(&rgb, w, h, Interpolation::Bilinear)).into_rgba8()
+        }
+        DynamicImage::ImageLuma8(g) => {
+            DynamicImage::ImageLuma8(resample::gray(&g, w, h, Interpolation::Bilinear)).into_rgba8()
+        }
+        other => resample::rgba(&other.into_rgba8(), w, h, Interpolation::Bilinear),
+    }
 }
 
 /// A real cut-out has both a clearly transparent and a clearly opaque part
@@ -348,6 +467,148 @@ mod tests {
         assert!(!jpeg_is_complete(&jpeg[..jpeg.len() - 2]));
         let err = decode(&jpeg[..jpeg.len() * 2 / 3], &DecodeOptions::default()).unwrap_err();
         assert!(err.to_string().contains("truncated"), "{err}");
+    }
+
+    /// A JPEG of a smooth scene with texture (so the DCT scale matters), optional EXIF orientation.
+    fn jpeg(width: u32, height: u32, orientation: Option<u8>) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+            let stripes = if (x / 7 + y / 11) % 2 == 0 { 30.0 } else { 0.0 };
+            image::Rgb([
+                (fx * 200.0 + stripes) as u8,
+                (fy * 180.0 + 40.0) as u8,
+                ((1.0 - fx) * 150.0 + stripes) as u8,
+            ])
+        });
+        let mut out = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        if let Some(o) = orientation {
+            // little-endian TIFF with one IFD entry: Orientation (0x0112), SHORT, 1 value
+            let mut exif = b"II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+            exif.extend_from_slice(&[o, 0, 0, 0, 0, 0, 0, 0]);
+            enc.set_exif_metadata(exif).unwrap();
+        }
+        enc.encode_image(&img).unwrap();
+        out
+    }
+
+    fn mean_abs_diff(a: &RgbaImage, b: &RgbaImage) -> f64 {
+        assert_eq!(a.dimensions(), b.dimensions());
+        let sum: u64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(x, y)| u64::from(x.abs_diff(*y)))
+            .sum();
+        sum as f64 / a.as_raw().len() as f64
+    }
+
+    #[test]
+    fn large_jpegs_are_decoded_scaled_and_match_the_full_decode() {
+        let full = DecodeOptions {
+            scaled_jpeg: false,
+            ..Default::default()
+        };
+        let scaled = DecodeOptions::default();
+        // 2600x1950: decoded at 1/2 (1300x975), then shrunk to 1024 like the full decode
+        let bytes = jpeg(2600, 1950, Some(6));
+        assert!(
+            jpeg_scaled(&bytes, &scaled).unwrap().is_some(),
+            "took the scaled path"
+        );
+        let (a, b) = (
+            decode(&bytes, &scaled).unwrap(),
+            decode(&bytes, &full).unwrap(),
+        );
+        assert_eq!(
+            (a.image.width(), a.image.height()),
+            (768, 1024),
+            "orientation 6 applied"
+        );
+        assert_eq!(a.info.exif_orientation, 6);
+        assert_eq!(a.info.format, "JPEG");
+        let diff = mean_abs_diff(&a.image, &b.image);
+        assert!(
+            diff < 3.0,
+            "scaled vs full decode differ by {diff:.2} levels on average"
+        );
+        // at the working size or up to twice it the full-size path decodes it (no scale fits)
+        let small = jpeg(1600, 1200, None);
+        assert!(jpeg_scaled(&small, &scaled).unwrap().is_none());
+        assert_eq!(
+            decode(&small, &scaled).unwrap().image.as_raw(),
+            decode(&small, &full).unwrap().image.as_raw()
+        );
+    }
+
+    #[test]
+    fn opaque_images_shrunk_before_the_rgba_conversion_match_the_rgba_shrink() {
+        let rgb = image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        });
+        let want = resample::rgba(
+            &DynamicImage::ImageRgb8(rgb.clone()).into_rgba8(),
+            1024,
+            768,
+            Interpolation::Bilinear,
+        );
+        let got = working_rgba(DynamicImage::ImageRgb8(rgb), 1024);
+        let diff = mean_abs_diff(&got, &want);
+        let worst = got
+            .as_raw()
+            .iter()
+            .zip(want.as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .max();
+        assert!(worst <= Some(1), "mean {diff}, worst {worst:?}");
+    }
+
+    #[test]
+    fn scaled_jpegs_may_have_more_header_pixels_than_the_limit_up_to_4x() {
+        let opts = DecodeOptions {
+            max_pixels: 1_000_000,
+            working_max_side: 256,
+            ..Default::default()
+        };
+        // 1800x1200 = 2.16 MP: over the limit at full size; decoded at 1/4 (450x300, the smallest
+        // scale that covers 256 px), well under it
+        let d = decode(&jpeg(1800, 1200, None), &opts).unwrap();
+        assert_eq!((d.image.width(), d.image.height()), (256, 171));
+        let off = DecodeOptions {
+            scaled_jpeg: false,
+            ..opts.clone()
+        };
+        let err = decode(&jpeg(1800, 1200, None), &off).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EngineError::ImageTooLarge {
+                    pixels: 2_160_000,
+                    limit: 1_000_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // past 4x the limit a JPEG is refused from its header
+        let err = decode(&jpeg(2500, 1700, None), &opts).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EngineError::ImageTooLarge {
+                    pixels: 4_250_000,
+                    limit: 4_000_000,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // a PNG gets no such allowance: it is decoded at full size
+        let png_bytes = png(&RgbaImage::from_pixel(1800, 1200, Rgba([9, 9, 9, 255])));
+        assert!(matches!(
+            decode(&png_bytes, &opts),
+            Err(EngineError::ImageTooLarge { .. })
+        ));
     }
 
     #[test]
