@@ -92,12 +92,22 @@ impl Default for AppState {
     }
 }
 
+/// An opened engine, warmed up before the UI hears it is ready: the shopper's first search then
+/// costs what every later one does. A warm-up that fails is not the load's failure: the same
+/// error reaches the user, with its own message, on the first real search.
+fn ready(engine: Engine) -> Slot {
+    if let Err(e) = engine.warm_up() {
+        eprintln!("lookalike: the warm-up search failed: {e}");
+    }
+    Slot::Ready(Arc::new(engine))
+}
+
 impl AppState {
     /// Opens the engine (blocking: call it off the main thread) and stores the outcome.
     pub fn load(&self, paths: &EnginePaths) -> EngineStatus {
         *self.paths.write().unwrap_or_else(|p| p.into_inner()) = Some(paths.clone());
         let slot = match Engine::open(paths.config()) {
-            Ok(engine) => Slot::Ready(Arc::new(engine)),
+            Ok(engine) => ready(engine),
             Err(e) => Slot::Failed(e.into()),
         };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;
@@ -116,7 +126,7 @@ impl AppState {
         first.catalog = dir;
         // the configured catalog's failure is the one reported: it is the one the user can fix
         let slot = match Engine::open(first.config()).or_else(|_| Engine::open(paths.config())) {
-            Ok(engine) => Slot::Ready(Arc::new(engine)),
+            Ok(engine) => ready(engine),
             Err(e) => Slot::Failed(e.into()),
         };
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = slot;

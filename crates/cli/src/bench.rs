@@ -1,5 +1,6 @@
-//! `lookalike bench`: per-stage latency (min / p50 / p95) of real searches, plus engine load time
-//! and peak memory. Warm-up runs are discarded.
+//! `lookalike bench`: per-stage latency (min / p50 / p95) of real searches, plus the cold start
+//! (engine load, its warm-up search, the first search after them) and peak memory. One untimed
+//! search per image comes before the timed runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ pub struct BenchArgs {
     /// Decode every JPEG at full size, then shrink (the baseline of the scaled JPEG decode).
     #[arg(long)]
     full_decode: bool,
+    /// Skip the engine's warm-up search after opening (what the first search costs without it).
+    #[arg(long)]
+    no_warm_up: bool,
     #[arg(required = true)]
     images: Vec<PathBuf>,
 }
@@ -76,6 +80,11 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
     config.decode.scaled_jpeg = !args.full_decode;
     let engine = super::open_engine_with(config)?;
     let load_ms = load.elapsed().as_secs_f64() * 1000.0;
+    let warm = Instant::now();
+    if !args.no_warm_up {
+        engine.warm_up().context("warming the engine up")?;
+    }
+    let warm_up_ms = (!args.no_warm_up).then(|| warm.elapsed().as_secs_f64() * 1000.0);
     let inputs: Vec<(PathBuf, Vec<u8>)> = args
         .images
         .iter()
@@ -87,10 +96,13 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
         .collect::<Result<_>>()?;
     let opts = SearchOptions::default();
     let mut samples: Vec<Timings> = Vec::new();
+    // one untimed search per image (the first of them is the cold start's "first search")
+    let mut first_search_ms = None;
     for (path, bytes) in &inputs {
-        engine
+        let r = engine
             .search(bytes, &opts)
             .with_context(|| format!("searching {}", path.display()))?;
+        first_search_ms.get_or_insert(r.timings.total_ms);
     }
     for _ in 0..args.runs {
         for (_, bytes) in &inputs {
@@ -117,6 +129,8 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
             "runs": args.runs,
             "samples": samples.len(),
             "load_ms": load_ms,
+            "warm_up_ms": warm_up_ms,
+            "first_search_ms": first_search_ms,
             "peak_rss_mib": rss,
             "scaled_jpeg_decode": !args.full_decode,
             "stages_ms": stages,
@@ -126,13 +140,15 @@ pub fn run(models: PathBuf, args: BenchArgs) -> Result<ExitCode> {
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         out!(
-            "profile {} | catalog {} products | {} images x {} runs = {} searches | load {:.0} ms | peak RSS {}",
+            "profile {} | catalog {} products | {} images x {} runs = {} searches | load {:.0} ms | warm-up {} | first search {:.0} ms | peak RSS {}",
             engine.profile_name(),
             engine.catalog().len(),
             inputs.len(),
             args.runs,
             samples.len(),
             load_ms,
+            warm_up_ms.map_or("skipped".into(), |w| format!("{w:.0} ms")),
+            first_search_ms.unwrap_or(f64::NAN),
             rss.map_or("n/a".into(), |r| format!("{r:.0} MiB"))
         );
         out!(

@@ -190,6 +190,14 @@ impl Engine {
         self.profile.match_rule.as_ref()
     }
 
+    /// Runs one whole search on a small generated photo and throws the answer away, so the
+    /// first real search does not pay for ONNX Runtime's first-run work (arena allocations,
+    /// kernel choices) in every session it touches. Call it off the UI thread, after `open`.
+    pub fn warm_up(&self) -> Result<()> {
+        self.search(&warm_up_photo(), &SearchOptions::default())
+            .map(|_| ())
+    }
+
     pub fn search(&self, bytes: &[u8], opts: &SearchOptions) -> Result<SearchResult> {
         let scoring = match opts.plain {
             true => Scoring::plain(),
@@ -386,4 +394,28 @@ impl Engine {
         };
         scored.iter().enumerate().map(hit).collect()
     }
+}
+
+/// A 256x192 PNG: a warm grey background and a darker ellipse, so every stage has work to do.
+fn warm_up_photo() -> Vec<u8> {
+    use image::ImageEncoder as _;
+    let (w, h) = (256u32, 192u32);
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 / w as f32 - 0.5, y as f32 / h as f32 - 0.5);
+        if dx * dx / 0.09 + dy * dy / 0.06 < 1.0 {
+            image::Rgb([150, 60, 40])
+        } else {
+            image::Rgb([225, 220, 210])
+        }
+    });
+    let mut out = Vec::new();
+    // encoding a buffer `image` sized itself into a Vec cannot fail; an empty result would only
+    // make the warm-up report a decode error
+    let _ = image::codecs::png::PngEncoder::new(&mut out).write_image(
+        img.as_raw(),
+        w,
+        h,
+        image::ExtendedColorType::Rgb8,
+    );
+    out
 }
