@@ -229,7 +229,11 @@ impl Engine {
                     .collect(),
             };
             let (cats, k) = (&self.sub_catalogs, opts.candidates);
-            retrieve::shortlist(&emb.data, emb.dims, cats, &scope, &queries, k)
+            let exact = retrieve::ExactScan {
+                matrix: &emb.data,
+                dims: emb.dims,
+            };
+            retrieve::shortlist(&exact, &emb.data, emb.dims, cats, &scope, &queries, k)
         });
         let router_route = RouteSummary {
             reason: route.reason,

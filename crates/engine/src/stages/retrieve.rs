@@ -2,9 +2,11 @@
 //! embeddings (so the dot product is the cosine) in the spaces the query was embedded in, keeping
 //! each query view's top-k (50) rows.
 //!
-//! Pure: vectors and row ranges in, ranked rows out. [`shortlist`] is the whole stage (one scan
-//! per embedding space, both views in one pass, a second space aligned onto the first);
-//! [`scan_top_k`] is its fused, multi-threaded inner loop.
+//! Pure: vectors and row ranges in, ranked rows out. [`shortlist`] is the whole stage (one search
+//! per embedding space, both views in one pass, a second space aligned onto the first). Which rows
+//! are nearest is asked of a [`Retriever`]: [`ExactScan`] (a fused, multi-threaded scan of every
+//! row, [`scan_top_k`]) today; an ANN index, or a vector engine too big for a phone
+//! (docs/retrieval.md), can answer the same question. The rows found are re-scored exactly here.
 
 use std::ops::Range;
 
@@ -119,6 +121,35 @@ fn threads_for(ranges: &[Range<usize>], dims: usize) -> usize {
         return 1;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// Finds each query's nearest rows among `ranges` of one embedding matrix. The shortlist re-scores
+/// what it returns against the stored vectors, so a retriever decides which rows are considered,
+/// never their scores.
+pub trait Retriever: Sync {
+    /// A short name for reports (`exact`, `hnsw`, ...).
+    fn name(&self) -> &'static str;
+    /// Each query's top-`k` rows, best first (ties to the lower row), and the score moments over
+    /// the rows it scored (an index that scores only some rows reports those: the two-expert
+    /// alignment then works from a sample of the distribution, not all of it).
+    fn top_k(&self, ranges: &[Range<usize>], queries: &[&[f32]], k: usize) -> Vec<Scan>;
+}
+
+/// Every row read and scored: exact, and the reference any other retriever's recall is measured
+/// against.
+pub struct ExactScan<'m> {
+    pub matrix: &'m [f32],
+    pub dims: usize,
+}
+
+impl Retriever for ExactScan<'_> {
+    fn name(&self) -> &'static str {
+        "exact"
+    }
+
+    fn top_k(&self, ranges: &[Range<usize>], queries: &[&[f32]], k: usize) -> Vec<Scan> {
+        scan_top_k_batch(self.matrix, self.dims, ranges, queries, k)
+    }
 }
 
 /// Exact top-`k` of `query` against the rows in `ranges` of the row-major `matrix` (`dims`
@@ -250,12 +281,13 @@ pub fn spaces_needed(cats: &[SubCatalog], selected: &[usize], top_k: usize) -> V
     spaces
 }
 
-/// The stage: every row of the `scope` categories whose space the query was embedded in
-/// (`queries[space]`, `None`: skipped), scored against each view of the query. The shortlist is
-/// the union of each view's top-`k` with every row scored in both views, so that any later mix of
-/// the two views ranks from the same rows. Best first by the mean of the two views. `matrix` is
-/// row-major with `dims` columns.
+/// The stage: the rows of the `scope` categories whose space the query was embedded in
+/// (`queries[space]`, `None`: skipped), searched by `retriever` for each view of the query. The
+/// shortlist is the union of each view's top-`k` with every row scored exactly in both views
+/// against `matrix` (row-major, `dims` columns), so that any later mix of the two views ranks from
+/// the same rows. Best first by the mean of the two views.
 pub fn shortlist(
+    retriever: &dyn Retriever,
     matrix: &[f32],
     dims: usize,
     cats: &[SubCatalog],
@@ -286,7 +318,7 @@ pub fn shortlist(
         let views: Vec<&[f32]> = std::iter::once(q.cutout.as_slice())
             .chain(q.frame.as_deref())
             .collect();
-        let scans = scan_top_k_batch(matrix, dims, ranges, &views, k);
+        let scans = retriever.top_k(ranges, &views, k);
         let moments = [
             scans[0].moments(),
             scans.last().map_or((0.0, 0.0), Scan::moments),
@@ -372,14 +404,100 @@ mod tests {
         ];
         let cats = [sub(0..2, 0), sub(2..4, 0), sub(4..6, 0)];
         let q = vec![one_view(vec![0.0, 1.0])];
-        let got = shortlist(&m, 2, &cats, &[0, 1, 2], &q, 4);
+        let got = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[0, 1, 2],
+            &q,
+            4,
+        );
         let rows: Vec<usize> = got.iter().map(|c| c.row).collect();
         // best first, whichever category
         assert_eq!(rows, vec![2, 1, 3, 0]);
         assert!((got[0].cutout - 1.0).abs() < 1e-6 && got[0].frame == got[0].cutout);
         // a category out of scope is never scanned
-        let got = shortlist(&m, 2, &cats, &[1], &q, 6);
+        let got = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[1],
+            &q,
+            6,
+        );
         assert_eq!(got.iter().map(|c| c.row).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    /// An approximate retriever: it sees only the even rows (like an index that missed some),
+    /// and reports made-up scores.
+    struct EvenRowsOnly<'m>(&'m [f32]);
+
+    impl Retriever for EvenRowsOnly<'_> {
+        fn name(&self) -> &'static str {
+            "even-rows"
+        }
+        fn top_k(&self, ranges: &[Range<usize>], queries: &[&[f32]], k: usize) -> Vec<Scan> {
+            let even: Vec<Range<usize>> = ranges
+                .iter()
+                .flat_map(|r| r.clone().filter(|i| i % 2 == 0).map(|i| i..i + 1))
+                .collect();
+            let mut scans = scan_top_k_batch(self.0, 2, &even, queries, k);
+            for s in &mut scans {
+                s.top.iter_mut().for_each(|t| t.1 = 42.0);
+            }
+            scans
+        }
+    }
+
+    #[test]
+    fn the_retriever_picks_the_rows_and_the_shortlist_scores_them_exactly() {
+        let m = vec![
+            1.0, 0.0, 0.6, 0.8, //
+            0.0, 1.0, 0.8, 0.6, //
+            1.0, 0.0, -1.0, 0.0,
+        ];
+        let cats = [sub(0..6, 0)];
+        let q = vec![one_view(vec![0.0, 1.0])];
+        let exact = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[0],
+            &q,
+            3,
+        );
+        let approx = shortlist(&EvenRowsOnly(&m), &m, 2, &cats, &[0], &q, 3);
+        let rows = |v: &[Candidate]| v.iter().map(|c| c.row).collect::<Vec<_>>();
+        assert_eq!(rows(&exact), vec![2, 1, 3]);
+        // only the rows it found, but each with its true cosine, not the retriever's score
+        assert_eq!(rows(&approx), vec![2, 0, 4], "ties to the lower row");
+        for c in &approx {
+            let want = dot(&m[c.row * 2..c.row * 2 + 2], &[0.0, 1.0]);
+            assert!(
+                (c.cutout - want).abs() < 1e-6 && c.frame == c.cutout,
+                "{c:?}"
+            );
+        }
+        assert_eq!(
+            ExactScan {
+                matrix: &m,
+                dims: 2
+            }
+            .name(),
+            "exact"
+        );
     }
 
     #[test]
@@ -391,7 +509,18 @@ mod tests {
             cutout: vec![1.0, 0.0],
             frame: Some(vec![0.0, 1.0]),
         })];
-        let got = shortlist(&m, 2, &cats, &[0], &q, 1);
+        let got = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[0],
+            &q,
+            1,
+        );
         let rows: Vec<(usize, f32, f32)> = got.iter().map(|c| (c.row, c.cutout, c.frame)).collect();
         assert_eq!(
             rows,
@@ -409,7 +538,18 @@ mod tests {
         ];
         let cats = [sub(0..4, 0), sub(4..8, 1)];
         let both = vec![one_view(vec![1.0, 0.0]), one_view(vec![1.0, 0.0])];
-        let mut top = shortlist(&m, 2, &cats, &[0, 1], &both, 2);
+        let mut top = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[0, 1],
+            &both,
+            2,
+        );
         top.truncate(2);
         assert!(
             top.iter().any(|c| c.row == 4),
@@ -417,7 +557,18 @@ mod tests {
         );
         assert!(top.iter().any(|c| c.row == 0), "{top:?}");
         let only0 = vec![one_view(vec![1.0, 0.0]), None];
-        let got = shortlist(&m, 2, &cats, &[0, 1], &only0, 8);
+        let got = shortlist(
+            &ExactScan {
+                matrix: &m,
+                dims: 2,
+            },
+            &m,
+            2,
+            &cats,
+            &[0, 1],
+            &only0,
+            8,
+        );
         assert_eq!(got.len(), 4, "space 1 was not embedded: {got:?}");
     }
 
