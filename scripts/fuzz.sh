@@ -6,6 +6,7 @@
 #   bash scripts/fuzz.sh decode catalog  # only these targets
 #   FUZZ_SECONDS=300 bash scripts/fuzz.sh
 #   FUZZ_SECONDS=0 bash scripts/fuzz.sh  # no fuzzing: replay seeds + fuzz/regressions/ only
+#   bash scripts/fuzz.sh --minimise decode  # merge fuzz/corpus/ into the committed fuzz/corpora/
 #
 # Targets: decode, pipeline, catalog, matrix, bundle, products, search (slow: real models and ONNX Runtime; skipped
 # with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
@@ -35,6 +36,13 @@ FUZZ_MIN_SECONDS=${FUZZ_MIN_SECONDS:-60}
 say() { printf '\n== %s\n' "$*"; }
 die() { printf 'fuzz.sh: %s\n' "$*" >&2; exit 2; }
 
+MINIMISE=0
+if [ "${1:-}" = --minimise ]; then
+  MINIMISE=1
+  shift
+fi
+# committed corpora: what earlier campaigns found, minimised (`--minimise`); read, never written
+FUZZ_CORPUS_MAX_BYTES=${FUZZ_CORPUS_MAX_BYTES:-65536}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 for t in "${targets[@]}"; do
@@ -88,6 +96,30 @@ for t in "${targets[@]}"; do
   art="$FUZZ/artifacts/$t"
   mkdir -p "$FUZZ/corpus/$t" "$art" "$FUZZ/regressions/$t"
   corpora=("$FUZZ/corpus/$t" "$FUZZ/seeds/$t")
+  [ -d "$FUZZ/corpora/$t" ] && corpora+=("$FUZZ/corpora/$t")
+  if [ "$MINIMISE" = 1 ]; then
+    # the smallest set of inputs (of at most FUZZ_CORPUS_MAX_BYTES each) that keeps the coverage
+    # of everything found so far; the seeds are regenerated on every run, so they are left out
+    say "$t: minimising ${corpora[*]} -> $FUZZ/corpora/$t"
+    small=$(mktemp -d); merged=$(mktemp -d)
+    find "$FUZZ/corpus/$t" "$FUZZ/corpora/$t" -maxdepth 1 -type f -size -"$((FUZZ_CORPUS_MAX_BYTES + 1))"c \
+      -exec cp -t "$small" {} + 2>/dev/null || true
+    asan="detect_odr_violation=0"
+    [ "$t" = search ] && asan="$asan:detect_leaks=0"
+    # the seeds go in first: libFuzzer keeps them and adds only inputs with coverage they lack
+    cp -t "$merged" "$FUZZ/seeds/$t"/*
+    ASAN_OPTIONS="$asan:${ASAN_OPTIONS:-}" "$BIN_DIR/$t" -set_cover_merge=1 "-rss_limit_mb=$FUZZ_RSS_MB" \
+      "-timeout=$FUZZ_TIMEOUT" "-max_len=$(max_len "$t")" "$merged" "$small" >"$FUZZ/logs/$t.merge.log" 2>&1 \
+      || { tail -5 "$FUZZ/logs/$t.merge.log"; die "$t: merge failed (log: $FUZZ/logs/$t.merge.log)"; }
+    for f in "$FUZZ/seeds/$t"/*; do rm -f "$merged/$(basename "$f")"; done
+    rm -rf "$FUZZ/corpora/$t" && mkdir -p "$FUZZ/corpora/$t"
+    find "$merged" -maxdepth 1 -type f -exec cp -t "$FUZZ/corpora/$t" {} +
+    rm -rf "$small" "$merged"
+    EXECS[$t]=-; COV[$t]=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$FUZZ/logs/$t.merge.log" | tail -1 | awk '{print $2 "/" $4}')
+    CRASHES[$t]=-
+    STATUS[$t]="corpora/$t: $(find "$FUZZ/corpora/$t" -type f | wc -l) files, $(du -sk "$FUZZ/corpora/$t" | cut -f1) KiB"
+    continue
+  fi
   # replayed on start-up, never written to (new inputs go to the first folder)
   [ -n "$(ls -A "$FUZZ/regressions/$t" 2>/dev/null | grep -v '^README')" ] && corpora+=("$FUZZ/regressions/$t")
   flags=(-print_final_stats=1 "-rss_limit_mb=$FUZZ_RSS_MB" "-timeout=$FUZZ_TIMEOUT"
