@@ -42,7 +42,7 @@ if [ "${1:-}" = --minimise ]; then
   shift
 fi
 # committed corpora: what earlier campaigns found, minimised (`--minimise`); read, never written
-FUZZ_CORPUS_MAX_BYTES=${FUZZ_CORPUS_MAX_BYTES:-65536}
+FUZZ_CORPUS_MAX_BYTES=${FUZZ_CORPUS_MAX_BYTES:-16384}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
 for t in "${targets[@]}"; do
@@ -115,7 +115,7 @@ for t in "${targets[@]}"; do
     rm -rf "$FUZZ/corpora/$t" && mkdir -p "$FUZZ/corpora/$t"
     find "$merged" -maxdepth 1 -type f -exec cp -t "$FUZZ/corpora/$t" {} +
     rm -rf "$small" "$merged"
-    EXECS[$t]=-; COV[$t]=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$FUZZ/logs/$t.merge.log" | tail -1 | awk '{print $2 "/" $4}')
+    EXECS[$t]=-; COV[$t]=$(grep -oE 'cov: [0-9]+' "$FUZZ/logs/$t.merge.log" | tail -1 | awk '{print $2}' || true)
     CRASHES[$t]=-
     STATUS[$t]="corpora/$t: $(find "$FUZZ/corpora/$t" -type f | wc -l) files, $(du -sk "$FUZZ/corpora/$t" | cut -f1) KiB"
     continue
