@@ -273,7 +273,7 @@ fn png_palette_problem(bytes: &[u8]) -> Option<String> {
     while let Some(head) = bytes.get(at..at + 8) {
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         match &head[4..8] {
-            b"PLTE" if len == 0 || len % 3 != 0 || len > 768 => {
+            b"PLTE" if len == 0 || !len.is_multiple_of(3) || len > 768 => {
                 return Some(format!(
                     "the file is damaged: its palette (PLTE chunk) is {len} bytes, not 1-256 RGB \
                      colours of 3 bytes each"
