@@ -13,6 +13,9 @@
 //!   on `bundle.json`, with the same message.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,15 +54,7 @@ struct Scratch {
 fn scratch() -> &'static Scratch {
     static SCRATCH: OnceLock<Scratch> = OnceLock::new();
     SCRATCH.get_or_init(|| {
-        let shm = Path::new("/dev/shm");
-        let mut b = tempfile::Builder::new();
-        b.prefix("lookalike-fuzz-bundle-");
-        let base = if shm.is_dir() {
-            b.tempdir_in(shm)
-        } else {
-            b.tempdir()
-        }
-        .expect("fuzz harness: cannot create a temp dir");
+        let base = common::scratch_tempdir("lookalike-fuzz-bundle-");
         let work = base.path().join("work");
         let out = work.join(OUT);
         existing_catalog(&out);

@@ -15,6 +15,9 @@
 //! route decision, retrieval scan, texture/colour rows, barcode lookup) must run on it.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -32,18 +35,8 @@ const IMAGENET_CLASSES: usize = 1000;
 /// Scratch space reused by every input (tmpfs when there is one).
 fn base() -> &'static Path {
     static BASE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let shm = Path::new("/dev/shm");
-        let mut b = tempfile::Builder::new();
-        b.prefix("lookalike-fuzz-catalog-");
-        if shm.is_dir() {
-            b.tempdir_in(shm)
-        } else {
-            b.tempdir()
-        }
-        .expect("fuzz harness: cannot create a temp dir")
-    })
-    .path()
+    BASE.get_or_init(|| common::scratch_tempdir("lookalike-fuzz-catalog-"))
+        .path()
 }
 
 struct Bundle<'a> {

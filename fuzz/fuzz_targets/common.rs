@@ -1,7 +1,7 @@
 //! Helpers shared by the fuzz targets (included with `#[path]`/`mod`, not a library).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The repository root: `$LOOKALIKE_ROOT`, else the parent of this crate.
 pub fn repo_root() -> PathBuf {
@@ -9,6 +9,20 @@ pub fn repo_root() -> PathBuf {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")),
     }
+}
+
+/// A temporary folder for a target's scratch files, on tmpfs when there is one (no disk writes
+/// per execution). Targets keep it in a static for the whole process.
+pub fn scratch_tempdir(prefix: &str) -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    if shm.is_dir() {
+        b.tempdir_in(shm)
+    } else {
+        b.tempdir()
+    }
+    .expect("fuzz harness: cannot create a temp dir")
 }
 
 /// Deterministic knobs read from the end of the input (so the image bytes at the front stay a

@@ -8,6 +8,9 @@
 //! products and categories (the CSV path and the JSON path agree).
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -18,18 +21,8 @@ use lookalike_engine::catalog::products::read_products;
 /// Scratch space reused by every input (tmpfs when there is one).
 fn base() -> &'static Path {
     static BASE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let shm = Path::new("/dev/shm");
-        let mut b = tempfile::Builder::new();
-        b.prefix("lookalike-fuzz-products-");
-        if shm.is_dir() {
-            b.tempdir_in(shm)
-        } else {
-            b.tempdir()
-        }
-        .expect("fuzz harness: cannot create a temp dir")
-    })
-    .path()
+    BASE.get_or_init(|| common::scratch_tempdir("lookalike-fuzz-products-"))
+        .path()
 }
 
 fn plain_file_name(s: &str) -> bool {

@@ -394,14 +394,17 @@ mod tests {
         })
     }
 
+    /// 6 rows of 2 dims: (1,0) (0.6,0.8) (0,1) (0.8,0.6) (1,0) (-1,0).
+    const SIX_ROWS: [f32; 12] = [
+        1.0, 0.0, 0.6, 0.8, //
+        0.0, 1.0, 0.8, 0.6, //
+        1.0, 0.0, -1.0, 0.0,
+    ];
+
     #[test]
     fn shortlist_scans_every_category_in_scope() {
-        // 6 rows of 2 dims: category 0 = rows 0..2, category 1 = rows 2..4, category 2 = rows 4..6
-        let m = vec![
-            1.0, 0.0, 0.6, 0.8, //
-            0.0, 1.0, 0.8, 0.6, //
-            1.0, 0.0, -1.0, 0.0,
-        ];
+        // category 0 = rows 0..2, category 1 = rows 2..4, category 2 = rows 4..6
+        let m = SIX_ROWS;
         let cats = [sub(0..2, 0), sub(2..4, 0), sub(4..6, 0)];
         let q = vec![one_view(vec![0.0, 1.0])];
         let got = shortlist(
@@ -459,11 +462,7 @@ mod tests {
 
     #[test]
     fn the_retriever_picks_the_rows_and_the_shortlist_scores_them_exactly() {
-        let m = vec![
-            1.0, 0.0, 0.6, 0.8, //
-            0.0, 1.0, 0.8, 0.6, //
-            1.0, 0.0, -1.0, 0.0,
-        ];
+        let m = SIX_ROWS;
         let cats = [sub(0..6, 0)];
         let q = vec![one_view(vec![0.0, 1.0])];
         let exact = shortlist(
