@@ -10,7 +10,8 @@
 #
 # Targets: decode, pipeline, catalog, matrix, bundle, products, search (slow: real models and ONNX Runtime; skipped
 # with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
-# first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20); per-target execution budget: FUZZ_RUNS_<TARGET> (-runs=N, time still caps it). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
+# first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20); per-target execution budget: FUZZ_RUNS_<TARGET> (-runs=N, time still caps it); parallel processes:
+# FUZZ_JOBS_<TARGET> (N processes sharing the corpus, executions summed). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
 # FUZZ_RSS_MB (2048), FUZZ_CODEGEN_UNITS (16: faster builds), FUZZ_MIN_SECONDS (time to minimise
 # a crash, 60).
 #
@@ -147,30 +148,51 @@ for t in "${targets[@]}"; do
   asan="detect_odr_violation=0"
   # ONNX Runtime keeps allocations alive past the end of the process on purpose
   [ "$t" = search ] && asan="$asan:detect_leaks=0"
-  ASAN_OPTIONS="$asan:${ASAN_OPTIONS:-}" \
-    timeout --kill-after=30 $((secs + FUZZ_TIMEOUT + 300)) \
-    "$BIN_DIR/$t" "${flags[@]}" "${corpora[@]}" >"$log" 2>&1 || { [ "$rc" != 0 ] || rc=$?; }
+  # FUZZ_JOBS_<TARGET>=N: N processes on one corpus folder (libFuzzer re-reads it every second,
+  # so each sees what the others found); each gets the whole -runs budget and the time cap
+  jvar="FUZZ_JOBS_${t^^}"
+  jobs=${!jvar:-1}
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "$jvar must be a positive whole number, not '$jobs'"
+  logs=("$log")
+  for ((j = 2; j <= jobs; j++)); do logs+=("$FUZZ/logs/$t.$j.log"); done
+  pids=()
+  for l in "${logs[@]}"; do
+    ASAN_OPTIONS="$asan:${ASAN_OPTIONS:-}" \
+      timeout --kill-after=30 $((secs + FUZZ_TIMEOUT + 300)) \
+      "$BIN_DIR/$t" "${flags[@]}" "${corpora[@]}" >"$l" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || { [ "$rc" != 0 ] || rc=$?; }; done
   # the catalog and bundle targets' scratch folders live in a static, which libFuzzer never drops
   case "$t" in
     catalog | bundle | products) rm -rf /dev/shm/lookalike-fuzz-"$t"-* "${TMPDIR:-/tmp}"/lookalike-fuzz-"$t"-* ;;
   esac
-  EXECS[$t]=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  [ -n "${EXECS[$t]}" ] || EXECS[$t]=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
-  # final coverage: libFuzzer's `cov:` (edges) and `ft:` (features) from the last status line
-  COV[$t]=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $2 "/" $4}')
+  # executions summed over the jobs; coverage: the highest of any job's last status line
+  EXECS[$t]=0
+  covs=""
+  for l in "${logs[@]}"; do
+    e=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$l" | tail -1 | awk '{print $2}' || true)
+    [ -n "$e" ] || e=$(grep -o '^#[0-9]*' "$l" | tail -1 | tr -d '#' || true)
+    EXECS[$t]=$((EXECS[$t] + ${e:-0}))
+    # libFuzzer's `cov:` (edges) and `ft:` (features)
+    covs+="$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$l" | tail -1 | awk '{print $2 "/" $4}' || true)"$'\n'
+  done
+  COV[$t]=$(printf '%s' "$covs" | grep . | sort -t/ -k1,1n | tail -1 || true)
   [ -n "${COV[$t]}" ] || COV[$t]=-
   new=$(comm -13 <(echo "$before") <(find "$art" -maxdepth 1 -type f | sort) | grep -v '^$' || true)
   CRASHES[$t]=$(printf '%s' "$new" | grep -c . || true)
   if [ "$rc" = 0 ] && [ "${CRASHES[$t]}" = 0 ]; then
     STATUS[$t]=ok
-    grep -E '^(Done|INFO: fuzzed|#[0-9]+ *DONE)' "$log" | tail -1 || true
+    for l in "${logs[@]}"; do grep -E '^(Done|INFO: fuzzed|#[0-9]+ *DONE)' "$l" | tail -1 || true; done
     continue
   fi
   failed=1
   [ "${CRASHES[$t]}" != 0 ] || CRASHES[$t]="1 (exit $rc, no artifact)"
   STATUS[$t]="CRASH"
-  { grep -E -m1 -A1 "panicked at" "$log"; grep -E -m2 "ERROR: (libFuzzer|AddressSanitizer)|^SUMMARY"  "$log"; } \
-    || tail -20 "$log"
+  for l in "${logs[@]}"; do
+    { grep -E -m1 -A1 "panicked at" "$l"; grep -E -m2 "ERROR: (libFuzzer|AddressSanitizer)|^SUMMARY" "$l"; } \
+      || tail -20 "$l"
+  done
   for a in $new; do
     case "$(basename "$a")" in
       crash-*)
