@@ -1,7 +1,7 @@
 //! The Tauri commands: argument checks, then one call into the engine off the main thread.
 //! The logic lives in plain functions (`*_impl`) so it is tested without a webview.
 
-use lookalike_engine::{ErrorCode, SearchOptions};
+use lookalike_engine::{ColorTarget, ErrorCode, SearchOptions};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -50,10 +50,16 @@ pub fn parse_options(header: Option<&str>) -> Result<SearchOptions, ApiError> {
             format!("top_k must be 1..=50, got {top_k}"),
         ));
     }
+    let color = dto.color.as_deref().map(ColorTarget::parse).transpose()?;
+    if let Some(r) = &dto.region {
+        r.validate()?;
+    }
     Ok(SearchOptions {
         category: dto.category,
         weights: dto.weights,
         top_k,
+        region: dto.region,
+        color,
         candidates: 50,
         include_candidates: true,
         ..SearchOptions::default()

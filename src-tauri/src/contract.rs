@@ -55,7 +55,15 @@ pub fn typescript() -> String {
     let doc = "The request header that carries a search's `SearchOptionsDto`.";
     let header = format!("{:?}", crate::commands::OPTIONS_HEADER);
     constant(&mut out, doc, "OPTIONS_HEADER", &header);
+    declare::<engine::Region>(&cfg, &mut out);
+    declare::<engine::stages::color::Swatch>(&cfg, &mut out);
+    let doc = "The colours a search can be ranked towards, in the order of every `Hit.swatches`.";
+    // names and hex strings: serialising them cannot fail
+    let palette =
+        serde_json::to_string(&engine::stages::color::palette()).expect("palette as JSON");
+    constant(&mut out, doc, "PALETTE: readonly Swatch[]", &palette);
     declare::<crate::response::SearchResponse>(&cfg, &mut out);
+    declare::<engine::DetectedObject>(&cfg, &mut out);
     declare::<engine::stages::decode::ImageInfo>(&cfg, &mut out);
     declare::<engine::stages::route::CategoryScore>(&cfg, &mut out);
     declare::<engine::RouteSummary>(&cfg, &mut out);

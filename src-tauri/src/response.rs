@@ -6,7 +6,7 @@
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 use lookalike_engine::catalog::schema::{CatalogProduct, ModelStamp};
-use lookalike_engine::{BlendWeights, Engine, ErrorCode, MatchRule, Scoring, SearchResult};
+use lookalike_engine::{BlendWeights, Engine, ErrorCode, MatchRule, Region, Scoring, SearchResult};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -40,6 +40,12 @@ pub struct SearchOptionsDto {
     /// Number of results, 1..=50 (default 10).
     #[ts(optional, type = "number")]
     pub top_k: Option<usize>,
+    /// Search only this part of the photo (an object the shopper tapped, or a box they drew).
+    #[ts(optional)]
+    pub region: Option<Region>,
+    /// Rank towards this colour: a `PALETTE` name or `#rrggbb`.
+    #[ts(optional)]
+    pub color: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -38,11 +38,31 @@ fn options_header_is_validated() {
     assert_eq!(o.category.as_deref(), Some("sports"));
     assert_eq!(o.top_k, 5);
     assert_eq!(o.weights.unwrap().semantic, 1.0);
+    // a region and a colour, checked as the engine checks them
+    let o = commands::parse_options(Some(
+        r##"{"region":{"x":0.5,"y":0,"w":0.5,"h":1},"color":"#1b2a6b"}"##,
+    ))
+    .unwrap();
+    let r = o.region.unwrap();
+    assert_eq!((r.x, r.y, r.w, r.h), (0.5, 0.0, 0.5, 1.0));
+    assert_eq!(o.color.unwrap().rgb, [0x1b, 0x2a, 0x6b]);
+    assert_eq!(
+        commands::parse_options(Some(r#"{"color":"red"}"#))
+            .unwrap()
+            .color
+            .unwrap()
+            .swatch,
+        Some(5)
+    );
     for bad in [
         r#"{"top_k":0}"#,
         r#"{"top_k":500}"#,
         r#"{"topK":5}"#,
         r#"{"colour":1}"#,
+        r#"{"color":"navy"}"#,
+        r#"{"region":{"x":0.6,"y":0,"w":0.5,"h":1}}"#,
+        r#"{"region":{"x":0,"y":0,"w":0,"h":1}}"#,
+        r#"{"region":{"x":0,"y":0,"w":0.5}}"#,
         "not json",
     ] {
         let e = commands::parse_options(Some(bad)).unwrap_err();

@@ -184,3 +184,39 @@ pub fn phone_photo(original: &[u8], width: u32, height: u32, orientation: Option
     enc.encode_image(&big).expect("jpeg encodes");
     out
 }
+
+/// The demo products of the two-object photo, left and right.
+pub const TWO_OBJECTS: [&str; 2] = ["vendure-tulip-pot", "vendure-guardian-lion-statue"];
+
+/// A 1600x900 JPEG of two demo products side by side on an off-white table: `left` centred in
+/// the left half, `right` in the right half, each scaled to fit 700x700 (the region-picking
+/// tests' "photo with two things in it").
+pub fn two_object_photo(left: &[u8], right: &[u8]) -> Vec<u8> {
+    let mut canvas = RgbaImage::from_pixel(1600, 900, Rgba([236, 233, 228, 255]));
+    for (i, bytes) in [left, right].into_iter().enumerate() {
+        let img = image::load_from_memory(bytes)
+            .expect("product image decodes")
+            .thumbnail(700, 700)
+            .into_rgba8();
+        let x = 50 + i as i64 * 800 + (700 - i64::from(img.width())) / 2;
+        let y = (900 - i64::from(img.height())) / 2;
+        image::imageops::overlay(&mut canvas, &img, x, y);
+    }
+    let rgb = DynamicImage::ImageRgba8(canvas).into_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&rgb)
+        .expect("jpeg encodes");
+    out
+}
+
+/// A demo product's source image (`.cache/demo-sources/images/<id>.*`).
+pub fn demo_image(id: &str) -> Vec<u8> {
+    let images = demo_sources().join("images");
+    let entry = std::fs::read_dir(&images)
+        .expect("demo images are listed")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.file_stem().is_some_and(|s| s == id))
+        .unwrap_or_else(|| panic!("no demo image for {id} in {}", images.display()));
+    std::fs::read(entry).expect("demo image reads")
+}

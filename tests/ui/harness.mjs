@@ -39,6 +39,7 @@ export const PHOTOS = {
   coffee: 'tests/fixtures/coffee.png',
   chair: '.cache/demo-sources/images/vendure-balloon-chair.jpg',
   cat: 'tests/fixtures/chelsea.png',
+  two: 'tests/fixtures/two-objects.jpg',
 };
 
 /** What the banner (#match-title) says for each verdict (the CLI prints the same words). */
@@ -213,7 +214,13 @@ function installBackend(cfg) {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let statusCalls = 0;
   const { judge, rerank, rescore, withBlend } = window.__RERANK__;
-  const OPTION_KEYS = ['category', 'weights', 'top_k'];
+  const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color'];
+  const iou = (a, b) => {
+    const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+    const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+    const inter = w * h;
+    return inter / (a.w * a.h + b.w * b.h - inter);
+  };
   const same = (a, b) => a.semantic === b.semantic && a.texture === b.texture && a.color === b.color;
 
   // the Catalogs panel: the catalog in use ('demo' or a saved name), the saved ones, the job slot
@@ -369,7 +376,17 @@ function installBackend(cfg) {
       const { searches, catalog } = await data();
       const rec = searches.find((s) => s.query.bytes === size);
       if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
-      const r = structuredClone(rec.response);
+      // a region: the recorded region search of this photo that overlaps it most
+      const byRegion = opts.region && [...rec.regions].sort((a, b) => iou(b.region, opts.region) - iou(a.region, opts.region))[0];
+      window.__IPC__.regionAnswered = byRegion ? byRegion.region : null;
+      const r = structuredClone(byRegion ? byRegion.response : rec.response);
+      if (opts.color) {
+        const c = rec.colors.find((x) => x.color === opts.color);
+        if (!c) return reject('invalid_options', `the mock has recordings for the colours ${rec.colors.map((x) => x.color).join(', ')} only`);
+        r.results = c.results;
+        r.match = c.match;
+        r.color = c.hex;
+      }
       const scoring = opts.weights ? withBlend(catalog.scoring, opts.weights) : catalog.scoring;
       const k = opts.top_k ?? 10;
       if (opts.category) {
@@ -446,9 +463,9 @@ function installBackend(cfg) {
 export async function openApp(
   browser,
   server,
-  { viewport = { width: 1280, height: 800 }, cfg = {}, designer, tauri = true, userAgent } = {},
+  { viewport = { width: 1280, height: 800 }, cfg = {}, designer, tauri = true, userAgent, hasTouch = false } = {},
 ) {
-  const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, ...(userAgent ? { userAgent } : {}) });
+  const context = await browser.newContext({ viewport, locale: 'en-US', deviceScaleFactor: 1, hasTouch, ...(userAgent ? { userAgent } : {}) });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems = [];

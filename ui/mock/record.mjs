@@ -46,7 +46,11 @@ const DEFAULT_PHOTOS = [
   'tests/fixtures/coffee.png',
   '.cache/demo-sources/images/vendure-balloon-chair.jpg',
   'tests/fixtures/chelsea.png',
+  'tests/fixtures/two-objects.jpg',
 ];
+
+/** Palette colours the engine ranks every recorded shortlist towards (`--color`). */
+const RECORDED_COLORS = ['red', 'black'];
 
 function die(msg) {
   console.error(`record-mock: ${msg}`);
@@ -345,6 +349,33 @@ export function profileTuning(profile) {
   };
 }
 
+/** A CLI answer as the app's SearchResponse: the saved cut-out shrunk, the mask derived from it
+ * (over the working image, or over the region searched when there was one). */
+function toResponse(a, cutoutPath) {
+  const cut = decodePng(fs.readFileSync(cutoutPath));
+  for (let p = 0; p < cut.width * cut.height; p++) if (cut.rgba[p * 4 + 3] === 0) cut.rgba.fill(0, p * 4, p * 4 + 3);
+  const small = shrink(cut.width, cut.height, cut.rgba, 4, MAX_SIDE);
+  const cutout = encodePng(small.width, small.height, small.pixels, 4);
+
+  // Derived mask (see the header): cut-out alpha at the bbox, on the working image's size.
+  const W = a.region ? Math.round(a.region.w * a.image.width) : a.image.width;
+  const H = a.region ? Math.round(a.region.h * a.image.height) : a.image.height;
+  const mask = Buffer.alloc(W * H);
+  if (a.segmentation.used === 'cutout') {
+    const [bx, by, bw, bh] = a.segmentation.bbox;
+    for (let y = 0; y < Math.min(bh, cut.height); y++) {
+      for (let x = 0; x < Math.min(bw, cut.width); x++) {
+        if (by + y < H && bx + x < W) mask[(by + y) * W + bx + x] = cut.rgba[(y * cut.width + x) * 4 + 3];
+      }
+    }
+  }
+  const m = shrink(W, H, mask, 1, MAX_SIDE);
+  const maskPng = encodePng(m.width, m.height, m.pixels, 1);
+
+  const { query: _query, ...result } = a;
+  return { ...result, cutout: dataUrl('image/png', cutout), mask: dataUrl('image/png', maskPng) };
+}
+
 function main() {
   const photos = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_PHOTOS;
   const bin = process.env.LOOKALIKE_BIN ?? path.join(ROOT, 'target/release/lookalike');
@@ -366,6 +397,26 @@ function main() {
     console.log(`record-mock: ${commandLine(run.args, tmp)}`);
     const [semantic, texture, color] = w.split(',').map(Number);
     return { weights: { semantic, texture, color }, command: commandLine(run.args, tmp), answers: run.answers };
+  });
+
+  const colors = RECORDED_COLORS.map((c) => {
+    const run = searchAll(bin, env, photos, ['--color', c]);
+    console.log(`record-mock: ${commandLine(run.args, tmp)}`);
+    return { color: c, command: commandLine(run.args, tmp), answers: run.answers };
+  });
+  // region searches of each photo: its two largest objects and the middle of the photo (the mock
+  // answers a region with the recorded one that overlaps it most)
+  const regions = base.answers.map((a, i) => {
+    const boxes = [...a.objects.slice(0, 2).map((o) => o.region), { x: 0.25, y: 0.25, w: 0.5, h: 0.5 }];
+    return boxes.map((r) => {
+      const dir = fs.mkdtempSync(path.join(tmp, 'region-'));
+      const arg = [r.x, r.y, r.w, r.h].map(String).join(',');
+      const run = searchAll(bin, env, [photos[i]], ['--region', arg, '--cutouts', dir]);
+      const answer = run.answers[0];
+      const cmd = commandLine(run.args, dir);
+      console.log(`record-mock: ${cmd}`);
+      return { region: answer.region, command: cmd, response: toResponse(answer, path.join(dir, `${path.basename(photos[i])}.cutout.png`)) };
+    });
   });
 
   const cat = JSON.parse(fs.readFileSync(path.join(catDir, 'catalog.json'), 'utf8'));
@@ -395,27 +446,7 @@ function main() {
     const photo = photos[i];
     const file = path.basename(photo);
     const bytes = fs.readFileSync(path.resolve(ROOT, photo));
-    const cut = decodePng(fs.readFileSync(path.join(tmp, `${file}.cutout.png`)));
-    for (let p = 0; p < cut.width * cut.height; p++) if (cut.rgba[p * 4 + 3] === 0) cut.rgba.fill(0, p * 4, p * 4 + 3);
-    const small = shrink(cut.width, cut.height, cut.rgba, 4, MAX_SIDE);
-    const cutout = encodePng(small.width, small.height, small.pixels, 4);
-
-    // Derived mask (see the header): cut-out alpha at the bbox, on the working image's size.
-    const { width: W, height: H } = a.image;
-    const mask = Buffer.alloc(W * H);
-    if (a.segmentation.used === 'cutout') {
-      const [bx, by, bw, bh] = a.segmentation.bbox;
-      for (let y = 0; y < Math.min(bh, cut.height); y++) {
-        for (let x = 0; x < Math.min(bw, cut.width); x++) {
-          if (by + y < H && bx + x < W) mask[(by + y) * W + bx + x] = cut.rgba[(y * cut.width + x) * 4 + 3];
-        }
-      }
-    }
-    const m = shrink(W, H, mask, 1, MAX_SIDE);
-    const maskPng = encodePng(m.width, m.height, m.pixels, 1);
-
-    const { query: _query, ...result } = a;
-    const response = { ...result, cutout: dataUrl('image/png', cutout), mask: dataUrl('image/png', maskPng) };
+    const response = toResponse(a, path.join(tmp, `${file}.cutout.png`));
     const rec = {
       query: { file, path: photo, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
       command,
@@ -425,6 +456,13 @@ function main() {
         if (!sameShortlist(other.candidates, a.candidates)) die(`${photo}: the shortlist under --weights ${r.command} differs`);
         return { weights: r.weights, command: r.command, match: other.match, results: other.results };
       }),
+      colors: colors.map((c) => {
+        const other = c.answers[i];
+        const ids = (hits) => hits.map((h) => h.id).sort().join(' ');
+        if (ids(other.candidates) !== ids(a.candidates)) die(`${photo}: the shortlist under --color ${c.color} differs`);
+        return { color: c.color, hex: other.color, command: c.command, match: other.match, results: other.results };
+      }),
+      regions: regions[i],
     };
     const slug = file.replace(/\.[^.]+$/, '').replace(/[^a-zA-Z0-9-]+/g, '-');
     const out = path.join(OUT, 'searches', `${String(i + 1).padStart(2, '0')}-${slug}.json`);

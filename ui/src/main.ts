@@ -9,15 +9,18 @@ import type {
   ApiError,
   BlendWeights,
   CatalogInfo,
+  DetectedObject,
   EngineStatus,
   Hit,
   Match,
   SearchOptionsDto,
+  Region,
   SearchResponse,
 } from './generated/contract';
-import { judge, rerank, sameWeights, withBlend } from './rerank';
+import { colorVerdict, inColor, judge, rerank, sameWeights, towardColor, withBlend } from './rerank';
 import { alertBox } from './views/alert';
 import { CatalogsPanel } from './views/catalogs';
+import { ColorRow } from './views/colors';
 import { DesignerView } from './views/designer';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
@@ -43,6 +46,11 @@ const state = {
   weights: null as BlendWeights | null,
   /** Weights `response` was ranked with. */
   searchWeights: null as BlendWeights | null,
+  /** The part of the photo searched (null: all of it) and the objects found in the whole photo. */
+  region: null as Region | null,
+  objects: [] as DetectedObject[],
+  /** The palette colour the list is ranked towards (index into PALETTE; null: any colour). */
+  color: null as number | null,
   busy: null as null | 'search' | 'barcode',
   designer: readDesigner(),
 };
@@ -64,6 +72,7 @@ const el = {
   query: $('#query'),
   status: $('#status'),
   results: $('#results'),
+  colors: $('#colors'),
   resultsPanel: $('#results-panel'),
   designer: $('#designer'),
   designerBody: $('#designer-body'),
@@ -78,7 +87,11 @@ for (const slot of document.querySelectorAll<HTMLElement>('.icon-slot')) {
 const results = new ResultsView(el.results, {
   open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }),
 });
-const query = new QueryView(el.query, { category: (name) => searchCategory(name) });
+const query = new QueryView(el.query, {
+  category: (name) => searchCategory(name),
+  region: (r) => searchRegion(r),
+});
+const colors = new ColorRow(el.colors, { pick: (i) => setColor(i) });
 const designer = new DesignerView(el.designerBody, { weights: (w) => setWeights(w) });
 const details = new DetailsDialog($('#details') as HTMLDialogElement);
 const catalogs = new CatalogsPanel($('#catalogs-body'), { switched: (info) => useCatalog(info) });
@@ -160,6 +173,10 @@ function useCatalog(info: CatalogInfo): void {
   if (state.photo) URL.revokeObjectURL(state.photo.url);
   state.photo = null; // a search still running for it is dropped when it answers
   state.response = null;
+  state.region = null;
+  state.objects = [];
+  state.color = null;
+  colors.hide();
   state.override = null;
   if (state.busy === 'search') setBusy(null);
   el.query.hidden = true;
@@ -180,7 +197,19 @@ async function searchPhoto(file: File | Blob, name = (file as File).name ?? 'pho
   if (state.photo) URL.revokeObjectURL(state.photo.url);
   state.photo = { bytes, url: URL.createObjectURL(file), name };
   state.response = null;
+  state.region = null;
+  state.objects = [];
+  state.color = null;
+  colors.hide();
   await runSearch(null);
+}
+
+/** Search one part of the photo (an object tapped, a box drawn), or all of it again (null). */
+function searchRegion(region: Region | null): void {
+  if (!state.photo || state.busy) return;
+  const previous = state.region;
+  state.region = region;
+  void runSearch(state.override, previous);
 }
 
 function searchCategory(category: string | null): void {
@@ -188,7 +217,7 @@ function searchCategory(category: string | null): void {
   void runSearch(category);
 }
 
-async function runSearch(override: string | null): Promise<void> {
+async function runSearch(override: string | null, previousRegion = state.region): Promise<void> {
   const photo = state.photo;
   if (!photo) return;
   const previous = state.override;
@@ -196,18 +225,24 @@ async function runSearch(override: string | null): Promise<void> {
   clearAlert();
   const options: SearchOptionsDto = {};
   if (state.override) options.category = state.override;
+  if (state.region) options.region = { ...state.region };
   // searches start only once the engine is ready, so the catalog (and its scoring) is known
   const base = state.catalog?.scoring.blend ?? null;
   const w = state.weights;
   if (w && base && !sameWeights(w, base) && w.semantic + w.texture + w.color > 0) options.weights = { ...w };
   setBusy('search');
-  if (!state.response) results.skeleton();
+  if (!state.response) {
+    results.skeleton();
+    colors.render(state.color, true, true);
+  }
   renderQuery();
   setStatus(state.override ? `Searching ${categoryLabel(state.override)}…` : 'Searching…');
   try {
     const r = await api.search(photo.bytes, options);
     if (state.photo !== photo) return; // a newer photo took over
     state.response = r;
+    // the objects to pick from are the whole photo's: a search of one of them keeps them
+    if (!r.region) state.objects = r.objects;
     state.searchWeights = options.weights ? { ...options.weights } : base && { ...base };
     setBusy(null);
     renderResponse();
@@ -216,8 +251,14 @@ async function runSearch(override: string | null): Promise<void> {
     if (state.photo !== photo) return;
     setBusy(null);
     const err = api.toApiError(e);
-    if (state.response) state.override = previous; // the results on screen are still the earlier ones
-    else results.empty(state.catalog);
+    if (state.response) {
+      // the results on screen are still the earlier ones
+      state.override = previous;
+      state.region = previousRegion;
+    } else {
+      results.empty(state.catalog);
+      colors.hide();
+    }
     renderQuery();
     showAlert(err, { retry: () => void runSearch(override) });
     setStatus('');
@@ -250,13 +291,20 @@ function reranked(): boolean {
   return !!(r && weights && searchWeights && !sameWeights(weights, searchWeights) && r.candidates.length > 0);
 }
 
-/** The grid's order: the engine's own, or the live re-rank when the sliders moved. */
+/** The grid's order: the engine's own, or the live re-rank when the sliders moved or a colour
+ * was picked (both re-rank the shortlist the engine sent, exactly as the engine would). */
 function live(): Hit[] {
   const r = state.response;
   if (!r) return [];
-  const { weights, catalog } = state;
-  if (!reranked() || !weights || !catalog) return r.results;
-  return rerank(r.candidates, withBlend(catalog.scoring, weights), Math.max(r.results.length, 10));
+  const { weights, catalog, color } = state;
+  if (!catalog || (!reranked() && color === null)) return r.results;
+  let scoring = reranked() && weights ? withBlend(catalog.scoring, weights) : catalog.scoring;
+  let shortlist = r.candidates;
+  if (color !== null) {
+    scoring = towardColor(scoring);
+    shortlist = inColor(shortlist, color);
+  }
+  return rerank(shortlist, scoring, Math.max(r.results.length, 10));
 }
 
 /** The one category searched, when the person chose it (the banner's note names it). */
@@ -268,8 +316,21 @@ function scope(r: SearchResponse): string | undefined {
 function liveVerdict(hits: Hit[]): Match {
   const r = state.response;
   if (!r) return 'none';
-  if (!reranked()) return r.match;
-  return judge(hits, state.catalog?.match_rule ?? null);
+  if (!reranked() && state.color === null) return r.match;
+  const m = judge(hits, state.catalog?.match_rule ?? null);
+  return state.color === null ? m : colorVerdict(m);
+}
+
+/** Rank the shown list towards a palette colour (null: the photo's own colours again). */
+function setColor(i: number | null): void {
+  state.color = i;
+  const r = state.response;
+  if (!r) return;
+  const hits = live();
+  results.render(hits, liveVerdict(hits), scope(r));
+  colors.render(state.color, r.candidates.length > 0);
+  if (state.designer && state.weights && state.searchWeights) designer.update(state.weights, hits, state.searchWeights);
+  announceResults();
 }
 
 function renderQuery(): void {
@@ -280,6 +341,8 @@ function renderQuery(): void {
       photoName: state.photo.name,
       response: state.response,
       override: state.override,
+      region: state.region,
+      objects: state.objects,
       busy: state.busy !== null,
     },
     state.catalog,
@@ -292,6 +355,7 @@ function renderResponse(): void {
   if (!r) return;
   const hits = live();
   results.render(hits, liveVerdict(hits), scope(r));
+  colors.render(state.color, r.candidates.length > 0);
   renderDesigner();
 }
 

@@ -97,3 +97,24 @@ export function sameWeights(a: BlendWeights, b: BlendWeights, eps = 1e-6): boole
     Math.abs(a.color - b.color) < eps
   );
 }
+
+/** The engine's `Scoring::toward_color`: asked for another colour, the colour score weighs at
+ * least as much as semantic and texture together (in f32, as Rust computes it). */
+export function towardColor(s: Scoring): Scoring {
+  const b = s.blend;
+  const color = f32(Math.max(f32(b.color), f32(f32(b.semantic) + f32(b.texture))));
+  return { ...s, blend: { ...b, color } };
+}
+
+/** The candidates with their colour score taken against palette colour `swatch` (`Hit.swatches`,
+ * the engine's similarity to that colour): re-ranked under `towardColor`, this is the engine's
+ * search with that colour, without running it again. */
+export function inColor(candidates: readonly Hit[], swatch: number): Hit[] {
+  return candidates.map((hit) => ({ ...hit, color: hit.swatches[swatch] ?? 0 }));
+}
+
+/** The verdict on a list ranked towards another colour: never "same" (the photo's own product,
+ * in its own colour, is not what was asked for), as in the engine. */
+export function colorVerdict(m: Match): Match {
+  return m === 'same' ? 'similar' : m;
+}

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use lookalike_engine::catalog::index::{self, IndexOptions};
-use lookalike_engine::{BlendWeights, Engine, EngineConfig, SearchOptions};
+use lookalike_engine::{BlendWeights, ColorTarget, Engine, EngineConfig, Region, SearchOptions};
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +83,14 @@ enum Command {
         weights: Option<BlendWeights>,
         #[arg(long, default_value_t = 10)]
         top_k: usize,
+        /// Search only this part of each photo: "x,y,w,h" in shares of its width and height
+        /// (0.5,0,0.5,1 is the right half), as the app's object picker sends it.
+        #[arg(long, value_parser = parse_region)]
+        region: Option<Region>,
+        /// "Like this, in another colour": rank towards a colour (black, grey, white, beige,
+        /// brown, red, orange, yellow, green, blue, purple, pink, or #rrggbb).
+        #[arg(long, value_parser = parse_color)]
+        color: Option<ColorTarget>,
         /// Also print the shortlist before rerank (JSON `candidates`: each query view's top-50,
         /// merged, in the order of the two views' mean cosine).
         #[arg(long)]
@@ -109,6 +117,14 @@ enum Command {
 
 fn parse_weights(s: &str) -> Result<BlendWeights, String> {
     BlendWeights::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    Region::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_color(s: &str) -> Result<ColorTarget, String> {
+    ColorTarget::parse(s).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -199,6 +215,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             category,
             weights,
             top_k,
+            region,
+            color,
             candidates,
             allow_random_weights,
             cutouts,
@@ -209,6 +227,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 category,
                 weights,
                 top_k,
+                region,
+                color,
                 include_candidates: candidates,
                 ..Default::default()
             };

@@ -73,6 +73,36 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
             seg.foreground * 100.0
         ),
     }
+    if let Some(r) = &r.region {
+        out!(
+            "  region: x {:.3} y {:.3} w {:.3} h {:.3} of the photo",
+            r.x,
+            r.y,
+            r.w,
+            r.h
+        );
+    }
+    if let Some(c) = &r.color {
+        out!("  colour: ranked towards {c}");
+    }
+    let objs: Vec<String> = r
+        .objects
+        .iter()
+        .map(|o| {
+            let g = o.region;
+            format!(
+                "{:.2},{:.2},{:.2},{:.2} ({:.0}%)",
+                g.x,
+                g.y,
+                g.w,
+                g.h,
+                o.area * 100.0
+            )
+        })
+        .collect();
+    if !objs.is_empty() {
+        out!("  objects (--region x,y,w,h): {}", objs.join("  "));
+    }
     out!(
         "  {:>4}  {:>5}  {:>5} {:>5} {:>5}  {:<12} {:>12}  name",
         "rank",

@@ -11,12 +11,13 @@ use crate::models::manifest::{OutputRef, ProfileSpec};
 use crate::models::{ModelRegistry, RuntimeOptions};
 use crate::result::{Hit, RouteSummary, SearchOptions, SearchResult};
 use crate::stages::decode::DecodeOptions;
+use crate::stages::objects::{self, DetectedObject, Region};
 use crate::stages::rerank::{self, BlendWeights, Scored, Scoring};
 use crate::stages::retrieve::{self, Candidate, QueryViews, SubCatalog};
 use crate::stages::route::{self, Route, RouteReason, Router};
 use crate::stages::segment::SegmentOptions;
-use crate::stages::verdict::{MATCH_LIST, MatchRule};
-use crate::stages::{Clock, Stage, texture};
+use crate::stages::verdict::{MATCH_LIST, Match, MatchRule};
+use crate::stages::{Clock, Stage, color, segment, texture};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -199,17 +200,26 @@ impl Engine {
     }
 
     pub fn search(&self, bytes: &[u8], opts: &SearchOptions) -> Result<SearchResult> {
-        let scoring = match opts.plain {
-            true => Scoring::plain(),
-            false => self.scoring(opts.weights),
+        let scoring = match (opts.plain, opts.color) {
+            (true, _) => Scoring::plain(),
+            (false, None) => self.scoring(opts.weights),
+            (false, Some(_)) => self.scoring(opts.weights).toward_color(),
         };
         scoring.validate()?;
         let category = self.check_options(opts)?;
+        let region = opts.region.as_ref();
         let mut clock = Clock::start();
 
         let mut f = match opts.plain {
-            true => self.extractor()?.extract_whole(bytes, &mut clock)?,
-            false => self.extractor()?.extract(bytes, &mut clock)?,
+            true => self.extractor()?.extract_whole(bytes, region, &mut clock)?,
+            false => self
+                .extractor()?
+                .extract_region(bytes, region, &mut clock)?,
+        };
+        // the plain search's "mask" is the whole frame: it has no objects to offer
+        let objects = match opts.plain {
+            true => Vec::new(),
+            false => clock.time(Stage::Segment, || self.objects(&f.mask, opts.region)),
         };
         let route = clock.time(Stage::Route, || -> Result<Route> {
             Ok(self.router.route(f.router_input()?, category))
@@ -258,10 +268,17 @@ impl Engine {
             Ok(rows.map(|t| texture::similarity(&q, t)).collect())
         })?;
         let colors = clock.time(Stage::Color, || {
-            let q = f.color();
             let rows = shortlist.iter().map(|c| self.catalog.colors.row(c.row));
-            rows.map(|c| crate::stages::color::similarity(&q, c))
-                .collect::<Vec<f32>>()
+            match opts.color {
+                Some(target) => {
+                    let t = target.signature();
+                    rows.map(|c| color::target_similarity(&t, c)).collect()
+                }
+                None => {
+                    let q = f.color();
+                    rows.map(|c| color::similarity(&q, c)).collect::<Vec<f32>>()
+                }
+            }
         });
         let (results, candidates, verdict) = clock.time(Stage::Rerank, || {
             let scored = self.scored(&shortlist, &textures, &colors, &route);
@@ -272,6 +289,11 @@ impl Engine {
                 &self.hits(&ranked[..ranked.len().min(MATCH_LIST)]),
                 self.match_rule(),
             );
+            // asked for another colour, the photo's own product is not what is wanted
+            let verdict = match (verdict, opts.color) {
+                (Match::Same, Some(_)) => Match::Similar,
+                (v, _) => v,
+            };
             let results = self.hits(&ranked[..ranked.len().min(opts.top_k)]);
             let candidates = match opts.include_candidates {
                 true => self.hits(&rerank::blended(&scored, &scoring)),
@@ -289,6 +311,9 @@ impl Engine {
                 confidence: route.confidence,
             },
             segmentation: f.segmentation,
+            region: opts.region,
+            objects,
+            color: opts.color.map(|c| c.hex()),
             verdict,
             results,
             candidates,
@@ -306,6 +331,14 @@ impl Engine {
                 "top_k ({}) must be at least 1 and at most candidates ({})",
                 opts.top_k, opts.candidates
             )));
+        }
+        if let Some(r) = &opts.region {
+            r.validate()?;
+        }
+        if opts.plain && opts.color.is_some() {
+            return Err(EngineError::InvalidOptions(
+                "the plain search ranks by the embedding alone: it takes no colour".into(),
+            ));
         }
         let Some(name) = &opts.category else {
             return Ok(None);
@@ -340,6 +373,19 @@ impl Engine {
             });
         }
         Ok(queries)
+    }
+
+    /// The objects in the mask of what was searched, in shares of the whole photo.
+    fn objects(&self, mask: &image::GrayImage, region: Option<Region>) -> Vec<DetectedObject> {
+        let cut = segment::threshold_u8(self.segment.threshold);
+        let outer = region.unwrap_or(Region::WHOLE);
+        let found = objects::objects(mask, cut).into_iter();
+        found
+            .map(|o| DetectedObject {
+                region: outer.map_from(o.region),
+                area: o.area * outer.w * outer.h,
+            })
+            .collect()
     }
 
     /// The catalog category (index) a row belongs to.
@@ -394,6 +440,7 @@ impl Engine {
                 route_share: s.prior,
                 source_image: p.source_image.clone(),
                 routed: s.routed,
+                swatches: color::palette_similarities(self.catalog.colors.row(s.row)),
             }
         };
         scored.iter().enumerate().map(hit).collect()

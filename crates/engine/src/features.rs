@@ -16,6 +16,7 @@ use crate::error::{EngineError, Result};
 use crate::models::manifest::OutputRef;
 use crate::models::{LoadedModel, ModelOutputs, ModelRegistry, ProfileSpec};
 use crate::stages::decode::{self, DecodeOptions, Decoded, ImageInfo};
+use crate::stages::objects::Region;
 use crate::stages::refine::{Refined, Refiner};
 use crate::stages::segment::{
     self, CutoutUse, MaskSource, SegmentOptions, Segmentation, SegmentationInfo,
@@ -65,7 +66,24 @@ impl<'m> Extractor<'m> {
 
     /// Decodes and segments `bytes`, charging the time to `decode` and `segment`.
     pub fn extract(&self, bytes: &[u8], clock: &mut Clock) -> Result<Features<'m>> {
-        let decoded = clock.time(Stage::Decode, || decode::decode(bytes, &self.decode))?;
+        self.extract_region(bytes, None, clock)
+    }
+
+    /// [`Extractor::extract`] of one part of the photo: the upright working image is cropped to
+    /// `region` before segmentation, so every later stage sees the crop alone.
+    pub fn extract_region(
+        &self,
+        bytes: &[u8],
+        region: Option<&Region>,
+        clock: &mut Clock,
+    ) -> Result<Features<'m>> {
+        let decoded = clock.time(Stage::Decode, || -> Result<Decoded> {
+            let decoded = decode::decode(bytes, &self.decode)?;
+            match region {
+                Some(r) => crop(decoded, r),
+                None => Ok(decoded),
+            }
+        })?;
         if !decoded.info.alpha_cutout && self.segmenter.is_none() {
             return Err(EngineError::ModelMissing {
                 model: self.profile.index_segmenters.join(" or "),
@@ -127,12 +145,31 @@ impl<'m> Extractor<'m> {
     }
 
     /// Decodes `bytes` and skips segmentation: every model sees the whole frame (the plain
-    /// baseline search, `SearchOptions::plain`).
-    pub fn extract_whole(&self, bytes: &[u8], clock: &mut Clock) -> Result<Features<'m>> {
-        let decoded = clock.time(Stage::Decode, || decode::decode(bytes, &self.decode))?;
+    /// baseline search, `SearchOptions::plain`), or the whole `region` of it.
+    pub fn extract_whole(
+        &self,
+        bytes: &[u8],
+        region: Option<&Region>,
+        clock: &mut Clock,
+    ) -> Result<Features<'m>> {
+        let decoded = clock.time(Stage::Decode, || -> Result<Decoded> {
+            let decoded = decode::decode(bytes, &self.decode)?;
+            match region {
+                Some(r) => crop(decoded, r),
+                None => Ok(decoded),
+            }
+        })?;
         let seg = segment::whole_frame(&decoded.image, "plain search: the whole frame, no cut-out");
         Ok(self.features(decoded, seg))
     }
+}
+
+/// The decoded image cut down to `region` (the image facts stay the whole photo's).
+fn crop(decoded: Decoded, region: &Region) -> Result<Decoded> {
+    let (w, h) = decoded.image.dimensions();
+    let [x, y, cw, ch] = region.pixels(w, h)?;
+    let image = image::imageops::crop_imm(&decoded.image, x, y, cw, ch).to_image();
+    Ok(Decoded { image, ..decoded })
 }
 
 /// Everything the pipeline knows about one image.

@@ -22,6 +22,8 @@ pub use catalog::Catalog;
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, ErrorCode, Result};
 pub use result::{Hit, RouteSummary, SearchOptions, SearchResult};
+pub use stages::color::ColorTarget;
+pub use stages::objects::{DetectedObject, Region};
 pub use stages::rerank::{BlendWeights, Scoring};
 pub use stages::verdict::{Match, MatchRule};
 pub use stages::{Stage, StageTime, Timings};

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::stages::Timings;
+use crate::stages::color::ColorTarget;
 use crate::stages::decode::ImageInfo;
+use crate::stages::objects::{DetectedObject, Region};
 use crate::stages::rerank::{self, BlendWeights, Scored, Scoring};
 use crate::stages::route::{CategoryScore, RouteReason};
 use crate::stages::segment::SegmentationInfo;
@@ -30,6 +32,11 @@ pub struct SearchOptions {
     /// The plain baseline instead of the pipeline: the whole frame's embedding cosine over the
     /// whole catalog; no cut-out, no routing, no rerank (`lookalike eval`'s first row).
     pub plain: bool,
+    /// Search only this part of the photo (the shopper picked an object or dragged a box).
+    pub region: Option<Region>,
+    /// "Like this, in another colour": rank the shortlist towards this colour instead of the
+    /// query's own colours ([`Scoring::toward_color`]).
+    pub color: Option<ColorTarget>,
 }
 
 impl Default for SearchOptions {
@@ -42,6 +49,8 @@ impl Default for SearchOptions {
             include_candidates: false,
             all_views: false,
             plain: false,
+            region: None,
+            color: None,
         }
     }
 }
@@ -72,6 +81,9 @@ pub struct Hit {
     pub source_image: String,
     /// True for a product of a category the router picked (every category is searched).
     pub routed: bool,
+    /// The product's colour similarity to each `PALETTE` colour, in palette order: the UI
+    /// re-ranks towards a swatch with these, without another search.
+    pub swatches: Vec<f32>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -90,6 +102,13 @@ pub struct SearchResult {
     pub categories: Vec<CategoryScore>,
     pub route: RouteSummary,
     pub segmentation: SegmentationInfo,
+    /// The part of the photo searched (`null`: all of it).
+    pub region: Option<Region>,
+    /// The separate objects the segmenter found in what was searched, largest first, in shares
+    /// of the whole photo: what the shopper can tap to search one of them.
+    pub objects: Vec<DetectedObject>,
+    /// The colour the results were ranked towards (`#rrggbb`), when one was asked for.
+    pub color: Option<String>,
     /// Is the first result this very product (`same`), only lookalikes (`similar`), or is
     /// nothing close (`none`)? See `stages/verdict.rs`.
     #[serde(rename = "match")]

@@ -86,10 +86,35 @@ weights?: BlendWeights,
 /**
  * Number of results, 1..=50 (default 10).
  */
-top_k?: number, };
+top_k?: number, 
+/**
+ * Search only this part of the photo (an object the shopper tapped, or a box they drew).
+ */
+region?: Region, 
+/**
+ * Rank towards this colour: a `PALETTE` name or `#rrggbb`.
+ */
+color?: string, };
 
 /** The request header that carries a search's `SearchOptionsDto`. */
 export const OPTIONS_HEADER = "x-search-options";
+
+/**
+ * A rectangle of the upright photo, in shares of its width and height.
+ */
+export type Region = { x: number, y: number, w: number, h: number, };
+
+/**
+ * A colour the shopper can ask for ("like this, in another colour"): a name and its sRGB.
+ */
+export type Swatch = { name: string, 
+/**
+ * `#rrggbb`
+ */
+hex: string, };
+
+/** The colours a search can be ranked towards, in the order of every `Hit.swatches`. */
+export const PALETTE: readonly Swatch[] = [{"name":"black","hex":"#181818"},{"name":"grey","hex":"#808080"},{"name":"white","hex":"#f5f5f2"},{"name":"beige","hex":"#dec8a0"},{"name":"brown","hex":"#784a28"},{"name":"red","hex":"#c81e23"},{"name":"orange","hex":"#eb7819"},{"name":"yellow","hex":"#f0cd28"},{"name":"green","hex":"#2d8c3c"},{"name":"blue","hex":"#2350be"},{"name":"purple","hex":"#783296"},{"name":"pink","hex":"#eb82aa"}];
 
 /**
  * The engine's result plus the two per-search images as PNG data URLs.
@@ -108,6 +133,19 @@ mask: string, image: ImageInfo,
  */
 categories: Array<CategoryScore>, route: RouteSummary, segmentation: SegmentationInfo, 
 /**
+ * The part of the photo searched (`null`: all of it).
+ */
+region: Region | null, 
+/**
+ * The separate objects the segmenter found in what was searched, largest first, in shares
+ * of the whole photo: what the shopper can tap to search one of them.
+ */
+objects: Array<DetectedObject>, 
+/**
+ * The colour the results were ranked towards (`#rrggbb`), when one was asked for.
+ */
+color: string | null, 
+/**
  * Is the first result this very product (`same`), only lookalikes (`similar`), or is
  * nothing close (`none`)? See `stages/verdict.rs`.
  */
@@ -121,6 +159,19 @@ results: Array<Hit>,
  * rerank (empty without `include_candidates`).
  */
 candidates: Array<Hit>, timings: Timings, };
+
+/**
+ * One object the segmenter found.
+ */
+export type DetectedObject = { 
+/**
+ * Its bounding box.
+ */
+region: Region, 
+/**
+ * Its share of the photo's pixels (0..1).
+ */
+area: number, };
 
 export type ImageInfo = { format: string, width: number, height: number, 
 /**
@@ -198,7 +249,12 @@ source_image: string,
 /**
  * True for a product of a category the router picked (every category is searched).
  */
-routed: boolean, };
+routed: boolean, 
+/**
+ * The product's colour similarity to each `PALETTE` colour, in palette order: the UI
+ * re-ranks towards a swatch with these, without another search.
+ */
+swatches: Array<number>, };
 
 /**
  * Milliseconds spent in each stage, in pipeline order, and in the whole search. A model pass is

@@ -12,6 +12,11 @@
 //   same way (ui/src/rerank.ts, the engine's rule, with the catalog's scoring), and `match` is the
 //   engine's verdict rule on the new list. Options the app would refuse (unknown or camelCase keys)
 //   are refused with invalid_options.
+// - A region (an object tapped, a box drawn) answers the recorded region search of that photo that
+//   overlaps it most (record.mjs records each photo's two largest objects and its middle); a
+//   region the engine would refuse is refused in its words. A colour re-ranks the shortlist
+//   towards that palette colour with the UI's own rule (rerank.ts towardColor, each hit's
+//   `swatches`), as the engine does.
 // - Thumbnails: the recorded catalog's JPEGs (ui/mock/recorded/thumbs/<id>.jpg), served by Vite
 //   as files (assets of this mock chunk), found by product id like the app's `thumb:` scheme.
 // - Forced errors: an empty file -> empty_input; a file that is not an image (e.g. *.txt) ->
@@ -33,7 +38,8 @@
 //   catalog's products and categories (scores as recorded against the demo catalog).
 
 import { shopUrl, type Backend } from '../api';
-import { judge, rerank, rescore, withBlend } from '../rerank';
+import { colorVerdict, inColor, judge, rerank, rescore, towardColor, withBlend } from '../rerank';
+import { PALETTE } from '../generated/contract';
 import type {
   ApiError,
   BlendWeights,
@@ -48,7 +54,9 @@ import type {
   IndexReport,
   JobKind,
   JobProgress,
+  Match,
   Product,
+  Region,
   SearchOptionsDto,
   SearchResponse,
 } from '../generated/contract';
@@ -68,6 +76,10 @@ export interface RecordedSearch {
   response: SearchResponse;
   /** The engine's own top-10 of the same shortlist under other weights (tests/ui/rerank.test.mjs). */
   reranks: { weights: BlendWeights; command: string; results: Hit[] }[];
+  /** The engine's top-10 of the same shortlist ranked towards palette colours (`--color`). */
+  colors: { color: string; hex: string; command: string; match: Match; results: Hit[] }[];
+  /** Region searches of the same photo (`--region`): its largest objects and its middle. */
+  regions: { region: Region; command: string; response: SearchResponse }[];
 }
 
 /** ui/mock/recorded/built-catalog.json: the shop built for index-report.json (record-catalogs.mjs). */
@@ -112,7 +124,24 @@ const thumbById = new Map(
   Object.entries(thumbUrls).map(([file, url]) => [file.slice(file.lastIndexOf('/') + 1, -'.jpg'.length), url]),
 );
 
-const OPTION_KEYS = ['category', 'weights', 'top_k'] as const satisfies readonly (keyof SearchOptionsDto)[];
+const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color'] as const satisfies readonly (keyof SearchOptionsDto)[];
+
+/** Overlap of two regions (intersection over union). */
+function iou(a: Region, b: Region): number {
+  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
+  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  const inter = w * h;
+  return inter / (a.w * a.h + b.w * b.h - inter);
+}
+
+/** The engine's checks of a region (stages/objects.rs `Region::validate`), in its words. */
+function checkRegion(r: Region): void {
+  const bad = (why: string) =>
+    fail('invalid_options', `invalid search options: region x=${r.x} y=${r.y} w=${r.w} h=${r.h}: ${why} (x, y, w, h are shares of the photo's width and height, 0..1)`);
+  if (![r.x, r.y, r.w, r.h].every(Number.isFinite)) bad('every number must be finite');
+  if (r.w <= 0 || r.h <= 0) bad('width and height must be above 0');
+  if (r.x < 0 || r.y < 0 || r.x + r.w > 1.0001 || r.y + r.h > 1.0001) bad('it reaches outside the photo');
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -284,7 +313,13 @@ export function createMockBackend(): Backend {
       const { demo, current } = await inUse();
       if (searches.length === 0) fail('internal', 'No recorded searches: run `npm run record-mock`.');
       const rec = searches.find((s) => s.query.bytes === bytes.length) ?? searches[turn++ % searches.length]!;
-      const base = restrict(rec.response, current, demo);
+      // a region: the recorded region search of this photo that overlaps it most
+      if (options.region) checkRegion(options.region);
+      const region = options.region;
+      const byRegion = region ? [...rec.regions].sort((a, b) => iou(b.region, region) - iou(a.region, region))[0] : undefined;
+      const base = restrict(byRegion?.response ?? rec.response, current, demo);
+      const swatch = options.color === undefined ? null : PALETTE.findIndex((c) => c.name === options.color || c.hex === options.color);
+      if (swatch === -1) fail('invalid_options', `invalid search options: colour \`${options.color}\`: give one of ${PALETTE.map((c) => c.name).join(', ')} or #rrggbb`);
       const scoring = options.weights ? withBlend(current.info.scoring, options.weights) : current.info.scoring;
       const k = options.top_k ?? 10;
       if (!Number.isInteger(k) || k < 1 || k > 50) fail('invalid_options', `top_k (${k}) must be 1..=50`);
@@ -299,15 +334,19 @@ export function createMockBackend(): Backend {
         // the engine searches the chosen category alone: only its candidates, in retrieval order
         candidates = candidates.filter((h) => h.category === chosen).map((h) => ({ ...h, routed: true }));
       }
-      candidates = rescore(candidates, scoring).map((h, i) => ({ ...h, rank: i + 1 }));
-      const results = rerank(candidates, scoring, k);
-      const verdict = judge(results, current.info.match_rule);
+      const ranking = swatch === null ? scoring : towardColor(scoring);
+      if (swatch !== null) candidates = inColor(candidates, swatch);
+      candidates = rescore(candidates, ranking).map((h, i) => ({ ...h, rank: i + 1 }));
+      const results = rerank(candidates, ranking, k);
+      const judged = judge(results, current.info.match_rule);
+      const verdict = swatch === null ? judged : colorVerdict(judged);
       const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
       const stages = base.timings.stages.map((s) => ({ ...s, ms: jitter(s.ms) }));
       // the engine's total also covers the time between stages
       const between = Math.max(0, base.timings.total_ms - base.timings.stages.reduce((a, s) => a + s.ms, 0));
       const timings = { stages, total_ms: stages.reduce((a, s) => a + s.ms, between) };
-      return { ...base, route, match: verdict, candidates, results, timings };
+      const color = swatch === null ? null : PALETTE[swatch]!.hex;
+      return { ...base, route, match: verdict, candidates, results, timings, color };
     },
 
     async product(id: string): Promise<Product> {

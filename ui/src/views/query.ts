@@ -1,25 +1,42 @@
 // The query: the photo as taken, the engine's cut-out, the detected category with its score and
-// the other categories as chips (tap one to search that category instead).
+// the other categories as chips (tap one to search that category instead). Over the photo, the
+// objects the segmenter found (`SearchResponse.objects`) as outlines: tap one, or drag a box with
+// a finger or the mouse, to search just that part of the photo.
 
 import { h, mount } from '../dom';
 import { categoryLabel, formatPercent } from '../format';
-import type { CatalogInfo, SearchResponse } from '../generated/contract';
+import type { CatalogInfo, DetectedObject, Region, SearchResponse } from '../generated/contract';
 
 export interface QueryHandlers {
   /** null: back to the router's own choice. */
   category(name: string | null): void;
+  /** Search this part of the photo (null: all of it). */
+  region(region: Region | null): void;
 }
+
+/** A drawn box smaller than this share of the photo on a side is a tap, not a box. */
+const MIN_BOX = 0.05;
 
 export interface QueryState {
   photoUrl: string;
   photoName: string;
   response: SearchResponse | null;
   override: string | null;
+  /** The part searched (null: the whole photo). */
+  region: Region | null;
+  /** The objects found in the whole photo, largest first. */
+  objects: DetectedObject[];
   busy: boolean;
 }
 
 export class QueryView {
   private photo = h('img', { alt: 'Your photo', id: 'photo-image' });
+  /** Sits exactly over the photo's pixels inside its letterboxed frame. */
+  private layer = h('div', { class: 'objects-layer', id: 'objects-layer' });
+  private drawn = h('div', { class: 'region-box drawing', hidden: true });
+  private photoCaption = h('figcaption', null, 'Your photo');
+  private whole = h('button', { type: 'button', class: 'chip whole', id: 'whole-photo', hidden: true }, 'Whole photo');
+  private last: QueryState | null = null;
   private cutoutFrame = h('div', { class: 'frame checker' });
   private cutoutCaption = h('figcaption', null, 'Cut-out');
   private cutout = h('img', { alt: 'The product cut out of your photo', id: 'cutout-image' });
@@ -37,16 +54,118 @@ export class QueryView {
       h(
         'div',
         { class: 'query-images' },
-        h('figure', null, h('div', { class: 'frame' }, this.photo), h('figcaption', null, 'Your photo')),
+        h('figure', null, h('div', { class: 'frame photo-frame' }, this.photo, this.layer), this.photoCaption, this.whole),
         h('figure', null, this.cutoutFrame, this.cutoutCaption),
       ),
       this.category,
     );
+    this.photo.addEventListener('load', () => this.fitLayer());
+    this.whole.addEventListener('click', () => {
+      if (this.last && !this.last.busy) this.handlers.region(null);
+    });
+    this.dragToSelect();
+  }
+
+  /** The layer over the photo's own box: the frame is 4:3 and the photo `contain`ed in it. */
+  private fitLayer(): void {
+    const { naturalWidth: w, naturalHeight: hgt } = this.photo;
+    if (!w || !hgt) return;
+    const frame = 4 / 3;
+    const aspect = w / hgt;
+    const [fw, fh] = aspect > frame ? [100, (frame / aspect) * 100] : [(aspect / frame) * 100, 100];
+    Object.assign(this.layer.style, {
+      left: `${(100 - fw) / 2}%`,
+      top: `${(100 - fh) / 2}%`,
+      width: `${fw}%`,
+      height: `${fh}%`,
+    });
+  }
+
+  /** Pointer drag on the photo draws a box; releasing it searches that box. */
+  private dragToSelect(): void {
+    let start: { x: number; y: number; id: number } | null = null;
+    const at = (e: PointerEvent) => {
+      const b = this.layer.getBoundingClientRect();
+      const clamp = (v: number) => Math.min(1, Math.max(0, v));
+      return { x: clamp((e.clientX - b.left) / b.width), y: clamp((e.clientY - b.top) / b.height) };
+    };
+    const boxOf = (e: PointerEvent): Region | null => {
+      if (!start) return null;
+      const p = at(e);
+      return {
+        x: Math.min(start.x, p.x),
+        y: Math.min(start.y, p.y),
+        w: Math.abs(p.x - start.x),
+        h: Math.abs(p.y - start.y),
+      };
+    };
+    this.layer.addEventListener('pointerdown', (e) => {
+      if (!this.last?.response || this.last.busy || e.button !== 0) return;
+      if (e.target instanceof HTMLElement && e.target.closest('.object-outline')) return;
+      const p = at(e);
+      start = { ...p, id: e.pointerId };
+      this.layer.setPointerCapture(e.pointerId);
+      e.preventDefault();
+    });
+    this.layer.addEventListener('pointermove', (e) => {
+      const box = start && e.pointerId === start.id ? boxOf(e) : null;
+      if (!box) return;
+      this.drawn.hidden = false;
+      place(this.drawn, box);
+    });
+    const end = (e: PointerEvent, search: boolean) => {
+      if (!start || e.pointerId !== start.id) return;
+      const box = boxOf(e);
+      start = null;
+      this.drawn.hidden = true;
+      if (search && box && box.w >= MIN_BOX && box.h >= MIN_BOX) this.handlers.region(box);
+    };
+    this.layer.addEventListener('pointerup', (e) => end(e, true));
+    this.layer.addEventListener('pointercancel', (e) => end(e, false));
+  }
+
+  /** The outlines of the objects found, the region searched, and the caption that says what to do. */
+  private renderObjects(q: QueryState): void {
+    const ready = q.response !== null;
+    const outlines = ready
+      ? q.objects.map((o, i) => {
+          const active = q.region !== null && sameRegion(q.region, o.region);
+          const b = h('button', {
+            type: 'button',
+            class: active ? 'object-outline active' : 'object-outline',
+            'data-object': String(i),
+            'aria-pressed': String(active),
+            'aria-label': `Search object ${i + 1} of ${q.objects.length} only`,
+            'aria-disabled': q.busy ? 'true' : undefined,
+            onclick: () => {
+              if (!q.busy && !active) this.handlers.region(o.region);
+            },
+          });
+          place(b, o.region);
+          return b;
+        })
+      : [];
+    const drawnActive = ready && q.region !== null && !q.objects.some((o) => sameRegion(o.region, q.region!));
+    const searchedBox = drawnActive ? h('div', { class: 'region-box active', id: 'searched-region' }) : null;
+    if (searchedBox && q.region) place(searchedBox, q.region);
+    mount(this.layer, outlines, searchedBox, this.drawn);
+    this.layer.classList.toggle('pickable', ready);
+    this.whole.hidden = q.region === null;
+    this.whole.setAttribute('aria-disabled', String(q.busy));
+    this.photoCaption.textContent = !ready
+      ? 'Your photo'
+      : q.region
+        ? 'Searching the marked part'
+        : q.objects.length > 1
+          ? `${q.objects.length} things found: tap one, or drag a box`
+          : 'Drag a box to search part of it';
   }
 
   render(q: QueryState, catalog: CatalogInfo | null): void {
     this.root.hidden = false;
+    this.last = q;
     if (this.photo.getAttribute('src') !== q.photoUrl) this.photo.src = q.photoUrl;
+    this.renderObjects(q);
     this.photo.alt = `Your photo${q.photoName ? ` (${q.photoName})` : ''}`;
     const r = q.response;
     if (r) {
@@ -78,6 +197,21 @@ export class QueryView {
   hide(): void {
     this.root.hidden = true;
   }
+}
+
+/** Positions `el` over the photo at `r` (shares of the photo's width and height). */
+function place(el: HTMLElement, r: Region): void {
+  Object.assign(el.style, {
+    left: `${r.x * 100}%`,
+    top: `${r.y * 100}%`,
+    width: `${r.w * 100}%`,
+    height: `${r.h * 100}%`,
+  });
+}
+
+function sameRegion(a: Region, b: Region): boolean {
+  const eps = 1e-6;
+  return Math.abs(a.x - b.x) < eps && Math.abs(a.y - b.y) < eps && Math.abs(a.w - b.w) < eps && Math.abs(a.h - b.h) < eps;
 }
 
 /** Chips shown before "More": the likeliest categories (the searched ones always show). */

@@ -7,6 +7,10 @@
 //! red ones. Hue votes are split linearly between the two nearest bins (no edge effects at 20 deg).
 
 use image::RgbaImage;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::error::{EngineError, Result};
 
 pub const HUE_BINS: usize = 18;
 pub const SAT_BINS: usize = 4;
@@ -86,6 +90,169 @@ pub fn similarity(a: &[f32], b: &[f32]) -> f32 {
     (BLOCK_WEIGHTS[0] * hue + BLOCK_WEIGHTS[1] * sat + BLOCK_WEIGHTS[2] * val).clamp(0.0, 1.0)
 }
 
+/// A colour the shopper can ask for ("like this, in another colour"): a name and its sRGB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Swatch {
+    pub name: String,
+    /// `#rrggbb`
+    pub hex: String,
+}
+
+/// The swatch row, in the order the UI shows it and `Hit::swatches` lists similarities.
+pub const PALETTE: [(&str, [u8; 3]); 12] = [
+    ("black", [24, 24, 24]),
+    ("grey", [128, 128, 128]),
+    ("white", [245, 245, 242]),
+    ("beige", [222, 200, 160]),
+    ("brown", [120, 74, 40]),
+    ("red", [200, 30, 35]),
+    ("orange", [235, 120, 25]),
+    ("yellow", [240, 205, 40]),
+    ("green", [45, 140, 60]),
+    ("blue", [35, 80, 190]),
+    ("purple", [120, 50, 150]),
+    ("pink", [235, 130, 170]),
+];
+
+/// [`PALETTE`] as the UI receives it.
+pub fn palette() -> Vec<Swatch> {
+    PALETTE
+        .iter()
+        .map(|(name, rgb)| Swatch {
+            name: (*name).into(),
+            hex: hex(*rgb),
+        })
+        .collect()
+}
+
+fn hex([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The colour a search asks for, in place of the query's own colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColorTarget {
+    pub rgb: [u8; 3],
+    /// Its index in [`PALETTE`] when it is a palette colour (the UI re-ranks with those).
+    pub swatch: Option<usize>,
+}
+
+impl ColorTarget {
+    /// A palette name (`red`, `navy` is not one) or `#rrggbb`.
+    pub fn parse(s: &str) -> Result<Self> {
+        let t = s.trim().to_ascii_lowercase();
+        if let Some(i) = PALETTE
+            .iter()
+            .position(|(n, _)| *n == t || (t == "gray" && *n == "grey"))
+        {
+            return Ok(ColorTarget {
+                rgb: PALETTE[i].1,
+                swatch: Some(i),
+            });
+        }
+        let bad = || {
+            let names: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
+            EngineError::InvalidOptions(format!(
+                "colour `{s}`: give one of {} or #rrggbb",
+                names.join(", ")
+            ))
+        };
+        let digits = t
+            .strip_prefix('#')
+            .filter(|d| d.len() == 6)
+            .ok_or_else(bad)?;
+        let byte = |i: usize| u8::from_str_radix(digits.get(i..i + 2).unwrap_or("x"), 16);
+        let rgb = [byte(0), byte(2), byte(4)];
+        match rgb {
+            [Ok(r), Ok(g), Ok(b)] => Ok(ColorTarget {
+                rgb: [r, g, b],
+                swatch: PALETTE.iter().position(|(_, c)| *c == [r, g, b]),
+            }),
+            _ => Err(bad()),
+        }
+    }
+
+    pub fn hex(&self) -> String {
+        hex(self.rgb)
+    }
+
+    /// The signature a product of exactly this colour would have.
+    pub fn signature(&self) -> [f32; DIMS] {
+        swatch_signature(self.rgb)
+    }
+}
+
+/// The signature of a solid patch of `rgb`.
+pub fn swatch_signature([r, g, b]: [u8; 3]) -> [f32; DIMS] {
+    signature(&RgbaImage::from_pixel(1, 1, image::Rgba([r, g, b, 255])))
+}
+
+/// How much a product with signature `sig` is of the asked colour `target` (a swatch's
+/// signature), in [0, 1]. Not [`similarity`]: that one compares two products' whole colour
+/// distributions and gives two colours of equal chroma an equal hue score (its implicit
+/// achromatic bin), so a red shirt is as near blue as red. Here the hue block asks for the
+/// target's own hue (for a grey target: for no hue), and saturation and value count their
+/// neighbouring bins half, so dark red is still red and black is not white.
+pub fn target_similarity(target: &[f32], sig: &[f32]) -> f32 {
+    debug_assert_eq!(target.len(), DIMS);
+    debug_assert_eq!(sig.len(), DIMS);
+    let (th, sh) = (&target[..HUE_BINS], &sig[..HUE_BINS]);
+    let t_chroma: f32 = th.iter().sum();
+    let s_chroma: f32 = sh.iter().sum::<f32>().clamp(0.0, 1.0);
+    // a target of little chroma is a grey: the product's achromatic share answers it
+    let hue = if t_chroma < GREY_TARGET {
+        1.0 - s_chroma
+    } else {
+        // each hue bin weighed by how near it is to the target's hue: the target's own bins by
+        // their share of it (the larger one weighs 1), a bin either side half its neighbour's
+        let near = |i: usize| {
+            let (l, r) = ((i + HUE_BINS - 1) % HUE_BINS, (i + 1) % HUE_BINS);
+            th[i].max(0.5 * th[l].max(th[r]))
+        };
+        let peak = (0..HUE_BINS).map(near).fold(0.0f32, f32::max);
+        // the share of the product's hue mass there, discounted when the product has little
+        // colour at all (dark and pale shades of the hue keep most of theirs)
+        let mass: f32 = (0..HUE_BINS).map(|i| sh[i] * near(i) / peak).sum();
+        let share = if s_chroma > f32::EPSILON {
+            (mass / s_chroma).min(1.0)
+        } else {
+            0.0
+        };
+        share * (s_chroma / (0.5 * t_chroma)).min(1.0)
+    };
+    let soft = |t: &[f32], x: &[f32]| {
+        let n = t.len();
+        (0..n)
+            .map(|i| {
+                let l = if i > 0 { t[i - 1] } else { 0.0 };
+                let r = if i + 1 < n { t[i + 1] } else { 0.0 };
+                x[i].min(t[i].max(0.5 * l.max(r)))
+            })
+            .sum::<f32>()
+    };
+    let s = HUE_BINS + SAT_BINS;
+    let sat = soft(&target[HUE_BINS..s], &sig[HUE_BINS..s]);
+    let val = soft(&target[s..], &sig[s..]);
+    // hue decides whether it is the colour at all, saturation and value how close a shade; for
+    // a grey target value is most of what there is (black, grey and white differ in nothing else)
+    let shade = match t_chroma < GREY_TARGET {
+        true => 0.25 + 0.25 * sat + 0.5 * val,
+        false => 0.5 + 0.25 * sat + 0.25 * val,
+    };
+    (hue * shade).clamp(0.0, 1.0)
+}
+
+/// Below this chroma a target colour is a grey (black, grey, white: chroma 0 here; beige 0.24).
+const GREY_TARGET: f32 = 0.15;
+
+/// A stored signature's [`target_similarity`] to each [`PALETTE`] colour, in palette order.
+pub fn palette_similarities(sig: &[f32]) -> Vec<f32> {
+    PALETTE
+        .iter()
+        .map(|(_, rgb)| target_similarity(&swatch_signature(*rgb), sig))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +316,64 @@ mod tests {
         assert!(similarity(&red, &blue) < 0.65, "only s and v agree");
         assert!(similarity(&red, &white) < 0.4, "only v agrees");
         assert_eq!(similarity(&red, &blue), similarity(&blue, &red));
+    }
+
+    #[test]
+    fn colour_targets_parse_names_and_hex_and_refuse_the_rest() {
+        let red = ColorTarget::parse(" Red ").unwrap();
+        assert_eq!(red.swatch, Some(5));
+        assert_eq!(PALETTE[5].0, "red");
+        assert_eq!(
+            ColorTarget::parse("gray").unwrap(),
+            ColorTarget::parse("grey").unwrap()
+        );
+        let custom = ColorTarget::parse("#1a2B3c").unwrap();
+        assert_eq!((custom.rgb, custom.swatch), ([0x1a, 0x2b, 0x3c], None));
+        assert_eq!(
+            ColorTarget::parse("#c81e23").unwrap().swatch,
+            Some(5),
+            "red's own hex"
+        );
+        for bad in ["navy", "#12345", "#1234567", "#gg0000", "", "#", "#é12345"] {
+            let e = ColorTarget::parse(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("#rrggbb") && e.contains("black, grey"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(palette().len(), PALETTE.len());
+        assert_eq!(palette()[0].hex, "#181818");
+    }
+
+    #[test]
+    fn each_swatch_is_most_like_itself() {
+        for (i, (name, rgb)) in PALETTE.iter().enumerate() {
+            let sims = palette_similarities(&swatch_signature(*rgb));
+            let best = (0..sims.len())
+                .max_by(|a, b| sims[*a].total_cmp(&sims[*b]))
+                .unwrap();
+            assert_eq!(best, i, "{name}: {sims:?}");
+        }
+        // a red product is nearer red than blue, a black one nearer black than white
+        let near = |rgb: [u8; 3]| palette_similarities(&signature(&solid(rgb)));
+        let s = near([180, 40, 50]);
+        assert!(s[5] > s[9] + 0.5 && s[5] > 0.6, "red shirt: {s:?}");
+        let s = near([30, 28, 26]);
+        assert!(s[0] > s[2] + 0.15 && s[0] > s[5] + 0.5, "black bag: {s:?}");
+        let s = near([110, 20, 25]);
+        assert!(s[5] > s[4] && s[5] > s[10], "dark red is still red: {s:?}");
+        // half red, half white: halfway to each
+        let mut two = solid([200, 30, 35]);
+        for x in 0..4 {
+            for y in 0..8 {
+                two.put_pixel(x, y, Rgba([245, 245, 242, 255]));
+            }
+        }
+        let s = palette_similarities(&signature(&two));
+        assert!(
+            s[5] > 0.3 && s[2] > 0.3 && s[9] < 0.1,
+            "red and white: {s:?}"
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! decode -> segment -> route -> embed -> retrieve (top-50) -> texture + color -> rerank (top-10,
 //! then the `match` verdict). Catalog images may also pass `refine` (SAM 2, index time only)
 //! after segment; its time counts as segment's.
+//! Segment also finds the photo's separate objects (`objects`: what a region search can pick).
 //! [`Stage`] is that list, written once: timings, the CLI, `lookalike bench` and the UI iterate it.
 
 pub mod color;
 pub mod decode;
 pub mod embed;
+pub mod objects;
 pub mod refine;
 pub mod rerank;
 pub mod retrieve;

@@ -107,6 +107,21 @@ impl Scoring {
         }
     }
 
+    /// The scoring of a search that asks for another colour: the colour score (then taken
+    /// against the asked colour) weighs at least as much as semantic and texture together, so
+    /// the shortlist, already alike in kind, is led by the asked colour. The UI's re-rank
+    /// (`ui/src/rerank.ts` `towardColor`) applies the same rule.
+    pub fn toward_color(&self) -> Self {
+        let b = self.blend;
+        Scoring {
+            blend: BlendWeights {
+                color: b.color.max(b.semantic + b.texture),
+                ..b
+            },
+            ..*self
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.blend.validate()?;
         if !(0.0..=1.0).contains(&self.frame) || !(0.0..=10.0).contains(&self.route_prior) {
