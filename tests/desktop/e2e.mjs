@@ -161,6 +161,40 @@ test("a real product photo picked in the app finds that product first", async (t
   await screenshot("02-results");
 });
 
+test("tapping one object of a two-object photo searches it alone and finds it", async (t) => {
+  t.after(() => screenshot("99-last-state-objects").catch(() => {}));
+  await waitFor("the engine to be ready", () =>
+    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
+  );
+  // the tulip pot left, the lion statue right (tests/examples/two_objects.rs)
+  const photo = resolve(root, "tests/fixtures/two-objects.jpg");
+  const input = await find("#pick-photo");
+  await wd("POST", s(`/element/${input}/value`), { text: photo });
+  const top = () => run("return document.querySelector('#results-grid > li')?.dataset.id ?? ''");
+  const busy = () => run("return document.querySelector('#results-panel')?.getAttribute('aria-busy')");
+  const outlines = await waitFor("two object outlines", async () => {
+    const o = await run(`return [...document.querySelectorAll(".object-outline")]
+      .map((b) => parseFloat(b.style.left))`);
+    return (await busy()) === "false" && o.length >= 2 && o;
+  });
+  assert.equal(await top(), "vendure-tulip-pot", "the whole photo: the larger-scoring object first");
+  await screenshot("03-objects");
+  // the right-hand object, tapped in the real webview: the engine searches its region alone
+  const right = outlines.findIndex((left) => left > 50);
+  assert.ok(right >= 0, `an object on the right: ${outlines}`);
+  const buttons = await wd("POST", s("/elements"), { using: "css selector", value: ".object-outline" });
+  const id = Object.values(buttons[right])[0];
+  await wd("POST", s(`/element/${id}/click`), {});
+  await waitFor("the lion statue first", async () => (await busy()) === "false" && (await top()) === "vendure-guardian-lion-statue");
+  const state = await run(`return {
+    pressed: document.querySelectorAll('.object-outline')[${right}].getAttribute('aria-pressed'),
+    match: document.querySelector('#match')?.dataset.match,
+    whole: !document.querySelector('#whole-photo').hidden,
+  }`);
+  assert.deepEqual(state, { pressed: "true", match: "same", whole: true });
+  await screenshot("04-object-searched");
+});
+
 test("the real webview's CSP blocks remote fetches, remote images, inline scripts and eval", async (t) => {
   await waitFor("the UI", () => run("return document.readyState === 'complete'"));
   // A refusal by the CSP fires `securitypolicyviolation`; a network failure (this machine has no

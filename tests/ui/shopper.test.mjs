@@ -4,8 +4,9 @@
 // (the two-object photo is tests/fixtures/two-objects.jpg: a tulip pot left, a lion statue right).
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
-import { fixtures, gridIds, importUi, ipcCalls, overflowing, pickPhoto, recordingFor, shot, useApp } from './harness.mjs';
+import { fixtures, gridIds, importUi, ipcCalls, overflowing, photoPath, pickPhoto, recordingFor, shot, useApp } from './harness.mjs';
 
 const app = useApp();
 const { towardColor, inColor, rerank } = importUi('ui/src/rerank.ts');
@@ -136,4 +137,55 @@ test('the colour rule in the browser gives the engine\'s ranking for every recor
     }
   }
   assert.ok(checked >= 10, `${checked} colour rankings checked`);
+});
+
+test('recent searches stay on the device, reopen without a search, and can be cleared', async () => {
+  const { page, problems } = await app({ viewport: PHONE });
+  await pickPhoto(page, 'chair');
+  await page.waitForSelector('#recent-list > li');
+  await pickPhoto(page, 'two');
+  // the region search of the two-object photo updates its entry, it does not add one
+  await page.locator('.object-outline').first().click();
+  await page.waitForFunction(() => !document.querySelector('#whole-photo').hidden);
+  await idle(page);
+  const region = await page.$$eval('#results-grid > li', (lis) => lis.map((li) => li.dataset.id));
+  await page.waitForFunction(() => document.querySelectorAll('#recent-list > li').length === 2);
+
+  // after a reload (a new start of the app) both are there, newest first
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('#recent-list > li').length === 2);
+  const labels = await page.$$eval('#recent-list button', (bs) => bs.map((b) => b.getAttribute('aria-label')));
+  assert.match(labels[0], /^Reopen two-objects\.jpg, just now: /);
+  assert.match(labels[1], /^Reopen vendure-balloon-chair\.jpg, just now: Balloon Chair$/);
+  assert.ok(await page.locator('#empty-state').isVisible(), 'nothing is searched on start');
+  await shot(page, 'recent-390');
+
+  // reopening shows the answer as it was, with no search
+  const before = await searches(page);
+  await page.locator('#recent-list button').nth(1).click();
+  await page.waitForSelector('#results-grid > li.card >> nth=9');
+  assert.deepEqual(await gridIds(page), recordingFor('chair').response.results.map((h) => h.id));
+  assert.equal(await page.getAttribute('#match', 'data-match'), 'same');
+  await page.locator('#recent-list button').nth(0).click();
+  await page.waitForFunction((id) => document.querySelector('#results-grid > li')?.dataset.id === id, region[0]);
+  assert.deepEqual(await gridIds(page), region, 'the latest answer for that photo: its region search');
+  assert.equal(await page.locator('.object-outline').count(), recordingFor('two').response.objects.length);
+  assert.ok(await page.locator('#whole-photo').isVisible());
+  assert.equal(await searches(page), before, 'reopened without running the models');
+  // the kept photo can be searched again: shrunk to the engine's 1024 px working size (the mock
+  // has no recording of those bytes, the app searches them)
+  await page.locator('#whole-photo').click();
+  await page.waitForFunction((n) => window.__IPC__.calls.filter((c) => c.cmd === 'search').length > n, before);
+  const again = (await ipcCalls(page, 'search')).at(-1);
+  assert.ok(again.raw && again.bytes > 10_000 && again.bytes < fs.statSync(photoPath('two')).size, `${again.bytes} bytes`);
+
+  await idle(page);
+  await page.locator('#recent-clear').click();
+  await page.waitForFunction(() => document.querySelector('#recent').hidden);
+  await page.reload();
+  await page.waitForSelector('#empty-state');
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('#recent').isHidden(), true, 'cleared for good');
+  assert.deepEqual(await overflowing(page), []);
+  assert.deepEqual(problems, []);
 });

@@ -21,6 +21,8 @@ import { colorVerdict, inColor, judge, rerank, sameWeights, towardColor, withBle
 import { alertBox } from './views/alert';
 import { CatalogsPanel } from './views/catalogs';
 import { ColorRow } from './views/colors';
+import { RecentView } from './views/recent';
+import * as recent from './recent';
 import { DesignerView } from './views/designer';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
@@ -33,6 +35,10 @@ interface Photo {
   bytes: Uint8Array;
   url: string;
   name: string;
+  /** The photo as picked (what the recent searches keep, shrunk). */
+  file: Blob;
+  /** Its entry in the recent searches, once its first search answered. */
+  recentKey?: number;
 }
 
 const state = {
@@ -73,6 +79,7 @@ const el = {
   status: $('#status'),
   results: $('#results'),
   colors: $('#colors'),
+  recent: $('#recent'),
   resultsPanel: $('#results-panel'),
   designer: $('#designer'),
   designerBody: $('#designer-body'),
@@ -92,6 +99,10 @@ const query = new QueryView(el.query, {
   region: (r) => searchRegion(r),
 });
 const colors = new ColorRow(el.colors, { pick: (i) => setColor(i) });
+const recentView = new RecentView(el.recent, {
+  reopen: (entry) => reopen(entry),
+  clear: () => void forgetRecent(),
+});
 const designer = new DesignerView(el.designerBody, { weights: (w) => setWeights(w) });
 const details = new DetailsDialog($('#details') as HTMLDialogElement);
 const catalogs = new CatalogsPanel($('#catalogs-body'), { switched: (info) => useCatalog(info) });
@@ -153,6 +164,7 @@ function applyEngine(s: EngineStatus): void {
     state.weights = { ...s.catalog.scoring.blend };
     state.searchWeights = { ...s.catalog.scoring.blend };
     el.catalogLine.textContent = `${s.catalog.name} · ${count(s.catalog.size, 'product')}`;
+    void refreshRecent();
     if (!state.response && !state.busy) {
       results.empty(s.catalog);
       setStatus('Ready. Take or choose a photo.');
@@ -195,7 +207,7 @@ async function searchPhoto(file: File | Blob, name = (file as File).name ?? 'pho
   }
   const bytes = await api.readFile(file);
   if (state.photo) URL.revokeObjectURL(state.photo.url);
-  state.photo = { bytes, url: URL.createObjectURL(file), name };
+  state.photo = { bytes, url: URL.createObjectURL(file), name, file };
   state.response = null;
   state.region = null;
   state.objects = [];
@@ -247,6 +259,7 @@ async function runSearch(override: string | null, previousRegion = state.region)
     setBusy(null);
     renderResponse();
     announceResults();
+    void remember(photo, r);
   } catch (e) {
     if (state.photo !== photo) return;
     setBusy(null);
@@ -263,6 +276,71 @@ async function runSearch(override: string | null, previousRegion = state.region)
     showAlert(err, { retry: () => void runSearch(override) });
     setStatus('');
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// recent searches (on this device only: ui/src/recent.ts)
+
+let recentEntries: recent.RecentSearch[] = [];
+
+async function refreshRecent(): Promise<void> {
+  const name = state.catalog?.name;
+  try {
+    recentEntries = name ? await recent.list(name) : [];
+  } catch {
+    recentEntries = []; // no storage here (a private window): the list is simply not offered
+  }
+  recentView.render(recentEntries, state.busy !== null);
+}
+
+/** Keeps (or updates) the photo's entry: the latest answer for it, the whole photo's objects. */
+async function remember(photo: Photo, r: SearchResponse): Promise<void> {
+  const catalog = state.catalog?.name;
+  if (!catalog) return;
+  try {
+    const kept = await recent.keptPhoto(photo.file);
+    const entry: recent.RecentSearch = { at: Date.now(), catalog, name: photo.name, photo: kept, response: r, objects: state.objects };
+    if (photo.recentKey !== undefined) entry.key = photo.recentKey;
+    photo.recentKey = await recent.save(entry);
+  } catch {
+    return; // not kept; the search itself is fine
+  }
+  await refreshRecent();
+}
+
+/** Shows a kept search again as it was answered: no model runs. */
+async function reopen(entry: recent.RecentSearch): Promise<void> {
+  if (state.busy || !ready()) return;
+  details.close();
+  clearAlert();
+  const bytes = await api.readFile(entry.photo);
+  if (state.photo) URL.revokeObjectURL(state.photo.url);
+  const photo: Photo = { bytes, url: URL.createObjectURL(entry.photo), name: entry.name, file: entry.photo };
+  if (entry.key !== undefined) photo.recentKey = entry.key;
+  state.photo = photo;
+  state.response = entry.response;
+  state.region = entry.response.region;
+  state.objects = entry.objects;
+  state.color = null;
+  state.override = entry.response.route.reason === 'override' ? (entry.response.route.searched[0] ?? null) : null;
+  const blend = state.catalog?.scoring.blend;
+  if (blend) {
+    state.weights = { ...blend };
+    state.searchWeights = { ...blend };
+  }
+  renderResponse();
+  announceResults();
+}
+
+async function forgetRecent(): Promise<void> {
+  try {
+    await recent.clear();
+  } catch {
+    // nothing was kept
+  }
+  if (state.photo) delete state.photo.recentKey;
+  await refreshRecent();
+  setStatus('Recent searches cleared.');
 }
 
 /**
@@ -473,6 +551,7 @@ function ready(): boolean {
 function setBusy(busy: typeof state.busy): void {
   state.busy = busy;
   el.resultsPanel.setAttribute('aria-busy', String(busy !== null));
+  recentView.render(recentEntries, busy !== null);
   document.body.classList.toggle('is-busy', busy !== null);
   updateControls();
 }
