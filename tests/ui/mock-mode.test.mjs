@@ -101,6 +101,29 @@ test('the production build holds no mock backend, recordings or recorded thumbna
   }
 });
 
+test('mock mode: tapping an object answers its recorded region search; a swatch re-ranks as the engine does', async () => {
+  const { page, problems } = await app({ viewport: { width: 390, height: 844 } });
+  await pickPhoto(page, 'two');
+  const rec = recordingFor('two');
+  const outlines = page.locator('.object-outline');
+  assert.equal(await outlines.count(), rec.response.objects.length);
+  const right = rec.response.objects.findIndex((o) => o.region.x > 0.5);
+  await outlines.nth(right).click();
+  await page.waitForFunction(() => document.querySelector('#results-grid > li')?.dataset.id === 'vendure-guardian-lion-statue');
+  const recorded = rec.regions.find((r) => r.region.x === rec.response.objects[right].region.x);
+  await page.waitForFunction(() => document.querySelector('#results-panel').getAttribute('aria-busy') === 'false');
+  assert.deepEqual(await gridIds(page), recorded.response.results.map((h) => h.id));
+  // back to the whole photo, then "in red": the engine's own --color red ranking
+  await page.click('#whole-photo');
+  await page.waitForFunction(() => document.querySelector('#whole-photo').hidden);
+  await page.waitForFunction(() => document.querySelector('#results-panel').getAttribute('aria-busy') === 'false');
+  await page.click('[data-swatch="red"]');
+  const red = rec.colors.find((c) => c.color === 'red');
+  await page.waitForFunction((id) => document.querySelector('#results-grid > li')?.dataset.id === id, red.results[0].id);
+  assert.deepEqual(await gridIds(page), red.results.map((h) => h.id));
+  assert.deepEqual(problems, []);
+});
+
 test('mock mode: a text file is refused with unsupported_format; barcodes resolve to a demo product', async () => {
   const { page, problems } = await app();
   await waitReady(page);
@@ -110,6 +133,18 @@ test('mock mode: a text file is refused with unsupported_format; barcodes resolv
   assert.equal(await alert.getAttribute('data-code'), 'unsupported_format');
   assert.match(await alert.innerText(), /text, not an image/);
   await page.click('#alert-dismiss');
+  // a damaged photo gets the engine's error, not a recorded result
+  for (const [file, message] of [
+    ['truncated.jpg', 'corrupt or truncated image (JPEG): file is truncated (no end-of-image marker after the image data)'],
+    ['truncated.png', 'corrupt or truncated image (PNG): file is truncated'],
+  ]) {
+    await page.setInputFiles('#pick-photo', path.join(ROOT, 'tests/bad-inputs', file));
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-code'), 'corrupt_image', file);
+    assert.match(await alert.innerText(), new RegExp(message.replace(/[()]/g, '\\$&')), file);
+    assert.equal(await page.locator('#results-grid > li').count(), 0, `${file}: no results`);
+    await page.click('#alert-dismiss');
+  }
 
   const chooser = page.waitForEvent('filechooser');
   await page.click('#scan-barcode');

@@ -20,7 +20,8 @@
 // - Thumbnails: the recorded catalog's JPEGs (ui/mock/recorded/thumbs/<id>.jpg), served by Vite
 //   as files (assets of this mock chunk), found by product id like the app's `thumb:` scheme.
 // - Forced errors: an empty file -> empty_input; a file that is not an image (e.g. *.txt) ->
-//   unsupported_format, with the engine's own messages.
+//   unsupported_format; a JPEG or PNG cut short (no end marker: tests/bad-inputs/truncated.*) ->
+//   corrupt_image, each with the engine's own message, never a recorded result.
 // - Barcodes: the demo catalog has no GTINs, so the mock gives one product a made-up in-store
 //   EAN-13 (prefix 200, GS1's restricted range) and "decodes" that number from any image.
 // - Catalogs panel (ui/mock/record-catalogs.mjs recorded what it answers with): no dialogs are
@@ -160,6 +161,19 @@ function sniff(bytes: Uint8Array): string | null {
   if (ascii(0, 'GIF8')) return 'GIF';
   if (ascii(0, 'BM')) return 'BMP';
   if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'TIFF';
+  return null;
+}
+
+/** Why the engine would refuse an image of a known format that is cut short (its own words for
+ * tests/bad-inputs/truncated.{jpg,png}), or null. A JPEG ends with its end-of-image marker (FF D9),
+ * a PNG with its IEND chunk: neither is there in a file that was cut. */
+function truncation(bytes: Uint8Array, format: string): string | null {
+  // anywhere: some cameras write data after the end marker
+  const has = (sig: number[]) => bytes.some((_, i) => sig.every((v, j) => bytes[i + j] === v));
+  if (format === 'JPEG' && !has([0xff, 0xd9])) {
+    return 'corrupt or truncated image (JPEG): file is truncated (no end-of-image marker after the image data)';
+  }
+  if (format === 'PNG' && !has([0x49, 0x45, 0x4e, 0x44])) return 'corrupt or truncated image (PNG): file is truncated';
   return null;
 }
 
@@ -308,7 +322,10 @@ export function createMockBackend(): Backend {
       }
       await sleep(SEARCH_MS);
       if (bytes.length === 0) fail('empty_input', 'empty input: the file has no bytes');
-      if (!sniff(bytes)) fail('unsupported_format', `unsupported image format: ${unsupportedReason(bytes)}`);
+      const format = sniff(bytes);
+      if (!format) fail('unsupported_format', `unsupported image format: ${unsupportedReason(bytes)}`);
+      const cut = truncation(bytes, format);
+      if (cut) fail('corrupt_image', cut);
       const { searches } = await data();
       const { demo, current } = await inUse();
       if (searches.length === 0) fail('internal', 'No recorded searches: run `npm run record-mock`.');
