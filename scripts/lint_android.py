@@ -280,6 +280,31 @@ def lint_project():
     need("android.media.action.IMAGE_CAPTURE" in queries, manifest_path,
          "no <queries> for IMAGE_CAPTURE (wry could not see the camera app on Android 11+)",
          "add <queries><intent><action android:name=\"android.media.action.IMAGE_CAPTURE\"/></intent></queries>")
+    # the share sheet: the main activity takes one shared image (ACTION_SEND, image/*), and
+    # MainActivity.kt hands it to Rust (shared.rs) through the JNI functions mobile.rs exports
+    share = [
+        f for act in manifest.iter("activity") if act.get(A + "name") == ".MainActivity"
+        for f in act.iter("intent-filter")
+        if {a.get(A + "name") for a in f.iter("action")} == {"android.intent.action.SEND"}
+        and "android.intent.category.DEFAULT" in {c.get(A + "name") for c in f.iter("category")}
+        and "image/*" in {d.get(A + "mimeType") for d in f.iter("data")}
+    ]
+    need(len(share) == 1, manifest_path, "MainActivity has no share intent filter for images (ACTION_SEND, DEFAULT, image/*)",
+         "add <intent-filter> with action SEND, category DEFAULT and <data android:mimeType=\"image/*\"/> to .MainActivity")
+    # tauri-build would add its own SEND/SEND_MULTIPLE/VIEW filters for the desktop's file
+    # associations at build time; the Android config removes them, the one above is the phone's
+    android_conf = json.loads((APP / "tauri.android.conf.json").read_text())
+    need("fileAssociations" in android_conf.get("bundle", {}) and android_conf["bundle"]["fileAssociations"] is None,
+         APP / "tauri.android.conf.json", "the desktop's fileAssociations would become Android intent filters",
+         'set "bundle": {"fileAssociations": null} there')
+    kt = activity.read_text() if activity.is_file() else ""
+    mobile = (APP / "src/mobile.rs").read_text()
+    for fn in ("shareImage", "shareRefused"):
+        need(f"private external fun {fn}(" in kt and f"Java_{ident.replace('.', '_')}_MainActivity_{fn}" in mobile, activity,
+             f"MainActivity.{fn} and its JNI export in src-tauri/src/mobile.rs do not match",
+             f"declare `private external fun {fn}` in MainActivity.kt and export Java_..._MainActivity_{fn} in mobile.rs")
+    need("Intent.ACTION_SEND" in kt and "onNewIntent" in kt, activity, "MainActivity does not read shared images (onCreate and onNewIntent)",
+         "call receiveShare(intent) from onCreate and onNewIntent")
     providers = {p.get(A + "authorities") for p in manifest.iter("provider")}
     need("${applicationId}.fileprovider" in providers, manifest_path,
          "no FileProvider at ${applicationId}.fileprovider (wry's camera capture needs it)", "restore the template's <provider>")

@@ -16,6 +16,8 @@ fn main() {
         "cancel_job",
         "catalog_health",
         "open_in_shop",
+        "shared_image",
+        "take_shared_image",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri build step failed");

@@ -11,6 +11,7 @@ use crate::catalogs::{
 };
 use crate::error::ApiError;
 use crate::response::{self, CatalogInfo, ProductDto, SearchOptionsDto, SearchResponse};
+use crate::shared::{self, SharedImageInfo};
 use crate::state::{AppState, EngineStatus};
 
 /// Largest image the UI may send (a 50 MP JPEG is about 25 MB).
@@ -315,4 +316,16 @@ fn emit_progress<R: Runtime>(
         item: item.to_string(),
     };
     let _ = app.emit(CATALOG_JOB_EVENT, p);
+}
+
+/// A photo opened with the app or shared into it, if one waits (see `shared.rs`).
+#[tauri::command]
+pub fn shared_image() -> Result<Option<SharedImageInfo>, ApiError> {
+    shared::peek()
+}
+
+/// The waiting photo's bytes, as a raw binary answer (an `ArrayBuffer` in the UI).
+#[tauri::command]
+pub fn take_shared_image() -> Result<tauri::ipc::Response, ApiError> {
+    shared::take().map(tauri::ipc::Response::new)
 }

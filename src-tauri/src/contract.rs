@@ -82,6 +82,7 @@ pub fn typescript() -> String {
     constant(&mut out, doc, "THUMB_SCHEME", &scheme);
     declare::<crate::response::ProductDto>(&cfg, &mut out);
     declare::<crate::barcode::Barcode>(&cfg, &mut out);
+    declare::<crate::shared::SharedImageInfo>(&cfg, &mut out);
     // the Catalogs panel: catalogs in the app's storage, long jobs and their progress
     declare::<crate::catalogs::CatalogsView>(&cfg, &mut out);
     declare::<crate::catalogs::SavedCatalog>(&cfg, &mut out);

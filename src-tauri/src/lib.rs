@@ -7,6 +7,7 @@ pub mod contract;
 pub mod error;
 pub mod mobile;
 pub mod response;
+pub mod shared;
 pub mod state;
 pub mod thumbs;
 
@@ -40,6 +41,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::cancel_job,
             commands::catalog_health,
             commands::open_in_shop,
+            commands::shared_image,
+            commands::take_shared_image,
         ])
 }
 
@@ -55,6 +58,11 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_barcode_scanner::init());
     app(builder)
         .setup(|app| {
+            // opened with a photo (a file association, or `lookalike-app photo.jpg`)
+            #[cfg(desktop)]
+            if let Some(Err(e)) = shared::from_args(std::env::args_os()) {
+                eprintln!("lookalike: {}", e.message);
+            }
             let handle = app.handle().clone();
             let store = app.state::<catalogs::Catalogs>();
             if let (Ok(data), Ok(config)) = (app.path().app_data_dir(), app.path().app_config_dir())

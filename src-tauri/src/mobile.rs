@@ -324,10 +324,12 @@ mod android {
     use std::io::Write;
     use std::path::PathBuf;
 
-    use jni::objects::{GlobalRef, JObject, JString, JValue};
+    use jni::objects::{GlobalRef, JByteArray, JObject, JString, JValue};
     use jni::{JNIEnv, JavaVM};
+    use lookalike_engine::ErrorCode;
 
     use super::AssetSource;
+    use crate::error::ApiError;
 
     const CHUNK: usize = 1 << 20;
 
@@ -376,6 +378,48 @@ mod android {
             unsafe { JavaVM::from_raw(ctx.vm().cast()) }.map_err(|e| format!("no Java VM: {e}"))?;
         let context = unsafe { JObject::from_raw(ctx.context().cast()) };
         Ok((vm, context))
+    }
+
+    /// `MainActivity.shareImage(name, bytes)`: a photo shared into the app (an `ACTION_SEND`
+    /// `image/*` intent, read by the activity); the UI takes it from `shared.rs`.
+    #[unsafe(no_mangle)]
+    pub extern "system" fn Java_app_lookalike_search_MainActivity_shareImage<'l>(
+        mut env: JNIEnv<'l>,
+        _activity: JObject<'l>,
+        name: JString<'l>,
+        bytes: JByteArray<'l>,
+    ) {
+        let name: String = env
+            .get_string(&name)
+            .map(Into::into)
+            .unwrap_or_else(|_| "shared photo".into());
+        let offered = env
+            .convert_byte_array(&bytes)
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Io,
+                    format!("cannot read the shared photo {name}: {e}"),
+                )
+            })
+            .and_then(|bytes| crate::shared::offer(&name, bytes));
+        if let Err(e) = offered {
+            crate::shared::refuse(e);
+        }
+    }
+
+    /// `MainActivity.shareRefused(message)`: a shared photo the activity could not read (too
+    /// large, or its provider refused): the UI says so.
+    #[unsafe(no_mangle)]
+    pub extern "system" fn Java_app_lookalike_search_MainActivity_shareRefused<'l>(
+        mut env: JNIEnv<'l>,
+        _activity: JObject<'l>,
+        message: JString<'l>,
+    ) {
+        let message: String = env
+            .get_string(&message)
+            .map(Into::into)
+            .unwrap_or_else(|_| "the shared photo could not be read".into());
+        crate::shared::refuse(ApiError::new(ErrorCode::Io, message));
     }
 
     /// `context.getApplicationInfo().nativeLibraryDir`.

@@ -195,6 +195,8 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   match: the verdict (`match`) every search answers with, whatever the recording says
  *   barcodes: { code: productId }
  *   decoded: {text, format} | null for decode_barcode
+ *   shared: {name, base64} of a photo the app was opened with (or had shared into it), or
+ *           {error: ApiError} for one it could not read; taken once
  *   scan: {content, format} | 'cancel' for the mobile barcode scanner plugin; camera: permission
  *   Catalogs panel (answers from the recordings of ui/mock/record-catalogs.mjs; the catalog in
  *   use and the saved ones are kept in the page):
@@ -428,6 +430,21 @@ function installBackend(cfg) {
     async 'plugin:barcode-scanner|scan'() {
       if (cfg.scan === 'cancel') return reject('cancelled', 'Scan cancelled by the user');
       return { content: cfg.scan?.content ?? '', format: cfg.scan?.format ?? 'EAN_13', bounds: null };
+    },
+    // a photo the app was opened with or had shared into it (cfg.shared: {name, base64}), once
+    async shared_image() {
+      const s = cfg.shared;
+      if (s?.error) {
+        cfg.shared = null;
+        return Promise.reject(s.error);
+      }
+      return s ? { name: s.name, bytes: atob(s.base64).length } : null;
+    },
+    async take_shared_image() {
+      const s = cfg.shared;
+      if (!s) return reject('not_found', 'no shared photo is waiting');
+      cfg.shared = null;
+      return Uint8Array.from(atob(s.base64), (c) => c.charCodeAt(0)).buffer;
     },
     async decode_barcode(args) {
       const raw = args instanceof Uint8Array || args instanceof ArrayBuffer;

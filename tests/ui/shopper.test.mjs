@@ -189,3 +189,29 @@ test('recent searches stay on the device, reopen without a search, and can be cl
   assert.deepEqual(await overflowing(page), []);
   assert.deepEqual(problems, []);
 });
+
+test('a photo opened with the app (or shared into it) is searched once the engine is ready', async () => {
+  const bytes = fs.readFileSync(photoPath('two'));
+  const { page, problems } = await app({ viewport: PHONE, cfg: { shared: { name: 'two-objects.jpg', base64: bytes.toString('base64') } } });
+  await page.waitForSelector('#results-grid > li.card >> nth=9');
+  const [call] = await ipcCalls(page, 'search');
+  assert.equal(call.bytes, bytes.length, 'the shared bytes are what is searched');
+  assert.deepEqual(await gridIds(page), recordingFor('two').response.results.map((h) => h.id));
+  assert.match(await page.getAttribute('#photo-image', 'alt'), /two-objects\.jpg/);
+  // taken once: coming back to the app searches nothing more
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.waitForTimeout(300);
+  assert.equal((await ipcCalls(page, 'search')).length, 1);
+  assert.deepEqual(problems, []);
+});
+
+test('a shared photo that could not be read says why', async () => {
+  const error = { code: 'io', message: 'cannot open gone.jpg: No such file or directory (os error 2)' };
+  const { page, problems } = await app({ cfg: { shared: { error } } });
+  const alert = page.locator('#alert-box');
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute('data-code'), 'io');
+  assert.match(await alert.innerText(), /cannot open gone\.jpg/);
+  assert.equal((await ipcCalls(page, 'search')).length, 0);
+  assert.deepEqual(problems, []);
+});

@@ -24,6 +24,7 @@ import type {
   Product,
   SearchOptionsDto,
   SearchResponse,
+  SharedImageInfo,
 } from './generated/contract';
 import { CATALOG_JOB_EVENT, ENGINE_STATUS_EVENT, ERROR_CODES, OPTIONS_HEADER, THUMB_SCHEME } from './generated/contract';
 
@@ -38,6 +39,10 @@ export interface Backend {
   decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>;
   /** A URL an <img> can load for the product's thumbnail ('' when there is none). */
   thumbnailUrl(id: string): string;
+  /** A photo opened with the app or shared into it, if one waits (its name and size). */
+  sharedImage(): Promise<SharedImageInfo | null>;
+  /** The waiting photo's bytes (it waits no more). */
+  takeSharedImage(): Promise<Uint8Array>;
 
   // the Catalogs panel (every path comes from a dialog the backend shows, never from here)
   catalogs(): Promise<CatalogsView>;
@@ -146,6 +151,9 @@ const tauriBackend: Backend = {
   product: (id) => invoke<Product>('product', { id }),
   productByBarcode: (code) => invoke<Product | null>('product_by_barcode', { code }),
   decodeBarcode: (bytes) => invoke<DecodedBarcode | null>('decode_barcode', bytes),
+  sharedImage: () => invoke<SharedImageInfo | null>('shared_image'),
+  // a raw binary answer arrives as an ArrayBuffer
+  takeSharedImage: async () => new Uint8Array(await invoke<ArrayBuffer>('take_shared_image')),
   // thumb://localhost/<id> (Linux, macOS) or http://thumb.localhost/<id> (Windows, Android)
   thumbnailUrl: (id) => convertFileSrc(id, THUMB_SCHEME),
   catalogs: () => invoke<CatalogsView>('catalogs'),
@@ -182,6 +190,8 @@ const noBackend: Backend = {
   productByBarcode: () => Promise.reject(NO_BACKEND),
   decodeBarcode: () => Promise.reject(NO_BACKEND),
   thumbnailUrl: () => '',
+  sharedImage: async () => null,
+  takeSharedImage: () => Promise.reject(NO_BACKEND),
   catalogs: () => Promise.reject(NO_BACKEND),
   openCatalog: () => Promise.reject(NO_BACKEND),
   switchCatalog: () => Promise.reject(NO_BACKEND),
@@ -240,6 +250,14 @@ export function productByBarcode(code: string): Promise<Product | null> {
 
 export function decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {
   return guarded(async () => (await backend()).decodeBarcode(bytes));
+}
+
+export function sharedImage(): Promise<SharedImageInfo | null> {
+  return guarded(async () => (await backend()).sharedImage());
+}
+
+export function takeSharedImage(): Promise<Uint8Array> {
+  return guarded(async () => (await backend()).takeSharedImage());
 }
 
 // ---- the Catalogs panel ----------------------------------------------------------------------

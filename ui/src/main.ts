@@ -165,6 +165,7 @@ function applyEngine(s: EngineStatus): void {
     state.searchWeights = { ...s.catalog.scoring.blend };
     el.catalogLine.textContent = `${s.catalog.name} · ${count(s.catalog.size, 'product')}`;
     void refreshRecent();
+    void searchShared();
     if (!state.response && !state.busy) {
       results.empty(s.catalog);
       setStatus('Ready. Take or choose a photo.');
@@ -277,6 +278,27 @@ async function runSearch(override: string | null, previousRegion = state.region)
     setStatus('');
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// a photo opened with the app (desktop) or shared into it (Android): searched like a picked one
+
+async function searchShared(): Promise<void> {
+  if (!ready()) return;
+  try {
+    const info = await api.sharedImage();
+    if (!info) return;
+    const bytes = await api.takeSharedImage();
+    if (!ready()) return;
+    await searchPhoto(new Blob([bytes as BlobPart]), info.name);
+  } catch (e) {
+    showAlert(api.toApiError(e), {});
+  }
+}
+
+// the app comes back to the front when a photo is shared into it
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void searchShared();
+});
 
 // ---------------------------------------------------------------------------------------------
 // recent searches (on this device only: ui/src/recent.ts)

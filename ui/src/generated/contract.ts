@@ -294,6 +294,11 @@ segmentation: string, };
 export type DecodedBarcode = { text: string, format: string, };
 
 /**
+ * What the UI learns about a waiting photo before it takes the bytes.
+ */
+export type SharedImageInfo = { name: string, bytes: number, };
+
+/**
  * What the Catalogs panel shows.
  */
 export type CatalogsView = { 

@@ -393,6 +393,15 @@ export function createMockBackend(): Backend {
       return thumbById.get(id) ?? '';
     },
 
+    // a browser tab is never opened with a photo nor shared one
+    async sharedImage() {
+      return null;
+    },
+
+    async takeSharedImage(): Promise<Uint8Array> {
+      return fail('not_found', 'no shared photo is waiting');
+    },
+
     async decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {
       ensureReady();
       await sleep(300);
