@@ -107,10 +107,11 @@ pub fn take() -> Result<Vec<u8>, ApiError> {
 pub fn from_args(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Option<Result<SharedImageInfo, ApiError>> {
-    let path = args
-        .into_iter()
-        .skip(1)
-        .find(|a| !a.to_string_lossy().starts_with('-'))?;
+    // options and URLs (a launcher's or a test driver's) are not photos
+    let path = args.into_iter().skip(1).find(|a| {
+        let a = a.to_string_lossy();
+        !a.starts_with('-') && !a.contains("://")
+    })?;
     let path = Path::new(&path);
     let name = path
         .file_name()

@@ -15,6 +15,7 @@ fn an_opened_photo_waits_once_and_a_bad_one_says_why() {
     // no argument, or options only: nothing was opened
     assert!(shared::from_args(args(&["lookalike-app"])).is_none());
     assert!(shared::from_args(args(&["lookalike-app", "--verbose"])).is_none());
+    assert!(shared::from_args(args(&["lookalike-app", "http://127.0.0.1:4444/x"])).is_none());
     assert_eq!(shared::peek().unwrap(), None);
     assert_eq!(shared::take().unwrap_err().code, "not_found");
 
@@ -56,5 +57,50 @@ fn an_opened_photo_waits_once_and_a_bad_one_says_why() {
         e.message.contains("huge.jpg is 40 MB; the limit is 40 MB"),
         "{}",
         e.message
+    );
+}
+
+/// The `.deb` registers the app for the image types the engine decodes, and its desktop entry
+/// passes the opened files on (`%F`: Tauri's default entry passes none). Checked by building the
+/// bundle once: `npm run tauri -- build --bundles deb` writes `Exec=lookalike-app %F`.
+#[test]
+fn the_desktop_bundle_opens_images_with_the_app() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let conf: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json")).unwrap())
+            .unwrap();
+    let mimes: Vec<&str> = conf["bundle"]["fileAssociations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["mimeType"].as_str().unwrap())
+        .collect();
+    for m in [
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/tiff",
+        "image/bmp",
+    ] {
+        assert!(mimes.contains(&m), "{m} is not associated: {mimes:?}");
+    }
+    let template = conf["bundle"]["linux"]["deb"]["desktopTemplate"]
+        .as_str()
+        .unwrap();
+    let entry = std::fs::read_to_string(root.join(template)).unwrap();
+    assert!(entry.lines().any(|l| l == "Exec={{exec}} %F"), "{entry}");
+    assert!(entry.contains("MimeType={{mime_type}}"), "{entry}");
+    // the phone takes shares through its own intent filter, not the desktop's associations
+    let android: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tauri.android.conf.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(android["bundle"]["fileAssociations"].is_null());
+    assert!(
+        android["bundle"]
+            .as_object()
+            .unwrap()
+            .contains_key("fileAssociations")
     );
 }

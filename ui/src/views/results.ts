@@ -194,7 +194,7 @@ export class ResultsView {
       h(
         'span',
         { class: 'card-body' },
-        h('span', { class: 'card-name' }, hit.name),
+        h('span', { class: 'card-name', title: hit.name }, hit.name),
         h('span', { class: 'card-price' }, formatPrice(hit.price, hit.currency)),
         h(
           'span',
