@@ -77,13 +77,7 @@ impl<'m> Extractor<'m> {
         region: Option<&Region>,
         clock: &mut Clock,
     ) -> Result<Features<'m>> {
-        let decoded = clock.time(Stage::Decode, || -> Result<Decoded> {
-            let decoded = decode::decode(bytes, &self.decode)?;
-            match region {
-                Some(r) => crop(decoded, r),
-                None => Ok(decoded),
-            }
-        })?;
+        let decoded = self.decode_region(bytes, region, clock)?;
         if !decoded.info.alpha_cutout && self.segmenter.is_none() {
             return Err(EngineError::ModelMissing {
                 model: self.profile.index_segmenters.join(" or "),
@@ -99,6 +93,22 @@ impl<'m> Extractor<'m> {
             self.refine(&decoded.image, seg)
         })?;
         Ok(self.features(decoded, seg))
+    }
+
+    /// Decodes `bytes` and crops the upright working image to `region` (the time is decode's).
+    fn decode_region(
+        &self,
+        bytes: &[u8],
+        region: Option<&Region>,
+        clock: &mut Clock,
+    ) -> Result<Decoded> {
+        clock.time(Stage::Decode, || {
+            let decoded = decode::decode(bytes, &self.decode)?;
+            match region {
+                Some(r) => crop(decoded, r),
+                None => Ok(decoded),
+            }
+        })
     }
 
     /// SAM's mask in place of the saliency mask, when there is a refiner, the saliency model
@@ -152,13 +162,7 @@ impl<'m> Extractor<'m> {
         region: Option<&Region>,
         clock: &mut Clock,
     ) -> Result<Features<'m>> {
-        let decoded = clock.time(Stage::Decode, || -> Result<Decoded> {
-            let decoded = decode::decode(bytes, &self.decode)?;
-            match region {
-                Some(r) => crop(decoded, r),
-                None => Ok(decoded),
-            }
-        })?;
+        let decoded = self.decode_region(bytes, region, clock)?;
         let seg = segment::whole_frame(&decoded.image, "plain search: the whole frame, no cut-out");
         Ok(self.features(decoded, seg))
     }

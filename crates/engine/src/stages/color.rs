@@ -245,11 +245,19 @@ pub fn target_similarity(target: &[f32], sig: &[f32]) -> f32 {
 /// Below this chroma a target colour is a grey (black, grey, white: chroma 0 here; beige 0.24).
 const GREY_TARGET: f32 = 0.15;
 
-/// A stored signature's [`target_similarity`] to each [`PALETTE`] colour, in palette order.
-pub fn palette_similarities(sig: &[f32]) -> Vec<f32> {
+/// The signature of each [`PALETTE`] colour, made once (every hit of every search reads them).
+static PALETTE_SIGNATURES: std::sync::LazyLock<Vec<[f32; DIMS]>> = std::sync::LazyLock::new(|| {
     PALETTE
         .iter()
-        .map(|(_, rgb)| target_similarity(&swatch_signature(*rgb), sig))
+        .map(|(_, rgb)| swatch_signature(*rgb))
+        .collect()
+});
+
+/// A stored signature's [`target_similarity`] to each [`PALETTE`] colour, in palette order.
+pub fn palette_similarities(sig: &[f32]) -> Vec<f32> {
+    PALETTE_SIGNATURES
+        .iter()
+        .map(|t| target_similarity(t, sig))
         .collect()
 }
 

@@ -203,16 +203,8 @@ const NEIGHBOURS: [(i64, i64); 8] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::segment::test_masks::mask_with;
     use image::Luma;
-
-    fn mask_with(w: u32, h: u32, boxes: &[[u32; 4]]) -> GrayImage {
-        GrayImage::from_fn(w, h, |x, y| {
-            let inside = boxes
-                .iter()
-                .any(|&[bx, by, bw, bh]| x >= bx && x < bx + bw && y >= by && y < by + bh);
-            Luma([if inside { 255 } else { 0 }])
-        })
-    }
 
     #[test]
     fn two_blobs_are_two_objects_largest_first_and_specks_are_dropped() {

@@ -325,15 +325,7 @@ fn inner_distance(fg: &[bool], w: usize, h: usize) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mask_with(w: u32, h: u32, boxes: &[[u32; 4]]) -> GrayImage {
-        GrayImage::from_fn(w, h, |x, y| {
-            let inside = boxes
-                .iter()
-                .any(|[bx, by, bw, bh]| x >= *bx && x < bx + bw && y >= *by && y < by + bh);
-            Luma([if inside { 255 } else { 0 }])
-        })
-    }
+    use crate::stages::segment::test_masks::mask_with;
 
     #[test]
     fn one_region_gives_its_centre_and_its_box() {

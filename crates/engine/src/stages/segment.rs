@@ -284,6 +284,22 @@ pub fn iou(pairs: impl Iterator<Item = (bool, bool)>) -> Option<f32> {
     (union > 0).then(|| inter as f32 / union as f32)
 }
 
+/// Masks for the mask stages' tests (segment, objects, refine).
+#[cfg(test)]
+pub(crate) mod test_masks {
+    use image::{GrayImage, Luma};
+
+    /// A `w` x `h` mask, 255 inside any of `boxes` (`[x, y, w, h]`), 0 elsewhere.
+    pub fn mask_with(w: u32, h: u32, boxes: &[[u32; 4]]) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let inside = boxes
+                .iter()
+                .any(|&[bx, by, bw, bh]| x >= bx && x < bx + bw && y >= by && y < by + bh);
+            Luma([if inside { 255 } else { 0 }])
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
