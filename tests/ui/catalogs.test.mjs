@@ -326,8 +326,7 @@ test('"Open in shop" shows only for a product with an http(s) link, and asks the
   // the demo catalog's products have no link
   await pickPhoto(page, 'plimsolls');
   await page.click('#results-grid > li >> nth=0 >> button');
-  await page.locator('#details-id').waitFor();
-  await page.waitForFunction(() => document.querySelector('#details-brand').textContent !== '…');
+  await page.locator('#details[data-state="loaded"]').waitFor();
   assert.equal(await page.locator('#details-open-shop').count(), 0);
   await page.keyboard.press('Escape');
 

@@ -544,7 +544,8 @@ export async function gridIds(page) {
   return page.$$eval('#results-grid > li', (lis) => lis.map((li) => li.dataset.id));
 }
 
-export async function shot(page, name) {
+/** A full-page screenshot from the top; `screen`: only what the viewport shows now, where it is. */
+export async function shot(page, name, { screen = false } = {}) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // let images decode and transitions settle so the screenshot shows the state
   await page.evaluate(() =>
@@ -553,6 +554,10 @@ export async function shot(page, name) {
       new Promise((r) => setTimeout(r, 2000)),
     ]),
   );
+  if (screen) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    return;
+  }
   // sticky panels follow the scroll position; a full-page shot reads best from the top
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(250);

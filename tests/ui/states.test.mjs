@@ -82,23 +82,64 @@ test('searching: spinner and skeleton, inputs disabled, aria-busy, until the ans
   assert.deepEqual(problems, []);
 });
 
-test('a backend rejection shows its message; retry searches again, dismiss clears it', async () => {
+test('a photo the engine cannot read: one clear message, nothing stale, "Choose another photo" instead of a retry', async () => {
   const err = { code: 'unsupported_format', message: 'unsupported image format: text, not an image' };
-  const { page, problems } = await app({ cfg: { searchError: err, searchErrorOnce: true } });
-  await pickPhoto(page, 'coffee', { expectResults: false });
+  const { page, problems } = await app();
+  // an earlier search's results, photo and designer data are on screen...
+  await page.click('#designer-toggle');
+  await pickPhoto(page, 'coffee');
+  await page.locator('#designer-rerank').waitFor();
+  // ...then a file the engine refuses
+  await page.evaluate((e) => (window.__IPC__.cfg.searchError = e), err);
+  await pickPhoto(page, 'tshirt', { expectResults: false });
   const alert = page.locator('#alert-box');
   await alert.waitFor();
   assert.equal(await alert.getAttribute('role'), 'alert');
   assert.equal(await alert.getAttribute('data-code'), 'unsupported_format');
   assert.match(await alert.innerText(), /not a photo Lookalike can read/);
+  assert.equal(await page.locator('#alert-hint').innerText(), 'Choose a photo in JPEG, PNG, WebP, GIF, TIFF or BMP.');
+  // the engine's own words are for the designer view
   assert.equal(await page.locator('#alert-message').innerText(), err.message);
+  assert.equal(await page.locator('#alert-message').isVisible(), true);
+  await page.click('#designer-toggle');
+  assert.equal(await page.locator('#alert-message').isVisible(), false);
+  // the same file would fail the same way: no "Try again"
+  assert.equal(await page.locator('#alert-retry').count(), 0);
+  // nothing of the earlier search stays: no photo (no broken image), no results, no stage data
+  assert.equal(await page.locator('#query').isVisible(), false);
+  assert.equal(await page.locator('#results-grid').count(), 0);
+  assert.equal(await page.locator('#empty-state').isVisible(), true);
+  await page.click('#designer-toggle');
+  assert.equal(await page.locator('#designer-rerank').count(), 0);
+  await page.click('#designer-toggle');
   assert.deepEqual(await inputsDisabled(page), [false, false, false]);
   await shot(page, 'error-1280');
 
+  // "Choose another photo" opens the picker; a good photo then searches
+  await page.evaluate(() => (window.__IPC__.cfg.searchError = null));
+  const chooser = page.waitForEvent('filechooser');
+  await page.click('#alert-action');
+  await (await chooser).setFiles(photoPath('plimsolls'));
+  await page.waitForSelector('#results-grid > li.card >> nth=9');
+  assert.equal(await alert.count(), 0);
+  assert.equal(await page.locator('#query').isVisible(), true);
+  assert.deepEqual(problems, []);
+});
+
+test('a failure that may pass: "Try again" searches the same photo; a failed re-search keeps the results', async () => {
+  const err = { code: 'internal', message: 'the search worker stopped' };
+  const { page, problems } = await app({ cfg: { searchError: err, searchErrorOnce: true } });
+  await pickPhoto(page, 'coffee', { expectResults: false });
+  const alert = page.locator('#alert-box');
+  await alert.waitFor();
+  assert.equal(await page.locator('#alert-message').innerText(), err.message);
+  assert.equal(await page.locator('#alert-message').isVisible(), true, 'no plainer words for it: the message shows');
   await page.click('#alert-retry');
   await page.waitForSelector('#results-grid > li.card >> nth=9');
   assert.equal(await alert.count(), 0);
-  assert.equal((await ipcCalls(page, 'search')).length, 2);
+  const calls = await ipcCalls(page, 'search');
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1].bytes, calls[0].bytes, 'the same photo again');
 
   // a plain string rejection (e.g. a Rust `Err(String)`) is normalised too; dismiss clears it
   await page.evaluate(() => (window.__IPC__.cfg.searchError = 'the engine panicked'));
@@ -108,6 +149,7 @@ test('a backend rejection shows its message; retry searches again, dismiss clear
   assert.match(await alert.innerText(), /Something went wrong/);
   // the results on screen are still the earlier ones, and say so
   assert.equal(await page.locator('.chip[data-category="drinks"]').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('#results-grid > li').count(), 10);
   await page.click('#alert-dismiss');
   assert.equal(await alert.count(), 0);
   assert.deepEqual(problems, []);

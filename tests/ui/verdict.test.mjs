@@ -62,6 +62,14 @@ for (const { match, preferred } of cases) {
       const { page, problems } = await app({ viewport, cfg: recorded ? {} : { match } });
       await pickPhoto(page, photo);
       const rec = recordingFor(photo).response;
+      if (width === 390) {
+        // one column: the answer scrolls into view (the first row of cards on the first screen)
+        await page.waitForFunction(() => {
+          const card = document.querySelector('#results-grid > li')?.getBoundingClientRect();
+          return card && card.top >= 0 && card.bottom <= window.innerHeight;
+        });
+        await shot(page, `verdict-${match}-390-screen`, { screen: true });
+      }
       assert.deepEqual(await gridIds(page), rec.results.map((h) => h.id), 'the engine\'s list, whatever the verdict');
       const s = await shown(page);
       assert.equal(s.match, match);
@@ -73,6 +81,13 @@ for (const { match, preferred } of cases) {
       assert.ok(s.status.startsWith(VERDICT_TITLES[match]), `status: ${s.status}`);
       assert.equal(await page.getAttribute('#status', 'role'), 'status');
       const top = rec.results[0];
+      // each card's closeness in words: the first carries the verdict, the rest the rule's line
+      const rule = fixtures.catalog.match_rule;
+      const first = { same: 'Same product', similar: 'Closest', none: 'Nearest, not close' }[match];
+      const rest = rec.results
+        .slice(1)
+        .map((h) => (match === 'none' ? 'Not close' : h.semantic < Math.fround(rule.none_semantic) ? 'Less alike' : 'Similar'));
+      assert.deepEqual(await page.locator('#results-grid .card-word').allInnerTexts(), [first, ...rest]);
       if (match === 'same') {
         assert.deepEqual(s.emphasised, [top.id], 'only the first card stands out');
         assert.deepEqual(s.badges, [top.id]);

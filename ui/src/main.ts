@@ -18,7 +18,7 @@ import type {
   SearchResponse,
 } from './generated/contract';
 import { colorVerdict, inColor, judge, rerank, sameWeights, towardColor, withBlend } from './rerank';
-import { alertBox } from './views/alert';
+import { alertBox, PHOTO_HINTS } from './views/alert';
 import { CatalogsPanel } from './views/catalogs';
 import { ColorRow } from './views/colors';
 import { RecentView } from './views/recent';
@@ -30,6 +30,8 @@ import { ResultsView, VERDICT_TITLE } from './views/results';
 
 const DESIGNER_KEY = 'lookalike.designer';
 const POLL_MS = 500;
+/** styles.css puts the panels side by side from 900 px. */
+const SINGLE_COLUMN = '(max-width: 899.98px)';
 
 interface Photo {
   bytes: Uint8Array;
@@ -91,9 +93,12 @@ for (const slot of document.querySelectorAll<HTMLElement>('.icon-slot')) {
   if (ICONS[name]) slot.replaceWith(icon([...ICONS[name]]));
 }
 
-const results = new ResultsView(el.results, {
-  open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }),
-});
+// the colour row sits between the verdict and the grid it re-ranks
+const results = new ResultsView(
+  el.results,
+  { open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }) },
+  el.colors,
+);
 const query = new QueryView(el.query, {
   category: (name) => searchCategory(name),
   region: (r) => searchRegion(r),
@@ -217,6 +222,16 @@ async function searchPhoto(file: File | Blob, name = (file as File).name ?? 'pho
   await runSearch(null);
 }
 
+/**
+ * One column (a phone): the photo, its chips and the recent searches fill the first screen, so a
+ * new photo's answer scrolls into view. Searching again (a region, a category) stays put.
+ */
+function showResults(): void {
+  if (!window.matchMedia(SINGLE_COLUMN).matches) return;
+  const calm = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  el.resultsPanel.scrollIntoView({ block: 'start', behavior: calm ? 'auto' : 'smooth' });
+}
+
 /** Search one part of the photo (an object tapped, a box drawn), or all of it again (null). */
 function searchRegion(region: Region | null): void {
   if (!state.photo || state.busy) return;
@@ -253,6 +268,7 @@ async function runSearch(override: string | null, previousRegion = state.region)
   try {
     const r = await api.search(photo.bytes, options);
     if (state.photo !== photo) return; // a newer photo took over
+    const first = state.response === null;
     state.response = r;
     // the objects to pick from are the whole photo's: a search of one of them keeps them
     if (!r.region) state.objects = r.objects;
@@ -260,21 +276,37 @@ async function runSearch(override: string | null, previousRegion = state.region)
     setBusy(null);
     renderResponse();
     announceResults();
-    void remember(photo, r);
+    // scrolled once the recent searches above the results have their new entry (it moves them)
+    void remember(photo, r).then(() => {
+      if (first && state.photo === photo) showResults();
+    });
   } catch (e) {
     if (state.photo !== photo) return;
     setBusy(null);
     const err = api.toApiError(e);
+    const hint = PHOTO_HINTS[err.code];
     if (state.response) {
-      // the results on screen are still the earlier ones
+      // the results on screen are still the earlier ones (a category or region search failed)
       state.override = previous;
       state.region = previousRegion;
+      renderQuery();
     } else {
+      // a new photo failed: nothing of the last search stays on screen
       results.empty(state.catalog);
       colors.hide();
+      renderDesigner();
+      if (hint) {
+        // the engine cannot read it: no broken picture, and no retry (it would fail the same way)
+        URL.revokeObjectURL(photo.url);
+        state.photo = null;
+        query.hide();
+      } else {
+        renderQuery();
+      }
     }
-    renderQuery();
-    showAlert(err, { retry: () => void runSearch(override) });
+    const another = { label: 'Choose another photo', run: () => el.pickPhoto.click() };
+    if (hint) showAlert(err, { hint, action: another });
+    else showAlert(err, { retry: () => void runSearch(override), action: state.response ? undefined : another });
     setStatus('');
   }
 }
@@ -381,14 +413,20 @@ function announceResults(): void {
   const said = `${VERDICT_TITLE[verdict]}. `;
   if (!top) setStatus(`No products${where}.`, said);
   else if (verdict === 'none') setStatus(`The ${count(hits.length, 'nearest product')}${where}.`, said);
-  else setStatus(`${count(hits.length, 'lookalike')}${where}. Best: ${top.name} (${formatScore(top.score)}).`, said);
+  else {
+    // the score is for designers; a shopper gets the verdict and the name
+    const score = state.designer ? ` (${formatScore(top.score)})` : '';
+    setStatus(`${count(hits.length, 'lookalike')}${where}. Best: ${top.name}${score}.`, said);
+  }
 }
 
 /** Whether the sliders moved away from the weights the engine ranked with. */
 function reranked(): boolean {
   const { weights, searchWeights } = state;
   const r = state.response;
-  return !!(r && weights && searchWeights && !sameWeights(weights, searchWeights) && r.candidates.length > 0);
+  // all three at 0 rank nothing (the engine refuses them): the list stays as it was ranked
+  const usable = !!weights && weights.semantic + weights.texture + weights.color > 0;
+  return !!(r && weights && searchWeights && usable && !sameWeights(weights, searchWeights) && r.candidates.length > 0);
 }
 
 /** The grid's order: the engine's own, or the live re-rank when the sliders moved or a colour
@@ -427,7 +465,7 @@ function setColor(i: number | null): void {
   const r = state.response;
   if (!r) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), scope(r));
+  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
   colors.render(state.color, r.candidates.length > 0);
   if (state.designer && state.weights && state.searchWeights) designer.update(state.weights, hits, state.searchWeights);
   announceResults();
@@ -454,7 +492,7 @@ function renderResponse(): void {
   const r = state.response;
   if (!r) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), scope(r));
+  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
   colors.render(state.color, r.candidates.length > 0);
   renderDesigner();
 }
@@ -472,7 +510,7 @@ function setWeights(w: BlendWeights): void {
   const r = state.response;
   if (!r || !state.searchWeights) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), scope(r));
+  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
   designer.update(state.weights, hits, state.searchWeights);
   announceResults();
 }
@@ -548,13 +586,22 @@ function setStatus(text: string, unseen = ''): void {
   else el.status.textContent = text;
 }
 
-function showAlert(err: ApiError, opts: { retry?: () => void; info?: boolean } = {}): void {
-  const retry = opts.retry;
+interface ShowAlert {
+  retry?: () => void;
+  info?: boolean;
+  hint?: string;
+  action?: { label: string; run: () => void } | undefined;
+}
+
+function showAlert(err: ApiError, opts: ShowAlert = {}): void {
+  const { retry, action } = opts;
   mount(
     el.alert,
     alertBox('alert', err, {
       info: opts.info,
+      hint: opts.hint,
       retry: retry && (() => { clearAlert(); retry(); }),
+      action: action && { label: action.label, run: () => { clearAlert(); action.run(); } },
       dismiss: () => clearAlert(true),
     }),
   );

@@ -24,7 +24,12 @@ export class DesignerView {
   private before = h('ol', { class: 'stage-list', id: 'before-list' });
   private after = h('ol', { class: 'stage-list', id: 'after-list' });
   private liveNote = h('p', { class: 'muted live-note', id: 'live-note' });
+  private weightsNoteText = h('span', null);
+  private normalise = h('button', { type: 'button', class: 'button small', id: 'weights-normalise' }, 'Make them sum to 1');
+  private weightsNote = h('p', { class: 'weights-note', id: 'weights-note', role: 'status', hidden: true }, this.weightsNoteText, ' ', this.normalise);
   private response: SearchResponse | null = null;
+  /** The catalog's router prior (how much a sum other than 1 changes the order). */
+  private prior = 0;
 
   constructor(
     private root: HTMLElement,
@@ -38,14 +43,16 @@ export class DesignerView {
 
   render(r: SearchResponse, catalog: CatalogInfo | null, weights: BlendWeights, live: Hit[], searchWeights: BlendWeights): void {
     this.response = r;
+    this.prior = catalog?.scoring.route_prior ?? 0;
     this.sliders.clear();
+    // the sliders and what they change first, next to the grid they re-rank; then the stages
     mount(
       this.root,
+      this.weights(catalog, weights),
+      this.lists(),
       this.segmentation(r),
       this.categories(r),
       this.timings(r),
-      this.weights(catalog, weights),
-      this.lists(),
       catalog ? this.models(catalog) : null,
     );
     this.update(weights, live, searchWeights);
@@ -63,6 +70,22 @@ export class DesignerView {
     }
     const total = weights.semantic + weights.texture + weights.color;
     this.sum.textContent = `sum ${total.toFixed(2)}`;
+    // not silent: all zero ranks nothing; another sum than 1 changes the scale (and how much the
+    // router prior counts against the blend), so say so and offer the same mix summing to 1
+    const zero = total <= 0;
+    const off = !zero && Math.abs(total - 1) > 0.005;
+    this.sum.classList.toggle('warn', zero || off);
+    this.weightsNote.hidden = !(zero || off);
+    this.normalise.hidden = !off;
+    this.weightsNoteText.textContent = zero
+      ? 'All three at 0 rank nothing: the list stays as it was.'
+      : off
+        ? `The weights sum to ${total.toFixed(2)}, not 1: every score is ${total.toFixed(2)} times as large${
+            this.prior > 0 ? `, so the router prior counts ${total > 1 ? 'less' : 'more'} against them` : ' (the order is the same as with them summing to 1)'
+          }.`
+        : '';
+    this.normalise.onclick = () =>
+      this.handlers.weights({ semantic: weights.semantic / total, texture: weights.texture / total, color: weights.color / total });
     const changed =
       Math.abs(weights.semantic - searchWeights.semantic) > 1e-9 ||
       Math.abs(weights.texture - searchWeights.texture) > 1e-9 ||
@@ -184,7 +207,7 @@ export class DesignerView {
         { class: 'muted' },
         r.route.reason === 'override'
           ? `Searched ${r.route.searched.map(categoryLabel).join(', ') || 'nothing'} only (${reasons.override}).`
-          : `The router’s pick: ${r.route.searched.map(categoryLabel).join(', ') || 'none'} (${reasons[r.route.reason]}), confidence ${formatPercent(r.route.confidence)}. Every category is searched; the router prior weighs its shares in the score.`,
+          : `The router’s pick: ${r.route.searched.map(categoryLabel).join(', ') || 'none'} (${reasons[r.route.reason]}), with ${formatPercent(r.route.confidence)} of the classifier’s answer on this catalog’s categories. Every category is searched; the router prior weighs its shares in the score.`,
       ),
     );
   }
@@ -275,6 +298,7 @@ export class DesignerView {
             )
           : null,
       ),
+      this.weightsNote,
       disabled ? h('p', { class: 'muted' }, 'This search returned no candidates to re-rank.') : null,
     );
   }

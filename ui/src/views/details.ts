@@ -1,7 +1,9 @@
 // Product details in a modal <dialog>: Escape and the close button close it, focus returns to
-// the card (or button) that opened it. A search hit shows its score breakdown at once; brand,
-// description, GTIN and the shop link arrive with api.product(). "Open in shop" shows only for a
-// product with an http(s) link; the backend opens it in the browser.
+// the card (or button) that opened it. A search hit shows why it matches at once (bars; the
+// numbers in the designer view); brand, description, GTIN and the shop link arrive with
+// api.product(), and only what the catalog lists is shown. "Open in shop" shows only for a
+// product with an http(s) link; the backend opens it in the browser. The product id and the
+// photo's source are for the designer view. `data-state` says whether the product has arrived.
 
 import { openInShop, shopUrl, thumbnailUrl, toApiError } from '../api';
 import { h, icon, ICONS, mount } from '../dom';
@@ -94,14 +96,15 @@ export class DetailsDialog {
   private fill(req: DetailsRequest, p: Product | null, pending: 'loading' | ApiError | null): void {
     const hit = req.hit;
     const hadFocus = this.dialog.open && this.dialog.contains(document.activeElement);
+    this.dialog.dataset.state = pending === null ? 'loaded' : pending === 'loading' ? 'loading' : 'error';
     const name = p?.name ?? hit?.name ?? '';
     // by id, never p.thumbnail (a path inside the catalog folder, not a URL)
     const id = p?.id ?? hit?.id;
     const thumb = id ? thumbnailUrl(id) : '';
     const price = formatPrice(p?.price ?? hit?.price ?? null, p?.currency ?? hit?.currency ?? null);
-    const wait = pending === 'loading' ? '…' : '–';
-    const field = (label: string, value: string | null | undefined, id: string) =>
-      [h('dt', null, label), h('dd', { id }, value ?? (p ? 'Not listed' : wait))];
+    // a shopper sees what the catalog lists; what it does not list is left out, not "Not listed"
+    const field = (label: string, value: string | null | undefined, id: string, cls?: string) =>
+      value ? [h('dt', { class: cls }, label), h('dd', { id, class: cls }, value)] : [];
 
     const breakdown = hit
       ? h(
@@ -112,13 +115,13 @@ export class DetailsDialog {
             'dl',
             { class: 'bars' },
             bar('Overall', hit.score, 'overall'),
-            bar('Semantic', hit.semantic, 'semantic'),
+            bar('Shape and kind', hit.semantic, 'semantic'),
             bar('Texture', hit.texture, 'texture'),
             bar('Colour', hit.color, 'color'),
           ),
           hit.routed
             ? null
-            : h('p', { class: 'muted' }, 'Not in the category the router picked.'),
+            : h('p', { class: 'muted' }, 'From another category than the one detected.'),
         )
       : null;
 
@@ -157,20 +160,26 @@ export class DetailsDialog {
               ? h('p', { class: 'found-by', id: 'found-by-barcode' }, `Found by barcode ${req.barcode}`)
               : null,
             h('p', { class: 'details-price', id: 'details-price' }, price),
-            p && shopUrl(p) ? this.shopButton(p) : null,
+            p && shopUrl(p)
+              ? this.shopButton(p)
+              : p
+                ? h('p', { class: 'muted', id: 'details-no-shop' }, 'This catalog has no shop page for it.')
+                : null,
             h(
               'dl',
               { class: 'facts' },
               field('Category', categoryLabel(p?.category ?? hit?.category ?? ''), 'details-category'),
-              field('Brand', p ? p.brand : null, 'details-brand'),
-              field('Product id', p?.id ?? hit?.id, 'details-id'),
-              field('GTIN', p ? p.gtin : null, 'details-gtin'),
+              field('Brand', p?.brand, 'details-brand'),
+              field('Barcode (GTIN)', p?.gtin, 'details-gtin'),
+              // for whoever builds the catalog (designer view)
+              field('Product id', p?.id ?? hit?.id, 'details-id', 'designer-only'),
             ),
             breakdown,
           ),
         ),
         p?.description ? h('p', { class: 'description', id: 'details-description' }, p.description) : null,
-        p?.source ? h('p', { class: 'source muted' }, 'Source: ', p.source) : null,
+        p?.source ? h('p', { class: 'source muted designer-only', id: 'details-source' }, 'Source: ', p.source) : null,
+        pending === 'loading' ? h('p', { class: 'muted', id: 'details-loading' }, 'Loading the details…') : null,
         pending && pending !== 'loading'
           ? h('p', { class: 'inline-error', role: 'alert' }, `Could not load all details: ${pending.message}`)
           : null,
@@ -187,7 +196,7 @@ function bar(label: string, value: number, key: string): HTMLElement[] {
       'dd',
       { 'data-score': key },
       h('span', { class: 'bar', 'aria-hidden': 'true' }, h('span', { class: `bar-fill ${key}`, style: { width: barWidth(value) } })),
-      h('span', { class: 'bar-value' }, formatScore(value)),
+      h('span', { class: 'bar-value designer-only' }, formatScore(value)),
     ),
   ];
 }

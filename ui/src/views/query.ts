@@ -42,7 +42,7 @@ export class QueryView {
   private cutout = h('img', { alt: 'The product cut out of your photo', id: 'cutout-image' });
   private wait = h('span', { class: 'frame-wait' });
   private category: HTMLElement = h('div', { class: 'category-block pending' });
-  /** Whether the less likely categories are shown (kept across searches). */
+  /** Whether the less likely categories are shown (kept while the same photo is searched again). */
   private chipsOpen = { value: false };
 
   constructor(
@@ -164,7 +164,10 @@ export class QueryView {
   render(q: QueryState, catalog: CatalogInfo | null): void {
     this.root.hidden = false;
     this.last = q;
-    if (this.photo.getAttribute('src') !== q.photoUrl) this.photo.src = q.photoUrl;
+    if (this.photo.getAttribute('src') !== q.photoUrl) {
+      this.photo.src = q.photoUrl;
+      this.chipsOpen.value = false;
+    }
     this.renderObjects(q);
     this.photo.alt = `Your photo${q.photoName ? ` (${q.photoName})` : ''}`;
     const r = q.response;
@@ -214,8 +217,11 @@ function sameRegion(a: Region, b: Region): boolean {
   return Math.abs(a.x - b.x) < eps && Math.abs(a.y - b.y) < eps && Math.abs(a.w - b.w) < eps && Math.abs(a.h - b.h) < eps;
 }
 
-/** Chips shown before "More": the likeliest categories (the searched ones always show). */
+/** Chips shown before "More": the likeliest categories, at most this many (the searched ones
+ * always show)... */
 const FIRST_CHIPS = 4;
+/** ...and only those the router gives at least this share (the top one always shows). */
+const LIKELY = 0.05;
 
 function categoryBlock(
   r: SearchResponse,
@@ -260,7 +266,8 @@ function categoryBlock(
   const chips = names.map((name, i) => {
     const active = q.override ? q.override === name : r.route.reason !== 'unsure' && searched.has(name);
     const score = scores.get(name);
-    const more = i >= FIRST_CHIPS && !active && !(r.route.reason !== 'unsure' && searched.has(name));
+    const likely = i === 0 || (i < FIRST_CHIPS && (score ?? 0) >= LIKELY);
+    const more = !likely && !active && !(r.route.reason !== 'unsure' && searched.has(name));
     const chip = h(
       'button',
       {

@@ -1,12 +1,13 @@
 // The top-10 grid under the engine's verdict on it (`match`: "This is it", "Similar products",
-// "No close match in this catalog"). Cards are keyed by product id and moved, not rebuilt, when
-// the designer's sliders re-rank, so thumbnails do not flicker and focus stays on the card it was
-// on.
+// "No close match in this catalog"). A shopper reads each card's closeness in words (from the
+// verdict, the rank and the profile's match rule); the designer view adds the raw score and its
+// bar. Cards are keyed by product id and moved, not rebuilt, when the designer's sliders re-rank,
+// so thumbnails do not flicker and focus stays on the card it was on.
 
 import { thumbnailUrl } from '../api';
 import { h, icon, mount } from '../dom';
 import { barWidth, categoryLabel, count, formatPrice, formatScore } from '../format';
-import type { CatalogInfo, Hit, Match } from '../generated/contract';
+import type { CatalogInfo, Hit, Match, MatchRule } from '../generated/contract';
 
 /** What a shopper is told about the whole list (the CLI prints the same words). */
 export const VERDICT_TITLE: Record<Match, string> = {
@@ -30,6 +31,20 @@ function verdictNote(verdict: Match, hits: Hit[], scope?: string): string {
   return scope ? `Nothing close in ${scope}; the nearest products there are below.` : 'Nothing close; the nearest products are below.';
 }
 
+/**
+ * A card's closeness in words. The list's first card carries the verdict ("This is it" only when
+ * the engine says `same`, with the badge on its photo); the others are "Similar" while their semantic score stays above the
+ * rule's `none_semantic` (below it the engine would call the list "no close match"), else "Less
+ * alike". Without a rule nothing is claimed beyond the order.
+ */
+export function closeness(hit: Hit, index: number, verdict: Match, rule: MatchRule | null): { word: string; tone: 'it' | 'close' | 'far' } {
+  if (index === 0 && verdict === 'same') return { word: 'Same product', tone: 'it' };
+  if (verdict === 'none') return { word: index === 0 ? 'Nearest, not close' : 'Not close', tone: 'far' };
+  if (index === 0) return { word: 'Closest', tone: 'close' };
+  if (rule && hit.semantic < Math.fround(rule.none_semantic)) return { word: 'Less alike', tone: 'far' };
+  return { word: 'Similar', tone: 'close' };
+}
+
 export interface ResultsHandlers {
   open(hit: Hit, trigger: HTMLElement): void;
 }
@@ -38,6 +53,7 @@ interface Card {
   li: HTMLLIElement;
   rank: HTMLElement;
   badge: HTMLElement;
+  word: HTMLElement;
   score: HTMLElement;
   meter: HTMLElement;
   other: HTMLElement;
@@ -49,9 +65,11 @@ export class ResultsView {
   private banner = h('div', { class: 'match', id: 'match' });
   private grid = h('ol', { class: 'grid', id: 'results-grid', 'aria-labelledby': 'results-heading match-title' });
 
+  /** `between`: shown between the verdict and the grid (the colour row), hidden by its owner. */
   constructor(
     private root: HTMLElement,
     private handlers: ResultsHandlers,
+    private between: HTMLElement | null = null,
   ) {}
 
   /** Nothing searched yet: a short hint. */
@@ -109,24 +127,25 @@ export class ResultsView {
               { class: 'card-body' },
               h('span', { class: 'card-name' }, h('span', { class: 'line' }, nbsp)),
               h('span', { class: 'card-price' }, h('span', { class: 'line short' }, nbsp)),
-              h('span', { class: 'card-score' }, h('span', { class: 'meter' })),
+              h('span', { class: 'card-word' }, h('span', { class: 'line short' }, nbsp)),
+              h('span', { class: 'card-score designer-only' }, h('span', { class: 'meter' })),
               h('span', { class: 'card-category' }, nbsp),
             ),
           ),
         ),
       );
     }
-    mount(this.root, banner, ol);
+    mount(this.root, banner, this.between, ol);
   }
 
   /**
    * The ranked list under its verdict. The banner is not a live region: main.ts announces the
    * verdict in the status line, once. `scope`: the category searched alone, if the person chose one.
    */
-  render(hits: Hit[], verdict: Match, scope?: string): void {
+  render(hits: Hit[], verdict: Match, rule: MatchRule | null, scope?: string): void {
     if (!this.root.contains(this.grid)) {
       this.reset();
-      mount(this.root, this.banner, this.grid);
+      mount(this.root, this.banner, this.between, this.grid);
     }
     this.banner.className = `match match-${verdict}`;
     this.banner.dataset.match = verdict;
@@ -158,6 +177,9 @@ export class ResultsView {
       const isIt = verdict === 'same' && i === 0;
       card.badge.hidden = !isIt;
       card.li.classList.toggle('is-match', isIt);
+      const near = closeness(hit, i, verdict, rule);
+      card.word.textContent = near.word;
+      card.word.dataset.tone = near.tone;
       card.score.textContent = formatScore(hit.score);
       card.meter.style.width = barWidth(hit.score);
       card.other.hidden = hit.routed;
@@ -173,6 +195,7 @@ export class ResultsView {
     const score = h('span', { class: 'score-value' });
     const meter = h('span', { class: 'meter-fill' });
     const badge = h('span', { class: 'match-badge', hidden: true }, 'This is it');
+    const word = h('span', { class: 'card-word' });
     const other = h('span', { class: 'tag', title: 'Not in the category the router picked' }, 'other category');
     const button = h(
       'button',
@@ -196,9 +219,10 @@ export class ResultsView {
         { class: 'card-body' },
         h('span', { class: 'card-name', title: hit.name }, hit.name),
         h('span', { class: 'card-price' }, formatPrice(hit.price, hit.currency)),
+        word,
         h(
           'span',
-          { class: 'card-score' },
+          { class: 'card-score designer-only' },
           h('span', { class: 'visually-hidden' }, 'Score '),
           h('span', { class: 'meter', 'aria-hidden': 'true' }, meter),
           score,
@@ -207,7 +231,7 @@ export class ResultsView {
       ),
     );
     const li = h('li', { class: 'card', dataset: { id: hit.id } }, button);
-    const card = { li, rank, badge, score, meter, other };
+    const card = { li, rank, badge, word, score, meter, other };
     this.cards.set(hit.id, card);
     return card;
   }
