@@ -170,9 +170,10 @@ export async function startServer(dist = DIST) {
 // ---------------------------------------------------------------------------------------------
 // browser
 
-export async function launch() {
+/** `flags`: more Chromium switches (e.g. its fake camera for the webcam tests). */
+export async function launch(flags = []) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-ui.sh\``);
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...flags] });
 }
 
 // The mocks module is plain ESM without imports; turn it into a script that sets a global.
@@ -191,6 +192,7 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   engine: 'ready' | 'loading' (stays loading until the test pushes an 'engine-status' event)
  *           | number (that many 'loading' answers to engine_status, then ready)
  *   searchError: ApiError to reject `search` with (once, if searchErrorOnce)
+ *   unrecorded: a recorded photo's file name whose answer a photo with no recording gets
  *   searchDelay: ms before `search` answers
  *   match: the verdict (`match`) every search answers with, whatever the recording says
  *   barcodes: { code: productId }
@@ -376,7 +378,8 @@ function installBackend(cfg) {
       }
       const size = args.byteLength;
       const { searches, catalog } = await data();
-      const rec = searches.find((s) => s.query.bytes === size);
+      // cfg.unrecorded: the recording (a photo file name) that answers a photo none was made for
+      const rec = searches.find((s) => s.query.bytes === size) ?? (cfg.unrecorded && searches.find((s) => s.query.file === cfg.unrecorded));
       if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
       // a region: the recorded region search of this photo that overlaps it most
       const byRegion = opts.region && [...rec.regions].sort((a, b) => iou(b.region, opts.region) - iou(a.region, opts.region))[0];
@@ -463,6 +466,8 @@ function installBackend(cfg) {
       cmd,
       raw,
       bytes: raw ? args.byteLength : null,
+      // the first bytes of a raw body (its format's signature)
+      head: raw ? [...(args instanceof Uint8Array ? args : new Uint8Array(args)).subarray(0, 3)] : null,
       args: raw ? null : args,
       headers: options?.headers ?? null,
     });
@@ -585,13 +590,13 @@ export async function overflowing(page) {
  * One static server and one Chromium per test file, closed after its last test. Returns
  * `app(opts)`, which opens the UI in a fresh browser context (see `openApp`).
  */
-export function useApp() {
+export function useApp({ flags = [] } = {}) {
   let browser;
   let server;
   const contexts = [];
   before(async () => {
     server = await startServer();
-    browser = await launch();
+    browser = await launch(flags);
   });
   after(async () => {
     for (const c of contexts) await c.close();

@@ -24,6 +24,7 @@ import { ColorRow } from './views/colors';
 import { RecentView } from './views/recent';
 import * as recent from './recent';
 import { DesignerView } from './views/designer';
+import { CameraDialog, CameraError } from './views/camera';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
 import { ResultsView, VERDICT_TITLE } from './views/results';
@@ -110,6 +111,7 @@ const recentView = new RecentView(el.recent, {
 });
 const designer = new DesignerView(el.designerBody, { weights: (w) => setWeights(w) });
 const details = new DetailsDialog($('#details') as HTMLDialogElement);
+const camera = new CameraDialog($('#camera') as HTMLDialogElement);
 const catalogs = new CatalogsPanel($('#catalogs-body'), { switched: (info) => useCatalog(info) });
 
 // ---------------------------------------------------------------------------------------------
@@ -678,6 +680,28 @@ function onPicked(input: HTMLInputElement, handle: (f: File) => void): void {
 }
 
 onPicked(el.takePhoto, (f) => void searchPhoto(f));
+
+// a desktop has no camera app behind `capture`: its "Take photo" uses the webcam, or says why not
+// (phones and touch screens keep the input, which opens the system camera)
+// (a webview without media streams, like WebKitGTK's default in the Linux app, says it has none)
+const desktopCamera = () => !api.isMobile() && window.matchMedia('(pointer: fine)').matches;
+el.takePhoto.addEventListener('click', (e) => {
+  if (!desktopCamera()) return;
+  e.preventDefault();
+  void takeWithWebcam();
+});
+
+async function takeWithWebcam(): Promise<void> {
+  if (!ready()) return;
+  clearAlert();
+  try {
+    const photo = await camera.open();
+    if (photo) await searchPhoto(photo, 'camera photo');
+  } catch (e) {
+    if (!(e instanceof CameraError)) throw e;
+    showAlert({ code: e.kind === 'refused' ? 'camera_permission' : 'unsupported', message: e.message }, { info: true, action: { label: 'Choose photo', run: () => el.pickPhoto.click() } });
+  }
+}
 onPicked(el.pickPhoto, (f) => void searchPhoto(f));
 onPicked(el.barcodeFile, (f) => void barcodeFromPhoto(f));
 el.scanBarcode.addEventListener('click', () => void scanBarcode());
