@@ -467,10 +467,15 @@ function setColor(i: number | null): void {
   const r = state.response;
   if (!r) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
+  renderGrid(hits, r);
   colors.render(state.color, r.candidates.length > 0);
   if (state.designer && state.weights && state.searchWeights) designer.update(state.weights, hits, state.searchWeights);
   announceResults();
+}
+
+/** The grid (and its verdict) for the list shown now. */
+function renderGrid(hits: Hit[], r: SearchResponse): void {
+  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
 }
 
 function renderQuery(): void {
@@ -494,7 +499,7 @@ function renderResponse(): void {
   const r = state.response;
   if (!r) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
+  renderGrid(hits, r);
   colors.render(state.color, r.candidates.length > 0);
   renderDesigner();
 }
@@ -512,7 +517,7 @@ function setWeights(w: BlendWeights): void {
   const r = state.response;
   if (!r || !state.searchWeights) return;
   const hits = live();
-  results.render(hits, liveVerdict(hits), state.catalog?.match_rule ?? null, scope(r));
+  renderGrid(hits, r);
   designer.update(state.weights, hits, state.searchWeights);
   announceResults();
 }
@@ -592,7 +597,7 @@ interface ShowAlert {
   retry?: () => void;
   info?: boolean;
   hint?: string;
-  action?: { label: string; run: () => void } | undefined;
+  action?: { label: string; run: () => void };
 }
 
 function showAlert(err: ApiError, opts: ShowAlert = {}): void {
@@ -680,10 +685,12 @@ function onPicked(input: HTMLInputElement, handle: (f: File) => void): void {
 }
 
 onPicked(el.takePhoto, (f) => void searchPhoto(f));
+onPicked(el.pickPhoto, (f) => void searchPhoto(f));
+onPicked(el.barcodeFile, (f) => void barcodeFromPhoto(f));
 
 // a desktop has no camera app behind `capture`: its "Take photo" uses the webcam, or says why not
-// (phones and touch screens keep the input, which opens the system camera)
-// (a webview without media streams, like WebKitGTK's default in the Linux app, says it has none)
+// (a webview without media streams, like WebKitGTK's default in the Linux app, has none); phones
+// and touch screens keep the input, which opens the system camera
 const desktopCamera = () => !api.isMobile() && window.matchMedia('(pointer: fine)').matches;
 el.takePhoto.addEventListener('click', (e) => {
   if (!desktopCamera()) return;
@@ -699,11 +706,11 @@ async function takeWithWebcam(): Promise<void> {
     if (photo) await searchPhoto(photo, 'camera photo');
   } catch (e) {
     if (!(e instanceof CameraError)) throw e;
-    showAlert({ code: e.kind === 'refused' ? 'camera_permission' : 'unsupported', message: e.message }, { info: true, action: { label: 'Choose photo', run: () => el.pickPhoto.click() } });
+    const code = e.kind === 'refused' ? 'camera_permission' : 'unsupported';
+    showAlert({ code, message: e.message }, { info: true, action: { label: 'Choose photo', run: () => el.pickPhoto.click() } });
   }
 }
-onPicked(el.pickPhoto, (f) => void searchPhoto(f));
-onPicked(el.barcodeFile, (f) => void barcodeFromPhoto(f));
+
 el.scanBarcode.addEventListener('click', () => void scanBarcode());
 el.designerToggle.addEventListener('click', () => setDesigner(!state.designer));
 el.catalogsToggle.addEventListener('click', () => setCatalogsOpen(el.catalogs.hidden));

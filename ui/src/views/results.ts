@@ -32,10 +32,11 @@ function verdictNote(verdict: Match, hits: Hit[], scope?: string): string {
 }
 
 /**
- * A card's closeness in words. The list's first card carries the verdict ("This is it" only when
- * the engine says `same`, with the badge on its photo); the others are "Similar" while their semantic score stays above the
- * rule's `none_semantic` (below it the engine would call the list "no close match"), else "Less
- * alike". Without a rule nothing is claimed beyond the order.
+ * A card's closeness in words. The first card carries the verdict ("Same product" only when the
+ * engine says `same`, beside the "This is it" badge; else "Closest" or "Nearest, not close"); under
+ * `none` the others are "Not close", else "Similar" while their semantic score stays at or above
+ * the rule's `none_semantic` (below it the engine would call the list "no close match") and "Less
+ * alike" under it. Without a rule nothing is claimed beyond the order.
  */
 export function closeness(hit: Hit, index: number, verdict: Match, rule: MatchRule | null): { word: string; tone: 'it' | 'close' | 'far' } {
   if (index === 0 && verdict === 'same') return { word: 'Same product', tone: 'it' };
