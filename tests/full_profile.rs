@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use lookalike_engine::catalog::index::{self, IndexOptions};
+use lookalike_engine::models::text::TextEncoder;
 use lookalike_engine::stages::route::RouteReason;
 use lookalike_engine::{Engine, EngineConfig, EngineError, SearchOptions};
 use lookalike_tests::{demo_sources, models_dir, photo_like, subset_products};
@@ -231,4 +232,110 @@ fn two_experts_merge_into_one_fair_ranking() {
         "the merged ranking holds both experts' products"
     );
     assert_eq!(r.results[0].id, "vendure-laptop");
+}
+
+#[test]
+fn words_are_mixed_into_the_query_by_each_experts_own_text_tower() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("models")).unwrap();
+    test_models(&tmp.path().join("models"));
+    // three of a category for each expert
+    let ids = &[
+        "saleor-polo-shirt",
+        "saleor-code-division-t-shirt",
+        "saleor-polo-shirt-2",
+        "vendure-laptop",
+        "vendure-tablet",
+        "vendure-cordless-mouse",
+    ];
+    let catalog = build(tmp.path(), ids, None);
+    let engine = engine(tmp.path(), &catalog);
+    assert!(engine.takes_text());
+
+    let words = "in red leather";
+    let query = photo("saleor-polo-shirt", "png");
+    let whole = SearchOptions {
+        text: Some(words.into()),
+        include_candidates: true,
+        ..Default::default()
+    };
+    let b = engine.search(&query, &whole).unwrap();
+    assert_eq!(b.text.as_deref(), Some(words));
+    assert_eq!(
+        b.candidates.len(),
+        ids.len(),
+        "every category is still searched"
+    );
+
+    // per space, cos(normalise(q + w t), row) = (cos(q, row) + w cos(t, row)) / |q + w t|: the
+    // same length for every row of that space, t from the tower paired with its expert. One
+    // category per search: the space scanned first keeps raw cosines (a second one is aligned
+    // onto its score distribution, retrieve.rs)
+    let weight = 1.0;
+    let file = &engine.catalog().file;
+    let emb = &engine.catalog().embeddings;
+    for (product, tower) in [
+        ("saleor-polo-shirt", "fashion_siglip_text"),
+        ("vendure-laptop", "siglip2_text"),
+    ] {
+        let category = engine
+            .catalog()
+            .product_by_id(product)
+            .unwrap()
+            .category
+            .clone();
+        let plain = SearchOptions {
+            category: Some(category.clone()),
+            include_candidates: true,
+            ..Default::default()
+        };
+        let refined = SearchOptions {
+            text: Some(words.into()),
+            ..plain.clone()
+        };
+        let a = engine.search(&query, &plain).unwrap();
+        let b = engine.search(&query, &refined).unwrap();
+        let t = TextEncoder::load(engine.models(), tower)
+            .unwrap()
+            .embed(words)
+            .unwrap();
+        let mut lengths = Vec::new();
+        for h in &b.candidates {
+            assert_eq!(h.category, category);
+            let row = file.products.iter().position(|p| p.id == h.id).unwrap();
+            let before = a.candidates.iter().find(|c| c.id == h.id).unwrap();
+            let text_cos: f32 = emb.data[row * emb.dims..(row + 1) * emb.dims]
+                .iter()
+                .zip(&t)
+                .map(|(x, y)| x * y)
+                .sum();
+            lengths.push((before.semantic_cutout + weight * text_cos) / h.semantic_cutout);
+        }
+        assert!(lengths.len() >= 2, "{category}: {lengths:?}");
+        let (lo, hi) = lengths
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), l| (lo.min(*l), hi.max(*l)));
+        assert!(lo > 0.0 && hi - lo < 2e-3, "{category}: {lengths:?}");
+        assert!(
+            (lo - 1.0).abs() > 1e-3,
+            "{category}: the words moved the query ({lengths:?})"
+        );
+    }
+
+    // asked for something else, the photo's own product is no longer "this very one"
+    assert_ne!(b.verdict, lookalike_engine::Match::Same);
+    for bad in ["", "   ", &"x".repeat(201)] {
+        let opts = SearchOptions {
+            text: Some(bad.into()),
+            ..Default::default()
+        };
+        let err = engine.search(&query, &opts).unwrap_err();
+        assert!(matches!(err, EngineError::InvalidOptions(_)), "{err}");
+    }
+    let plain_words = SearchOptions {
+        plain: true,
+        text: Some(words.into()),
+        ..Default::default()
+    };
+    assert!(engine.search(&query, &plain_words).is_err());
 }

@@ -91,6 +91,10 @@ enum Command {
         /// brown, red, orange, yellow, green, blue, purple, pink, or #rrggbb).
         #[arg(long, value_parser = parse_color)]
         color: Option<ColorTarget>,
+        /// Words that refine the photo ("in red leather"), mixed into the image query by the
+        /// profile's text towers (the full profile; the lite profile takes no words).
+        #[arg(long)]
+        text: Option<String>,
         /// Also print the shortlist before rerank (JSON `candidates`: each query view's top-50,
         /// merged, in the order of the two views' mean cosine).
         #[arg(long)]
@@ -217,6 +221,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             top_k,
             region,
             color,
+            text,
             candidates,
             allow_random_weights,
             cutouts,
@@ -229,6 +234,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 top_k,
                 region,
                 color,
+                text,
                 include_candidates: candidates,
                 ..Default::default()
             };

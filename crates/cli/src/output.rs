@@ -85,6 +85,9 @@ pub fn print_search(query: &Path, r: &SearchResult) -> anyhow::Result<()> {
     if let Some(c) = &r.color {
         out!("  colour: ranked towards {c}");
     }
+    if let Some(t) = &r.text {
+        out!("  words: \"{t}\" mixed into the photo's embedding");
+    }
     let objs: Vec<String> = r
         .objects
         .iter()

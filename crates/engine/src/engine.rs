@@ -1,13 +1,19 @@
 //! `Engine`: a profile's models plus a checked catalog, shared by every search (the CLI and the
 //! app hold one each). `search` is the pipeline, stage by stage, each one timed.
 
+#[cfg(feature = "text")]
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+#[cfg(feature = "text")]
+use std::sync::Mutex;
 
 use crate::catalog::{Catalog, compat};
 use crate::error::{EngineError, Result};
 use crate::features::{Extractor, Features};
 use crate::models::manifest::{OutputRef, ProfileSpec};
+#[cfg(feature = "text")]
+use crate::models::text::TextEncoder;
 use crate::models::{ModelRegistry, RuntimeOptions};
 use crate::result::{Hit, RouteSummary, SearchOptions, SearchResult};
 use crate::stages::decode::DecodeOptions;
@@ -17,7 +23,7 @@ use crate::stages::retrieve::{self, Candidate, QueryViews, SubCatalog};
 use crate::stages::route::{self, Route, RouteReason, Router};
 use crate::stages::segment::SegmentOptions;
 use crate::stages::verdict::{MATCH_LIST, Match, MatchRule};
-use crate::stages::{Clock, Stage, color, segment, texture};
+use crate::stages::{Clock, Stage, color, embed, segment, texture};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -59,6 +65,10 @@ pub struct Engine {
     /// The embedding spaces in use (expert outputs), and each category's space and rows.
     spaces: Vec<OutputRef>,
     sub_catalogs: Vec<SubCatalog>,
+    /// The text towers words are embedded with, by tower id, loaded on the first search with
+    /// words (a SigLIP text tower is hundreds of MB; most searches never need one).
+    #[cfg(feature = "text")]
+    text_towers: Mutex<HashMap<String, Arc<TextEncoder>>>,
 }
 
 impl Engine {
@@ -147,6 +157,8 @@ impl Engine {
             router,
             spaces,
             sub_catalogs,
+            #[cfg(feature = "text")]
+            text_towers: Mutex::default(),
         })
     }
 
@@ -184,6 +196,64 @@ impl Engine {
             blend,
             ..self.profile.scoring
         }
+    }
+
+    /// Whether searches take words: the profile has a text tower for an expert of this catalog,
+    /// and this build can run one (the engine's `text` feature: the CLI and the desktop app).
+    pub fn takes_text(&self) -> bool {
+        cfg!(feature = "text") && self.spaces.iter().any(|s| self.text_tower_id(s).is_some())
+    }
+
+    /// The text tower that shares the embedding space `space`, when the profile has one.
+    fn text_tower_id(&self, space: &OutputRef) -> Option<&str> {
+        let q = self.profile.text_query.as_ref()?;
+        let manifest = self.models.manifest();
+        q.towers.values().map(String::as_str).find(|id| {
+            let spec = manifest.models.get(*id).and_then(|m| m.text.as_ref());
+            spec.is_some_and(|t| t.image_model == space.model)
+        })
+    }
+
+    /// The words' embedding in `space` (`None`: no tower shares that space).
+    #[cfg(feature = "text")]
+    fn text_embedding(&self, space: &OutputRef, text: &str) -> Result<Option<Vec<f32>>> {
+        let Some(id) = self.text_tower_id(space) else {
+            return Ok(None);
+        };
+        let tower = {
+            let mut towers = self
+                .text_towers
+                .lock()
+                .map_err(|_| EngineError::Internal("text tower lock poisoned".into()))?;
+            match towers.get(id) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = Arc::new(TextEncoder::load(&self.models, id)?);
+                    towers.insert(id.to_string(), t.clone());
+                    t
+                }
+            }
+        };
+        let words = tower.embed(text)?;
+        let want = self.models.manifest().output_spec(space).map(|o| o.len());
+        if Some(words.len()) != want {
+            return Err(EngineError::ModelMismatch {
+                model: id.into(),
+                detail: format!(
+                    "gave {} numbers for a text; `{}`.`{}` has {}",
+                    words.len(),
+                    space.model,
+                    space.output,
+                    want.unwrap_or(0)
+                ),
+            });
+        }
+        Ok(Some(words))
+    }
+
+    #[cfg(not(feature = "text"))]
+    fn text_embedding(&self, _space: &OutputRef, _text: &str) -> Result<Option<Vec<f32>>> {
+        Ok(None)
     }
 
     /// The profile's calibrated `match` rule (`None`: uncalibrated, every search says "similar").
@@ -226,7 +296,7 @@ impl Engine {
         })?;
         let frame_view = !opts.plain && (scoring.frame > 0.0 || opts.all_views);
         let queries = clock.time(Stage::Embed, || {
-            self.embed(&mut f, &route, opts.top_k, frame_view)
+            self.embed(&mut f, &route, opts, frame_view)
         })?;
         let shortlist = clock.time(Stage::Retrieve, || {
             let emb = &self.catalog.embeddings;
@@ -289,9 +359,10 @@ impl Engine {
                 &self.hits(&ranked[..ranked.len().min(MATCH_LIST)]),
                 self.match_rule(),
             );
-            // asked for another colour, the photo's own product is not what is wanted
-            let verdict = match (verdict, opts.color) {
-                (Match::Same, Some(_)) => Match::Similar,
+            // asked for another colour or for words, the photo's own product is not what is wanted
+            let asked_other = opts.color.is_some() || opts.text.is_some();
+            let verdict = match (verdict, asked_other) {
+                (Match::Same, true) => Match::Similar,
                 (v, _) => v,
             };
             let results = self.hits(&ranked[..ranked.len().min(opts.top_k)]);
@@ -314,6 +385,7 @@ impl Engine {
             region: opts.region,
             objects,
             color: opts.color.map(|c| c.hex()),
+            text: opts.text.clone(),
             verdict,
             results,
             candidates,
@@ -340,6 +412,9 @@ impl Engine {
                 "the plain search ranks by the embedding alone: it takes no colour".into(),
             ));
         }
+        if let Some(text) = &opts.text {
+            self.check_text(text, opts.plain)?;
+        }
         let Some(name) = &opts.category else {
             return Ok(None);
         };
@@ -352,25 +427,68 @@ impl Engine {
         }
     }
 
+    fn check_text(&self, text: &str, plain: bool) -> Result<()> {
+        let fail = |why: String| Err(EngineError::InvalidOptions(why));
+        if plain {
+            return fail("the plain search ranks by the image alone: it takes no words".into());
+        }
+        if text.trim().is_empty() {
+            return fail("the words to refine the search with are empty".into());
+        }
+        if text.chars().count() > embed::MAX_TEXT_CHARS {
+            return fail(format!(
+                "the words to refine the search with are {} characters long; the limit is {}",
+                text.chars().count(),
+                embed::MAX_TEXT_CHARS
+            ));
+        }
+        if self.profile.text_query.is_some() && !cfg!(feature = "text") {
+            return fail(format!(
+                "profile `{}` takes words, but this build of Lookalike has no text towers (the engine's `text` feature)",
+                self.profile_name
+            ));
+        }
+        if !self.takes_text() {
+            let mut models: Vec<&str> = self.spaces.iter().map(|s| s.model.as_str()).collect();
+            models.dedup();
+            return fail(format!(
+                "profile `{}` takes no words: its embedding model ({}) has no text tower (the full profile's SigLIP models do)",
+                self.profile_name,
+                models.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
     /// The query embedded in every space retrieval needs (`None` for the others), with its
-    /// whole-frame view when `frame_view` and the segmenter cut the product out of a photo.
+    /// whole-frame view when `frame_view` and the segmenter cut the product out of a photo;
+    /// the search's words, if any, mixed into both views where a text tower shares the space.
     fn embed(
         &self,
         f: &mut Features,
         route: &Route,
-        top_k: usize,
+        opts: &SearchOptions,
         frame_view: bool,
     ) -> Result<Vec<Option<QueryViews>>> {
         let mut queries = vec![None; self.spaces.len()];
-        for space in retrieve::spaces_needed(&self.sub_catalogs, &route.selected, top_k) {
+        for space in retrieve::spaces_needed(&self.sub_catalogs, &route.selected, opts.top_k) {
             let expert = &self.spaces[space];
-            queries[space] = Some(QueryViews {
+            let mut views = QueryViews {
                 cutout: f.embedding(expert)?,
                 frame: match frame_view {
                     true => f.frame_embedding(expert)?,
                     false => None,
                 },
-            });
+            };
+            let words = match &opts.text {
+                Some(text) => self.text_embedding(expert, text)?,
+                None => None,
+            };
+            if let (Some(t), Some(q)) = (words, &self.profile.text_query) {
+                views.cutout = embed::with_text(&views.cutout, &t, q.weight);
+                views.frame = views.frame.map(|v| embed::with_text(&v, &t, q.weight));
+            }
+            queries[space] = Some(views);
         }
         Ok(queries)
     }

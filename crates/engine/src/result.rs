@@ -37,6 +37,9 @@ pub struct SearchOptions {
     /// "Like this, in another colour": rank the shortlist towards this colour instead of the
     /// query's own colours ([`Scoring::toward_color`]).
     pub color: Option<ColorTarget>,
+    /// "In red leather": words mixed into the image query (profiles with a `text_query` only,
+    /// see `stages/embed.rs`).
+    pub text: Option<String>,
 }
 
 impl Default for SearchOptions {
@@ -51,6 +54,7 @@ impl Default for SearchOptions {
             plain: false,
             region: None,
             color: None,
+            text: None,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct SearchResult {
     pub objects: Vec<DetectedObject>,
     /// The colour the results were ranked towards (`#rrggbb`), when one was asked for.
     pub color: Option<String>,
+    /// The words mixed into the query, when some were given.
+    pub text: Option<String>,
     /// Is the first result this very product (`same`), only lookalikes (`similar`), or is
     /// nothing close (`none`)? See `stages/verdict.rs`.
     #[serde(rename = "match")]

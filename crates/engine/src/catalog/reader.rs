@@ -170,6 +170,17 @@ impl Catalog {
     pub fn thumbnail_path(&self, product: &CatalogProduct) -> PathBuf {
         self.dir.join(&product.thumbnail)
     }
+
+    /// Up to `n` products to try the catalog with: the first of each category, the largest
+    /// categories first (ties in catalog order), so the samples show what the shop mostly sells.
+    pub fn samples(&self, n: usize) -> Vec<&CatalogProduct> {
+        let mut cats: Vec<_> = self.file.categories.iter().collect();
+        cats.sort_by_key(|c| std::cmp::Reverse(c.rows[1] - c.rows[0]));
+        let first = cats
+            .into_iter()
+            .filter_map(|c| self.file.products.get(c.rows[0]));
+        first.take(n).collect()
+    }
 }
 
 fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {

@@ -287,6 +287,21 @@ pub struct ProfileSpec {
     /// A promptable segmenter that refines the index segmenter's mask (catalog images only).
     #[serde(default)]
     pub index_refiner: Option<RefinerSpec>,
+    /// A shopper's words ("in red leather") mixed into the image query; missing: the profile
+    /// takes no words (the lite profile: EfficientNet has no text tower).
+    #[serde(default)]
+    pub text_query: Option<TextQuerySpec>,
+}
+
+/// `text_query = { weight = 1.0, towers = { fashion = "fashion_siglip_text", ... } }`: each
+/// expert's query becomes `normalise(image + weight * text)`, the text embedded by the text tower
+/// that shares that expert's space. An expert without a tower ranks by the image alone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextQuerySpec {
+    pub weight: f32,
+    /// Expert name -> text tower id (its `image_model` must be the expert's model).
+    pub towers: BTreeMap<String, String>,
 }
 
 /// `index_refiner = { model = "sam2_decoder", min_agreement = 0.5 }`: the index-time mask is
@@ -528,6 +543,46 @@ impl Manifest {
             for (expert, r) in &p.experts {
                 check(r, &[OutputKind::Embedding], &format!("expert `{expert}`"))?;
             }
+            if let Some(t) = &p.text_query {
+                self.validate_text_query(name, p, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every tower shares its expert's space: a text tower of the expert's image model, with an
+    /// embedding as long as the expert's.
+    fn validate_text_query(
+        &self,
+        name: &str,
+        p: &ProfileSpec,
+        t: &TextQuerySpec,
+    ) -> Result<(), String> {
+        if !(t.weight.is_finite() && t.weight > 0.0) {
+            return Err(format!(
+                "profile `{name}`: text_query weight must be a positive number, got {}",
+                t.weight
+            ));
+        }
+        if t.towers.is_empty() {
+            return Err(format!("profile `{name}`: text_query names no towers"));
+        }
+        for (expert, tower) in &t.towers {
+            let e = p.experts.get(expert).ok_or_else(|| {
+                format!("profile `{name}`: text_query names expert `{expert}`, which the profile does not have")
+            })?;
+            let m = self.models.get(tower);
+            let paired = m
+                .and_then(|m| m.text.as_ref())
+                .is_some_and(|s| s.image_model == e.model);
+            let dims = m.and_then(|m| m.outputs.first()).map(|o| o.len());
+            let want = self.output_spec(e).map(|o| o.len());
+            if !paired || dims != want {
+                return Err(format!(
+                    "profile `{name}`: text_query tower `{tower}` must be a text tower of `{}` whose embedding is as long as `{}`.`{}`",
+                    e.model, e.model, e.output
+                ));
+            }
         }
         Ok(())
     }
@@ -666,6 +721,42 @@ mod tests {
         assert_ne!(broken, text);
         let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
         assert!(err.contains("`efficientnet_lite0`.`nope`"), "{err}");
+    }
+
+    #[test]
+    fn text_query_towers_must_share_their_experts_space() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+        let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).unwrap();
+        let full = Manifest::parse(&text, &dir).unwrap();
+        let q = full.profile("full").unwrap().text_query.as_ref().unwrap();
+        assert_eq!(q.towers["fashion"], "fashion_siglip_text");
+        assert!(full.profile("lite").unwrap().text_query.is_none());
+        let good = "towers = { fashion = \"fashion_siglip_text\", general = \"siglip2_text\" }";
+        assert!(text.contains(good));
+        for (bad, says) in [
+            // SigLIP2's words are not in FashionSigLIP's space
+            (
+                "towers = { fashion = \"siglip2_text\", general = \"siglip2_text\" }",
+                "text tower of `fashion_siglip`",
+            ),
+            // an image model is no text tower
+            (
+                "towers = { fashion = \"fashion_siglip\", general = \"siglip2_text\" }",
+                "tower `fashion_siglip`",
+            ),
+            (
+                "towers = { shoes = \"fashion_siglip_text\" }",
+                "expert `shoes`",
+            ),
+            ("towers = { }", "names no towers"),
+        ] {
+            let broken = text.replace(good, bad);
+            let err = Manifest::parse(&broken, &dir).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let zero = text.replace("text_query = { weight = 1.0", "text_query = { weight = 0.0");
+        let err = Manifest::parse(&zero, &dir).unwrap_err().to_string();
+        assert!(err.contains("positive"), "{err}");
     }
 
     /// A copy of the committed manifest in a temporary folder, with `overlay` written to

@@ -1,6 +1,7 @@
 //! Models: the manifest (what each model is and how to feed it), preprocessing built from it, and
 //! the ONNX Runtime sessions, loaded lazily behind a lock and shared by every search. The text
-//! towers (feature `text`) are only needed to build a full-profile catalog.
+//! towers (feature `text`: the CLI and the desktop app) embed a full-profile catalog's category
+//! prompts and a search's words; the phone build has none.
 
 pub mod manifest;
 pub mod preprocess;

@@ -1,6 +1,8 @@
-//! Text towers, used at index time only: each category's prompts ("a photo of a dress", ...) are
-//! tokenised with the tokenizer file that ships beside the model, embedded, averaged and
-//! normalised into the category's prototype. The phone never runs a text tower.
+//! Text towers: at index time each category's prompts ("a photo of a dress", ...) are tokenised
+//! with the tokenizer file that ships beside the model, embedded, averaged and normalised into
+//! the category's prototype; in a search, a shopper's words ("in red leather") are embedded the
+//! same way and mixed into the image query (`stages/embed.rs`). Only profiles with text towers
+//! (the full one) run them; the lite profile, the phone's, has none.
 
 use std::sync::Arc;
 

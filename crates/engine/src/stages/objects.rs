@@ -173,6 +173,11 @@ pub fn objects(mask: &GrayImage, cut: u8) -> Vec<DetectedObject> {
         let area = pixels as f32 / (u64::from(w) * u64::from(h)) as f32;
         let (px0, py0) = (x0 * cell, y0 * cell);
         let (px1, py1) = (((x1 + 1) * cell).min(w), ((y1 + 1) * cell).min(h));
+        // an object is offered only if it can be searched: a region under MIN_REGION_PX a side
+        // is refused (a thin label on a small thumbnail)
+        if px1 - px0 < MIN_REGION_PX.min(w) || py1 - py0 < MIN_REGION_PX.min(h) {
+            continue;
+        }
         found.push(DetectedObject {
             region: Region {
                 x: px0 as f32 / w as f32,
@@ -205,6 +210,20 @@ mod tests {
     use super::*;
     use crate::stages::segment::test_masks::mask_with;
     use image::Luma;
+
+    #[test]
+    fn objects_too_thin_to_search_are_not_offered() {
+        // 256x256: a 60x20 label (1.8% of the photo, above MIN_OBJECT_AREA) and a 40x40 box
+        let m = mask_with(256, 256, &[[100, 12, 60, 20], [20, 100, 40, 40]]);
+        let found = objects(&m, 128);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let r = found[0].region;
+        assert!(
+            r.pixels(256, 256).is_ok(),
+            "what is offered can be searched"
+        );
+        assert!((r.x - 20.0 / 256.0).abs() < 0.02, "{r:?}");
+    }
 
     #[test]
     fn two_blobs_are_two_objects_largest_first_and_specks_are_dropped() {
