@@ -5,6 +5,7 @@ fn main() {
         "engine_status",
         "search",
         "product",
+        "product_photo",
         "product_by_barcode",
         "decode_barcode",
         "catalogs",

@@ -61,6 +61,7 @@ pub fn parse_options(header: Option<&str>) -> Result<SearchOptions, ApiError> {
         top_k,
         region: dto.region,
         color,
+        text: dto.text,
         candidates: 50,
         include_candidates: true,
         ..SearchOptions::default()
@@ -322,6 +323,19 @@ fn emit_progress<R: Runtime>(
 #[tauri::command]
 pub fn shared_image() -> Result<Option<SharedImageInfo>, ApiError> {
     shared::peek()
+}
+
+/// A product's thumbnail as a photo to search (the empty state's samples), as a raw binary
+/// answer. The `thumb:` scheme serves the same file to `<img>`; a webview's `fetch` of a custom
+/// scheme is not portable, hence a command.
+#[tauri::command]
+pub async fn product_photo<R: Runtime>(
+    app: AppHandle<R>,
+    id: String,
+) -> Result<tauri::ipc::Response, ApiError> {
+    blocking(move || app.state::<AppState>().thumbnail(&id))
+        .await
+        .map(tauri::ipc::Response::new)
 }
 
 /// The waiting photo's bytes, as a raw binary answer (an `ArrayBuffer` in the UI).

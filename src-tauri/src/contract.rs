@@ -46,6 +46,7 @@ pub fn typescript() -> String {
     constant(&mut out, doc, "ENGINE_STATUS_EVENT", &event);
     declare::<crate::response::CatalogInfo>(&cfg, &mut out);
     declare::<crate::response::CategoryInfo>(&cfg, &mut out);
+    declare::<crate::response::Sample>(&cfg, &mut out);
     declare::<crate::response::ModelInfo>(&cfg, &mut out);
     declare::<engine::BlendWeights>(&cfg, &mut out);
     declare::<engine::Scoring>(&cfg, &mut out);

@@ -1,6 +1,7 @@
 //! Lookalike's app shell: loads the engine in the background, exposes a handful of commands.
 
 pub mod barcode;
+pub mod camera;
 pub mod catalogs;
 pub mod commands;
 pub mod contract;
@@ -30,6 +31,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::engine_status,
             commands::search,
             commands::product,
+            commands::product_photo,
             commands::product_by_barcode,
             commands::decode_barcode,
             commands::catalogs,
@@ -62,6 +64,10 @@ pub fn run() {
             #[cfg(desktop)]
             if let Some(Err(e)) = shared::from_args(std::env::args_os()) {
                 eprintln!("lookalike: {}", e.message);
+            }
+            #[cfg(desktop)]
+            if let Some(window) = app.get_webview_window("main") {
+                camera::enable(&window);
             }
             let handle = app.handle().clone();
             let store = app.state::<catalogs::Catalogs>();

@@ -46,6 +46,9 @@ pub struct SearchOptionsDto {
     /// Rank towards this colour: a `PALETTE` name or `#rrggbb`.
     #[ts(optional)]
     pub color: Option<String>,
+    /// Words that refine the photo ("in red leather"); only when `CatalogInfo.takes_text`.
+    #[ts(optional)]
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -75,6 +78,19 @@ pub struct CatalogInfo {
     pub scoring: Scoring,
     /// The profile's calibrated `match` rule (`null`: uncalibrated, every search says "similar").
     pub match_rule: Option<MatchRule>,
+    /// Whether searches take words (`SearchOptionsDto.text`): the profile has text towers (the
+    /// full one); the lite profile does not, and the UI hides the box.
+    pub takes_text: bool,
+    /// A few products to try the app with, one per category, largest categories first: the
+    /// empty state shows their thumbnails and searches the one tapped.
+    pub samples: Vec<Sample>,
+}
+
+/// A product the empty state offers to try: its thumbnail (by id) is the photo searched.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Sample {
+    pub id: String,
+    pub name: String,
 }
 
 pub fn catalog_info(engine: &Engine) -> CatalogInfo {
@@ -110,8 +126,18 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
         models,
         scoring: engine.scoring(None),
         match_rule: engine.match_rule().copied(),
+        takes_text: engine.takes_text(),
+        samples: (engine.catalog().samples(SAMPLES).into_iter())
+            .map(|p| Sample {
+                id: p.id.clone(),
+                name: p.name.clone(),
+            })
+            .collect(),
     }
 }
+
+/// How many sample products the empty state offers (one row on a phone).
+const SAMPLES: usize = 4;
 
 /// The engine's result plus the two per-search images as PNG data URLs.
 #[derive(Debug, Clone, Serialize, TS)]

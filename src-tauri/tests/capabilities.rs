@@ -118,6 +118,18 @@ fn granted_commands_work_from_the_main_window() {
         )
         .unwrap();
         assert_eq!(p["name"], "Laptop");
+        // a sample's photo: the thumbnail's JPEG bytes as a raw answer
+        let photo = request(
+            "product_photo",
+            LOCAL,
+            args(json!({"id": "vendure-laptop"})),
+        );
+        match get_ipc_response(&main, photo) {
+            Ok(tauri::ipc::InvokeResponseBody::Raw(bytes)) => {
+                assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "a JPEG")
+            }
+            other => panic!("product_photo: expected raw bytes, got {other:?}"),
+        }
         // the one core permission granted: listening to events (the UI waits for `engine-status`)
         let listen = json!({"event": "engine-status", "target": {"kind": "Any"}, "handler": 7});
         let id = invoke(&main, "plugin:event|listen", LOCAL, args(listen)).unwrap();
@@ -253,6 +265,8 @@ fn no_command_reads_a_path_it_is_given() {
             ("switch_catalog", json!({"name": "/tmp"})),
             ("update_catalog", json!({"name": "../../etc"})),
             ("open_in_shop", json!({"id": "/etc/passwd"})),
+            ("product_photo", json!({"id": "/etc/passwd"})),
+            ("product_photo", json!({"id": "../catalog.json"})),
         ] {
             let r = invoke(&main, cmd, LOCAL, args(arg.clone()));
             assert_eq!(code(r.clone()), "not_found", "{cmd} {arg}: {r:?}");

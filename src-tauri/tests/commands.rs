@@ -169,6 +169,23 @@ fn search_product_and_barcode_through_the_app_state() {
     let err = commands::search_impl(&state, b"hello there\n", &options).unwrap_err();
     assert_eq!(err.code, "unsupported_format");
 
+    // the empty state's samples: one product per category (largest first), and the thumbnail
+    // the UI fetches for one finds that very product
+    let info = lookalike_app_lib::response::catalog_info(&state.engine().unwrap());
+    assert_eq!(info.samples.len(), 3, "three categories, one sample each");
+    let sample = &info.samples[1];
+    let thumb = thumbs::respond(&state, &format!("/{}", sample.id));
+    let found = commands::search_impl(&state, thumb.body(), &options).unwrap();
+    assert_eq!(found.result.results[0].id, sample.id);
+    assert_eq!(found.result.results[0].name, sample.name);
+    // the lite profile takes no words: the UI hides the box, the engine says why
+    assert!(!info.takes_text);
+    let words = commands::parse_options(Some(r#"{"text":"in r\u00f6d leather"}"#)).unwrap();
+    assert_eq!(words.text.as_deref(), Some("in röd leather"));
+    let err = commands::search_impl(&state, &photo, &words).unwrap_err();
+    assert_eq!(err.code, "invalid_options");
+    assert!(err.message.contains("takes no words"), "{err}");
+
     let p = commands::product_impl(&state, "vendure-laptop").unwrap();
     assert_eq!(p.name, "Laptop");
     assert_eq!(

@@ -83,6 +83,8 @@ function appEnv() {
     XDG_DATA_HOME: resolve(scratch, "data"),
     XDG_CONFIG_HOME: resolve(scratch, "config"),
     LOOKALIKE_E2E_PICKS: JSON.stringify([resolve(root, ".cache/demo-sources/images"), products]),
+    // WebKit's own mock camera stands in for a webcam (src-tauri/src/camera.rs)
+    LOOKALIKE_E2E_CAMERA: "mock",
   };
 }
 
@@ -112,6 +114,31 @@ after(async () => {
   spawnSync("pkill", ["-KILL", "-f", `^${app}`]);
   driver?.stdout.destroy();
   driver?.stderr.destroy();
+});
+
+test("a sample product in the empty state is searched through the real IPC and finds itself", async (t) => {
+  t.after(() => screenshot("99-last-state-sample").catch(() => {}));
+  const samples = await waitFor("the samples", async () => {
+    const ids = await run("return [...document.querySelectorAll('#samples .sample')].map((b) => b.dataset.id)");
+    return ids.length >= 3 && ids;
+  });
+  await waitFor("their thumbnails", () =>
+    run("return [...document.querySelectorAll('#samples img')].every((i) => i.complete && i.naturalWidth > 0)"),
+  );
+  await sleep(500); // the web view's snapshot lags a paint behind the DOM
+  await screenshot("00-samples");
+  // the thumbnail's bytes come back from `product_photo` as a raw answer, then are searched
+  const buttons = await wd("POST", s("/elements"), { using: "css selector", value: "#samples .sample" });
+  await wd("POST", s(`/element/${Object.values(buttons[1])[0]}/click`), {});
+  const top = await waitFor("the sample's results", () =>
+    run(`return document.querySelector('#results-panel')?.getAttribute('aria-busy') === 'false'
+      && document.querySelector('#results-grid > li')?.dataset.id`),
+  );
+  assert.equal(top, samples[1], "the sample finds itself first");
+  assert.equal(await run("return document.querySelector('#match')?.dataset.match"), "same");
+  // back to the empty state for the next test
+  await wd("POST", s("/refresh"), {});
+  await waitFor("the empty state again", () => run("return !!document.querySelector('#samples')"));
 });
 
 test("a real product photo picked in the app finds that product first", async (t) => {
@@ -193,6 +220,40 @@ test("tapping one object of a two-object photo searches it alone and finds it", 
   }`);
   assert.deepEqual(state, { pressed: "true", match: "same", whole: true });
   await screenshot("04-object-searched");
+});
+
+test("Take photo on the desktop opens the webcam in the real webview and searches its frame", async (t) => {
+  t.after(() => screenshot("99-last-state-camera").catch(() => {}));
+  await waitFor("the engine to be ready", () =>
+    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
+  );
+  const before = await run("return document.querySelector('#photo-image')?.getAttribute('src') ?? ''");
+  await wd("POST", s(`/element/${await find("#take-photo-label")}/click`), {});
+  // WebKitGTK's media stream is on and the app grants its page the camera (no microphone)
+  const size = await waitFor("the live camera", async () => {
+    const v = await run(`const v = document.querySelector('#camera-video');
+      const d = document.querySelector('#camera');
+      return { open: !!d?.open, w: v?.videoWidth ?? 0, h: v?.videoHeight ?? 0,
+               alert: document.querySelector('#alert-box')?.textContent ?? '' }`);
+    if (v.alert) throw new Error(`no camera: ${v.alert}`);
+    return v.open && v.w > 0 && v;
+  }, 30_000);
+  await screenshot("05-camera");
+  await wd("POST", s(`/element/${await find("#camera-take")}/click`), {});
+  const shown = await waitFor("the frame searched", async () => {
+    const r = await run(`return {
+      busy: document.querySelector('#results-panel')?.getAttribute('aria-busy'),
+      cards: document.querySelectorAll('#results-grid > li[data-id]').length,
+      src: document.querySelector('#photo-image')?.getAttribute('src') ?? '',
+      w: document.querySelector('#photo-image')?.naturalWidth ?? 0,
+      h: document.querySelector('#photo-image')?.naturalHeight ?? 0,
+      stream: !!document.querySelector('#camera-video')?.srcObject,
+    }`);
+    return r.busy === "false" && r.cards > 0 && r.src !== before && r.w > 0 && r;
+  });
+  assert.deepEqual([shown.w, shown.h], [size.w, size.h], "the photo searched is the camera's frame");
+  assert.equal(shown.stream, false, "the camera is let go once the dialog closes");
+  await screenshot("06-camera-searched");
 });
 
 test("the real webview's CSP blocks remote fetches, remote images, inline scripts and eval", async (t) => {

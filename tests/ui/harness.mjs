@@ -149,6 +149,15 @@ export async function startServer(dist = DIST) {
       res.end(fixtureBody);
       return;
     }
+    // what the app's `product_photo` command answers: the thumbnail's bytes, by product id
+    const photo = /^\/__thumbs\/([^/]+)$/.exec(url.pathname);
+    if (photo) {
+      const file = thumbnailFile(decodeURIComponent(photo[1]));
+      if (!file) return void res.writeHead(404).end('no such product');
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      fs.createReadStream(file).pipe(res);
+      return;
+    }
     const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
     const file = path.join(dist, path.normalize(rel));
     if (!file.startsWith(dist) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
@@ -194,6 +203,8 @@ const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts
  *   searchError: ApiError to reject `search` with (once, if searchErrorOnce)
  *   unrecorded: a recorded photo's file name whose answer a photo with no recording gets
  *   searchDelay: ms before `search` answers
+ *   takesText: the catalog takes words (CatalogInfo.takes_text, the full profile); the mock then
+ *           answers a search with words with the photo's recording, the words echoed
  *   match: the verdict (`match`) every search answers with, whatever the recording says
  *   barcodes: { code: productId }
  *   decoded: {text, format} | null for decode_barcode
@@ -218,7 +229,9 @@ function installBackend(cfg) {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let statusCalls = 0;
   const { judge, rerank, rescore, withBlend } = window.__RERANK__;
-  const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color'];
+  const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color', 'text'];
+  // cfg.takesText: the catalog's profile takes words (CatalogInfo.takes_text), as the full one does
+  const info = (catalog) => (cfg.takesText ? { ...catalog, takes_text: true } : catalog);
   const iou = (a, b) => {
     const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
     const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
@@ -284,12 +297,12 @@ function installBackend(cfg) {
       if (cfg.engine === 'loading') return { state: 'loading' };
       if (cfg.engine === 'error') return { state: 'error', error: cfg.engineError };
       if (typeof cfg.engine === 'number' && statusCalls <= cfg.engine) return { state: 'loading' };
-      return { state: 'ready', catalog };
+      return { state: 'ready', catalog: info(catalog) };
     },
     async catalogs() {
-      const { info } = await inUse();
+      const { info: current } = await inUse();
       return {
-        current: info,
+        current: info(current),
         saved: [...cats.saved.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => ({ name, in_use: name === cats.current, updatable: s.updatable })),
         can_build: cfg.canBuild ?? true,
         busy: cats.job !== null,
@@ -409,8 +422,22 @@ function installBackend(cfg) {
         r.results = rust ? rust.results : rerank(r.candidates, scoring, k);
         r.match = rust ? rust.match : judge(r.results, catalog.match_rule);
       }
+      if (opts.text !== undefined) {
+        // the engine's checks (engine.rs check_text); with words it never says "this very one"
+        if (!opts.text.trim()) return reject('invalid_options', 'invalid search options: the words to refine the search with are empty');
+        if (!info(catalog).takes_text) return reject('invalid_options', 'invalid search options: profile `lite` takes no words');
+        r.text = opts.text;
+        if (r.match === 'same') r.match = 'similar';
+      }
       if (cfg.match) r.match = cfg.match;
       return r;
+    },
+    async product_photo(args) {
+      const { products } = await inUse();
+      if (!products.some((p) => p.id === args.id)) return reject('not_found', `no product with id \`${args.id}\``);
+      const res = await fetch(`/__thumbs/${encodeURIComponent(args.id)}`);
+      if (!res.ok) return reject('catalog', `thumbnail of \`${args.id}\` cannot be read`);
+      return res.arrayBuffer();
     },
     async product(args) {
       const { products } = await inUse();

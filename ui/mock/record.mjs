@@ -262,6 +262,8 @@ export function catalogInfo(cat) {
     // profile's frame weight and router prior. Engine::match_rule(): the profile's.
     scoring: { ...tuning.scoring, blend: cat.blend ? { ...cat.blend } : tuning.scoring.blend },
     match_rule: tuning.match_rule,
+    takes_text: tuning.takes_text,
+    samples: samples(cat),
   };
 }
 
@@ -296,7 +298,9 @@ function searchAll(bin, env, photos, extra) {
   return { args, answers };
 }
 
-const commandLine = (args, tmp) => `lookalike ${args.map((a) => (a === tmp ? '<tmp>' : a)).join(' ')}`;
+const SAMPLES_TMP = path.join(os.tmpdir(), 'lookalike-samples-');
+const commandLine = (args, tmp) =>
+  `lookalike ${args.map((a) => (a === tmp ? '<tmp>' : a.startsWith(SAMPLES_TMP) ? `<samples>/${path.basename(a)}` : a)).join(' ')}`;
 
 /** The shortlist is retrieval's: the weights only re-score it. */
 function sameShortlist(a, b) {
@@ -326,7 +330,7 @@ export function profileTuning(profile) {
     'import json, sys, tomllib',
     'p = tomllib.load(open(sys.argv[1], "rb")).get("profiles", {}).get(sys.argv[2])',
     'if p is None: sys.exit(f"no [profiles.{sys.argv[2]}] in {sys.argv[1]}")',
-    'print(json.dumps({"scoring": p.get("scoring"), "match": p.get("match")}))',
+    'print(json.dumps({"scoring": p.get("scoring"), "match": p.get("match"), "text": "text_query" in p}))',
   ].join('\n');
   let out;
   try {
@@ -334,7 +338,7 @@ export function profileTuning(profile) {
   } catch (e) {
     die(`could not read [profiles.${profile}] from ${path.relative(ROOT, MANIFEST)} with python3: ${e.stderr || e.message}`);
   }
-  const { scoring, match } = JSON.parse(out);
+  const { scoring, match, text } = JSON.parse(out);
   const s = scoring ?? {};
   const blend = s.blend ?? { semantic: 0.5, texture: 0.3, color: 0.2 };
   return {
@@ -346,7 +350,26 @@ export function profileTuning(profile) {
     },
     // MatchRule denies unknown fields, so the table's keys are the struct's, in its order
     match_rule: match ?? null,
+    // Engine::takes_text(): the profile has a `text_query` (each names a tower for its experts)
+    takes_text: text,
   };
+}
+
+/** How many samples the empty state offers (src-tauri/src/response.rs `SAMPLES`). */
+const SAMPLES = 4;
+
+/**
+ * Catalog::samples (crates/engine/src/catalog/reader.rs): the first product of each category,
+ * the largest categories first (ties in catalog order). src-tauri's tests hold the Rust side to
+ * "one per category"; tests/ui/samples.test.mjs finds these ids' recordings.
+ */
+export function samples(cat) {
+  const order = cat.categories.map((c, i) => ({ c, i, n: c.rows[1] - c.rows[0] }));
+  order.sort((a, b) => b.n - a.n || a.i - b.i);
+  return order.slice(0, SAMPLES).map(({ c }) => {
+    const p = cat.products[c.rows[0]];
+    return { id: p.id, name: p.name };
+  });
 }
 
 /** A CLI answer as the app's SearchResponse: the saved cut-out shrunk, the mask derived from it
@@ -377,7 +400,19 @@ function toResponse(a, cutoutPath) {
 }
 
 function main() {
-  const photos = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT_PHOTOS;
+  const demo = JSON.parse(fs.readFileSync(path.join(ROOT, CATALOG, 'catalog.json'), 'utf8'));
+  // the empty state's samples are searched with their thumbnails: those are recorded too, as
+  // copies named sample-<id>.jpg (a thumbnail is named like its product's source image, and the
+  // cut-outs and recordings go by file name)
+  const samplesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookalike-samples-'));
+  const sampleOf = new Map();
+  for (const s of samples(demo)) {
+    const thumb = path.join(CATALOG, demo.products.find((p) => p.id === s.id).thumbnail);
+    const copy = path.join(samplesDir, `sample-${s.id}.jpg`);
+    fs.copyFileSync(path.join(ROOT, thumb), copy);
+    sampleOf.set(copy, thumb);
+  }
+  const photos = process.argv.slice(2).length ? process.argv.slice(2) : [...DEFAULT_PHOTOS, ...sampleOf.keys()];
   const bin = process.env.LOOKALIKE_BIN ?? path.join(ROOT, 'target/release/lookalike');
   if (!fs.existsSync(bin)) die(`${bin} is missing: run \`cargo build --release\` (or scripts/setup.sh) first`);
   const catDir = path.join(ROOT, CATALOG);
@@ -448,7 +483,7 @@ function main() {
     const bytes = fs.readFileSync(path.resolve(ROOT, photo));
     const response = toResponse(a, path.join(tmp, `${file}.cutout.png`));
     const rec = {
-      query: { file, path: photo, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+      query: { file, path: sampleOf.get(photo) ?? photo, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
       command,
       response,
       reranks: reranks.map((r) => {

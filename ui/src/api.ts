@@ -39,6 +39,8 @@ export interface Backend {
   decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null>;
   /** A URL an <img> can load for the product's thumbnail ('' when there is none). */
   thumbnailUrl(id: string): string;
+  /** The thumbnail's bytes, as a photo to search (the empty state's samples). */
+  productPhoto(id: string): Promise<Uint8Array>;
   /** A photo opened with the app or shared into it, if one waits (its name and size). */
   sharedImage(): Promise<SharedImageInfo | null>;
   /** The waiting photo's bytes (it waits no more). */
@@ -143,10 +145,11 @@ const tauriBackend: Backend = {
       return () => {}; // no event permission: the caller's polling covers it
     }
   },
-  // Tauri 2 raw IPC body: the bytes travel as they are, the options as a header.
+  // Tauri 2 raw IPC body: the bytes travel as they are, the options as a header (ASCII only:
+  // words with accents go as JSON \u escapes, which serde reads back as they were typed).
   search: (bytes, options) =>
     invoke<SearchResponse>('search', bytes, {
-      headers: { [OPTIONS_HEADER]: JSON.stringify(options) },
+      headers: { [OPTIONS_HEADER]: asciiJson(options) },
     }),
   product: (id) => invoke<Product>('product', { id }),
   productByBarcode: (code) => invoke<Product | null>('product_by_barcode', { code }),
@@ -154,6 +157,7 @@ const tauriBackend: Backend = {
   sharedImage: () => invoke<SharedImageInfo | null>('shared_image'),
   // a raw binary answer arrives as an ArrayBuffer
   takeSharedImage: async () => new Uint8Array(await invoke<ArrayBuffer>('take_shared_image')),
+  productPhoto: async (id) => new Uint8Array(await invoke<ArrayBuffer>('product_photo', { id })),
   // thumb://localhost/<id> (Linux, macOS) or http://thumb.localhost/<id> (Windows, Android)
   thumbnailUrl: (id) => convertFileSrc(id, THUMB_SCHEME),
   catalogs: () => invoke<CatalogsView>('catalogs'),
@@ -176,6 +180,12 @@ const tauriBackend: Backend = {
   },
 };
 
+/** JSON with every character outside printable ASCII as a `\\uXXXX` escape (an HTTP header holds
+ * no other bytes; JSON.parse and serde_json read the escapes back, surrogate pairs included). */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
 const NO_BACKEND: ApiError = {
   code: 'no_backend',
   message:
@@ -190,6 +200,7 @@ const noBackend: Backend = {
   productByBarcode: () => Promise.reject(NO_BACKEND),
   decodeBarcode: () => Promise.reject(NO_BACKEND),
   thumbnailUrl: () => '',
+  productPhoto: () => Promise.reject(NO_BACKEND),
   sharedImage: async () => null,
   takeSharedImage: () => Promise.reject(NO_BACKEND),
   catalogs: () => Promise.reject(NO_BACKEND),
@@ -250,6 +261,10 @@ export function productByBarcode(code: string): Promise<Product | null> {
 
 export function decodeBarcode(bytes: Uint8Array): Promise<DecodedBarcode | null> {
   return guarded(async () => (await backend()).decodeBarcode(bytes));
+}
+
+export function productPhoto(id: string): Promise<Uint8Array> {
+  return guarded(async () => (await backend()).productPhoto(id));
 }
 
 export function sharedImage(): Promise<SharedImageInfo | null> {

@@ -15,6 +15,7 @@ import type {
   Match,
   SearchOptionsDto,
   Region,
+  Sample,
   SearchResponse,
 } from './generated/contract';
 import { colorVerdict, inColor, judge, rerank, sameWeights, towardColor, withBlend } from './rerank';
@@ -27,6 +28,7 @@ import { DesignerView } from './views/designer';
 import { CameraDialog, CameraError } from './views/camera';
 import { DetailsDialog } from './views/details';
 import { QueryView } from './views/query';
+import { RefineBox } from './views/refine';
 import { ResultsView, VERDICT_TITLE } from './views/results';
 
 const DESIGNER_KEY = 'lookalike.designer';
@@ -60,6 +62,8 @@ const state = {
   objects: [] as DetectedObject[],
   /** The palette colour the list is ranked towards (index into PALETTE; null: any colour). */
   color: null as number | null,
+  /** Words that refine the photo (catalogs whose profile takes them; null: none). */
+  text: null as string | null,
   busy: null as null | 'search' | 'barcode',
   designer: readDesigner(),
 };
@@ -82,6 +86,8 @@ const el = {
   status: $('#status'),
   results: $('#results'),
   colors: $('#colors'),
+  between: $('#between'),
+  refine: $('#refine') as HTMLFormElement,
   recent: $('#recent'),
   resultsPanel: $('#results-panel'),
   designer: $('#designer'),
@@ -94,17 +100,21 @@ for (const slot of document.querySelectorAll<HTMLElement>('.icon-slot')) {
   if (ICONS[name]) slot.replaceWith(icon([...ICONS[name]]));
 }
 
-// the colour row sits between the verdict and the grid it re-ranks
+// the words box and the colour row sit between the verdict and the grid they re-rank
 const results = new ResultsView(
   el.results,
-  { open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }) },
-  el.colors,
+  {
+    open: (hit, trigger) => details.open({ hit, product: api.product(hit.id), trigger }),
+    sample: (s) => void searchSample(s),
+  },
+  el.between,
 );
 const query = new QueryView(el.query, {
   category: (name) => searchCategory(name),
   region: (r) => searchRegion(r),
 });
 const colors = new ColorRow(el.colors, { pick: (i) => setColor(i) });
+const refine = new RefineBox(el.refine, { refine: (text) => searchText(text) });
 const recentView = new RecentView(el.recent, {
   reopen: (entry) => reopen(entry),
   clear: () => void forgetRecent(),
@@ -197,6 +207,8 @@ function useCatalog(info: CatalogInfo): void {
   state.objects = [];
   state.color = null;
   colors.hide();
+  state.text = null;
+  refine.hide();
   state.override = null;
   if (state.busy === 'search') setBusy(null);
   el.query.hidden = true;
@@ -221,7 +233,28 @@ async function searchPhoto(file: File | Blob, name = (file as File).name ?? 'pho
   state.objects = [];
   state.color = null;
   colors.hide();
+  state.text = null;
+  refine.hide();
   await runSearch(null);
+}
+
+/** One of the empty state's samples: the product's own thumbnail, searched like a picked photo. */
+async function searchSample(s: Sample): Promise<void> {
+  if (!ready()) return;
+  try {
+    const bytes = await api.productPhoto(s.id);
+    await searchPhoto(new Blob([bytes as BlobPart], { type: 'image/jpeg' }), s.name);
+  } catch (e) {
+    showAlert(api.toApiError(e), {});
+  }
+}
+
+/** The same photo again, refined by words (null: by the photo alone). */
+function searchText(text: string | null): void {
+  if (!state.photo || state.busy) return;
+  const previous = state.text;
+  state.text = text;
+  void runSearch(state.override, state.region, previous);
 }
 
 /**
@@ -247,7 +280,7 @@ function searchCategory(category: string | null): void {
   void runSearch(category);
 }
 
-async function runSearch(override: string | null, previousRegion = state.region): Promise<void> {
+async function runSearch(override: string | null, previousRegion = state.region, previousText = state.text): Promise<void> {
   const photo = state.photo;
   if (!photo) return;
   const previous = state.override;
@@ -256,6 +289,7 @@ async function runSearch(override: string | null, previousRegion = state.region)
   const options: SearchOptionsDto = {};
   if (state.override) options.category = state.override;
   if (state.region) options.region = { ...state.region };
+  if (state.text) options.text = state.text;
   // searches start only once the engine is ready, so the catalog (and its scoring) is known
   const base = state.catalog?.scoring.blend ?? null;
   const w = state.weights;
@@ -288,14 +322,17 @@ async function runSearch(override: string | null, previousRegion = state.region)
     const err = api.toApiError(e);
     const hint = PHOTO_HINTS[err.code];
     if (state.response) {
-      // the results on screen are still the earlier ones (a category or region search failed)
+      // the results on screen are still the earlier ones (a category, region or words search failed)
       state.override = previous;
       state.region = previousRegion;
+      state.text = previousText;
       renderQuery();
+      renderRefine();
     } else {
       // a new photo failed: nothing of the last search stays on screen
       results.empty(state.catalog);
       colors.hide();
+      refine.hide();
       renderDesigner();
       if (hint) {
         // the engine cannot read it: no broken picture, and no retry (it would fail the same way)
@@ -378,6 +415,7 @@ async function reopen(entry: recent.RecentSearch): Promise<void> {
   state.region = entry.response.region;
   state.objects = entry.objects;
   state.color = null;
+  state.text = entry.response.text ?? null;
   state.override = entry.response.route.reason === 'override' ? (entry.response.route.searched[0] ?? null) : null;
   const blend = state.catalog?.scoring.blend;
   if (blend) {
@@ -411,7 +449,8 @@ function announceResults(): void {
   const top = hits[0];
   const verdict = liveVerdict(hits);
   const only = scope(r);
-  const where = only ? ` in ${only}` : '';
+  const words = r.text ? `, “${r.text}”` : '';
+  const where = (only ? ` in ${only}` : '') + words;
   const said = `${VERDICT_TITLE[verdict]}. `;
   if (!top) setStatus(`No products${where}.`, said);
   else if (verdict === 'none') setStatus(`The ${count(hits.length, 'nearest product')}${where}.`, said);
@@ -500,8 +539,13 @@ function renderResponse(): void {
   if (!r) return;
   const hits = live();
   renderGrid(hits, r);
+  renderRefine();
   colors.render(state.color, r.candidates.length > 0);
   renderDesigner();
+}
+
+function renderRefine(): void {
+  refine.render(!!state.catalog?.takes_text && !!state.photo, state.text, state.busy === 'search');
 }
 
 function renderDesigner(): void {
@@ -630,6 +674,7 @@ function setBusy(busy: typeof state.busy): void {
   recentView.render(recentEntries, busy !== null);
   document.body.classList.toggle('is-busy', busy !== null);
   updateControls();
+  if (state.response) renderRefine();
 }
 
 function updateControls(): void {

@@ -35,9 +35,24 @@ scoring: Scoring,
 /**
  * The profile's calibrated `match` rule (`null`: uncalibrated, every search says "similar").
  */
-match_rule: MatchRule | null, };
+match_rule: MatchRule | null, 
+/**
+ * Whether searches take words (`SearchOptionsDto.text`): the profile has text towers (the
+ * full one); the lite profile does not, and the UI hides the box.
+ */
+takes_text: boolean, 
+/**
+ * A few products to try the app with, one per category, largest categories first: the
+ * empty state shows their thumbnails and searches the one tapped.
+ */
+samples: Array<Sample>, };
 
 export type CategoryInfo = { name: string, expert: string, count: number, };
+
+/**
+ * A product the empty state offers to try: its thumbnail (by id) is the photo searched.
+ */
+export type Sample = { id: string, name: string, };
 
 export type ModelInfo = { part: string, model: string, sha256: string, };
 
@@ -94,7 +109,11 @@ region?: Region,
 /**
  * Rank towards this colour: a `PALETTE` name or `#rrggbb`.
  */
-color?: string, };
+color?: string, 
+/**
+ * Words that refine the photo ("in red leather"); only when `CatalogInfo.takes_text`.
+ */
+text?: string, };
 
 /** The request header that carries a search's `SearchOptionsDto`. */
 export const OPTIONS_HEADER = "x-search-options";
@@ -145,6 +164,10 @@ objects: Array<DetectedObject>,
  * The colour the results were ranked towards (`#rrggbb`), when one was asked for.
  */
 color: string | null, 
+/**
+ * The words mixed into the query, when some were given.
+ */
+text: string | null, 
 /**
  * Is the first result this very product (`same`), only lookalikes (`similar`), or is
  * nothing close (`none`)? See `stages/verdict.rs`.

@@ -125,7 +125,7 @@ const thumbById = new Map(
   Object.entries(thumbUrls).map(([file, url]) => [file.slice(file.lastIndexOf('/') + 1, -'.jpg'.length), url]),
 );
 
-const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color'] as const satisfies readonly (keyof SearchOptionsDto)[];
+const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color', 'text'] as const satisfies readonly (keyof SearchOptionsDto)[];
 
 /** Overlap of two regions (intersection over union). */
 function iou(a: Region, b: Region): number {
@@ -142,6 +142,18 @@ function checkRegion(r: Region): void {
   if (![r.x, r.y, r.w, r.h].every(Number.isFinite)) bad('every number must be finite');
   if (r.w <= 0 || r.h <= 0) bad('width and height must be above 0');
   if (r.x < 0 || r.y < 0 || r.x + r.w > 1.0001 || r.y + r.h > 1.0001) bad('it reaches outside the photo');
+}
+
+/** The engine's checks of a search's words (engine.rs `check_text`), in its words. */
+function checkText(text: string, info: CatalogInfo): void {
+  const bad = (why: string) => fail('invalid_options', `invalid search options: ${why}`);
+  if (text.trim() === '') bad('the words to refine the search with are empty');
+  const n = [...text].length;
+  if (n > 200) bad(`the words to refine the search with are ${n} characters long; the limit is 200`);
+  if (!info.takes_text) {
+    const models = [...new Set(info.models.filter((m) => m.part.startsWith('expert ')).map((m) => m.model.split('.')[0]))];
+    bad(`profile \`${info.profile}\` takes no words: its embedding model (${models.join(', ')}) has no text tower (the full profile's SigLIP models do)`);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -337,6 +349,7 @@ export function createMockBackend(): Backend {
       const base = restrict(byRegion?.response ?? rec.response, current, demo);
       const swatch = options.color === undefined ? null : PALETTE.findIndex((c) => c.name === options.color || c.hex === options.color);
       if (swatch === -1) fail('invalid_options', `invalid search options: colour \`${options.color}\`: give one of ${PALETTE.map((c) => c.name).join(', ')} or #rrggbb`);
+      if (options.text !== undefined) checkText(options.text, current.info);
       const scoring = options.weights ? withBlend(current.info.scoring, options.weights) : current.info.scoring;
       const k = options.top_k ?? 10;
       if (!Number.isInteger(k) || k < 1 || k > 50) fail('invalid_options', `top_k (${k}) must be 1..=50`);
@@ -356,14 +369,17 @@ export function createMockBackend(): Backend {
       candidates = rescore(candidates, ranking).map((h, i) => ({ ...h, rank: i + 1 }));
       const results = rerank(candidates, ranking, k);
       const judged = judge(results, current.info.match_rule);
-      const verdict = swatch === null ? judged : colorVerdict(judged);
+      // asked for another colour or for words, the photo's own product is not what is wanted
+      const verdict = swatch === null && options.text === undefined ? judged : colorVerdict(judged);
       const jitter = (ms: number) => ms * (0.9 + Math.random() * 0.2);
       const stages = base.timings.stages.map((s) => ({ ...s, ms: jitter(s.ms) }));
       // the engine's total also covers the time between stages
       const between = Math.max(0, base.timings.total_ms - base.timings.stages.reduce((a, s) => a + s.ms, 0));
       const timings = { stages, total_ms: stages.reduce((a, s) => a + s.ms, between) };
       const color = swatch === null ? null : PALETTE[swatch]!.hex;
-      return { ...base, route, match: verdict, candidates, results, timings, color };
+      // no recording has words (the profiles that take them have no real weights here): a catalog
+      // that took them would answer with the photo's own ranking, the words echoed
+      return { ...base, route, match: verdict, candidates, results, timings, color, text: options.text ?? null };
     },
 
     async product(id: string): Promise<Product> {
@@ -391,6 +407,13 @@ export function createMockBackend(): Backend {
 
     thumbnailUrl(id: string): string {
       return thumbById.get(id) ?? '';
+    },
+
+    async productPhoto(id: string): Promise<Uint8Array> {
+      ensureReady();
+      const url = thumbById.get(id);
+      if (!url) fail('not_found', `no product with id \`${id}\``);
+      return new Uint8Array(await (await fetch(url)).arrayBuffer());
     },
 
     // a browser tab is never opened with a photo nor shared one

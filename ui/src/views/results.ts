@@ -7,7 +7,7 @@
 import { thumbnailUrl } from '../api';
 import { h, icon, mount } from '../dom';
 import { barWidth, categoryLabel, count, formatPrice, formatScore } from '../format';
-import type { CatalogInfo, Hit, Match, MatchRule } from '../generated/contract';
+import type { CatalogInfo, Hit, Match, MatchRule, Sample } from '../generated/contract';
 
 /** What a shopper is told about the whole list (the CLI prints the same words). */
 export const VERDICT_TITLE: Record<Match, string> = {
@@ -48,6 +48,8 @@ export function closeness(hit: Hit, index: number, verdict: Match, rule: MatchRu
 
 export interface ResultsHandlers {
   open(hit: Hit, trigger: HTMLElement): void;
+  /** The shopper tapped one of the empty state's sample products. */
+  sample(sample: Sample): void;
 }
 
 interface Card {
@@ -91,6 +93,33 @@ export class ResultsView {
           'Take a photo of a product or pick one from your gallery. Lookalike cuts the product out, works out what it is and finds the 10 closest of ',
           what,
           '. Everything runs on this device.',
+        ),
+        this.samples(catalog?.samples ?? []),
+      ),
+    );
+  }
+
+  /** A few of the shop's own product photos to try the search with (none: nothing shown). */
+  private samples(samples: Sample[]): HTMLElement | null {
+    if (samples.length === 0) return null;
+    return h(
+      'div',
+      { class: 'samples', id: 'samples' },
+      h('p', { class: 'samples-title', id: 'samples-title' }, 'No photo at hand? Try one of these:'),
+      h(
+        'ul',
+        { class: 'samples-list', 'aria-labelledby': 'samples-title' },
+        ...samples.map((s) =>
+          h(
+            'li',
+            null,
+            h(
+              'button',
+              { type: 'button', class: 'sample', 'data-id': s.id, title: s.name, onclick: () => this.handlers.sample(s) },
+              h('img', { src: thumbnailUrl(s.id), alt: '', loading: 'lazy', decoding: 'async' }),
+              h('span', { class: 'sample-name' }, s.name),
+            ),
+          ),
         ),
       ),
     );
