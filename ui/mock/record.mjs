@@ -364,7 +364,7 @@ const SAMPLES = 4;
  * "one per category"; tests/ui/samples.test.mjs finds these ids' recordings.
  */
 export function samples(cat) {
-  const order = cat.categories.map((c, i) => ({ c, i, n: c.rows[1] - c.rows[0] }));
+  const order = cat.categories.map((c, i) => ({ c, i, n: c.rows[1] - c.rows[0] })).filter((o) => o.n > 0);
   order.sort((a, b) => b.n - a.n || a.i - b.i);
   return order.slice(0, SAMPLES).map(({ c }) => {
     const p = cat.products[c.rows[0]];

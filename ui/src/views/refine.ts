@@ -21,7 +21,6 @@ export class RefineBox {
     placeholder: 'e.g. in red leather',
     enterkeyhint: 'search',
     autocomplete: 'off',
-    spellcheck: 'false',
   });
   private button = h('button', { type: 'submit', class: 'button small', id: 'refine-go' }, 'Refine');
   /** The words the list on screen was searched with. */
@@ -31,6 +30,8 @@ export class RefineBox {
     private root: HTMLFormElement,
     private handlers: RefineHandlers,
   ) {
+    // product words ("merino", "chelsea boot") are not in a spelling dictionary
+    this.input.spellcheck = false;
     mount(
       root,
       h('label', { for: 'refine-text', class: 'refine-label' }, 'Like this, but…'),

@@ -174,7 +174,9 @@ impl Catalog {
     /// Up to `n` products to try the catalog with: the first of each category, the largest
     /// categories first (ties in catalog order), so the samples show what the shop mostly sells.
     pub fn samples(&self, n: usize) -> Vec<&CatalogProduct> {
-        let mut cats: Vec<_> = self.file.categories.iter().collect();
+        let mut cats: Vec<_> = (self.file.categories.iter())
+            .filter(|c| c.rows[1] > c.rows[0])
+            .collect();
         cats.sort_by_key(|c| std::cmp::Reverse(c.rows[1] - c.rows[0]));
         let first = cats
             .into_iter()

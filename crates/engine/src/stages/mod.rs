@@ -22,6 +22,23 @@ use std::time::Instant;
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::error::{EngineError, Result};
+
+/// `N` comma-separated numbers, as the CLI takes a region or blend weights; `what` ("region `..`")
+/// and `shape` ("four numbers x,y,w,h like 0.1,0.2,0.5,0.6") make the error.
+pub(crate) fn parse_numbers<const N: usize>(s: &str, what: &str, shape: &str) -> Result<[f32; N]> {
+    let parts: Vec<f32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f32>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| {
+            EngineError::InvalidOptions(format!("{what} `{s}`: {e} (expected {shape})"))
+        })?;
+    parts
+        .try_into()
+        .map_err(|_| EngineError::InvalidOptions(format!("{what} `{s}`: expected {shape}")))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -136,6 +153,25 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_parsed_exactly_n_and_errors_say_the_shape() {
+        assert_eq!(
+            parse_numbers::<3>(" 0.5, 0.3 ,0.2", "weights", "three").unwrap(),
+            [0.5, 0.3, 0.2]
+        );
+        for (bad, says) in [
+            ("0.5,0.3", "expected three"),
+            ("0.5,0.3,0.2,0.1", "expected three"),
+            ("0.5,x,0.2", "invalid float literal (expected three)"),
+            ("", "(expected three)"),
+        ] {
+            let e = parse_numbers::<3>(bad, "weights", "three").unwrap_err();
+            assert!(matches!(e, EngineError::InvalidOptions(_)), "{bad}");
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+            assert!(e.to_string().contains(&format!("weights `{bad}`")), "{e}");
+        }
+    }
 
     #[test]
     fn clock_lists_every_stage_in_order_and_adds_repeats() {

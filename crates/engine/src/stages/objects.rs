@@ -70,20 +70,8 @@ impl Region {
 
     /// Parses "x,y,w,h" (the CLI's `--region`), validated.
     pub fn parse(s: &str) -> Result<Self> {
-        let parts: Vec<f32> = s
-            .split(',')
-            .map(|p| p.trim().parse::<f32>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| {
-                EngineError::InvalidOptions(format!(
-                    "region `{s}`: {e} (expected four numbers x,y,w,h like 0.1,0.2,0.5,0.6)"
-                ))
-            })?;
-        let [x, y, w, h] = parts[..] else {
-            return Err(EngineError::InvalidOptions(format!(
-                "region `{s}`: expected four numbers x,y,w,h like 0.1,0.2,0.5,0.6"
-            )));
-        };
+        let shape = "four numbers x,y,w,h like 0.1,0.2,0.5,0.6";
+        let [x, y, w, h] = super::parse_numbers(s, "region", shape)?;
         let r = Region { x, y, w, h };
         r.validate()?;
         Ok(r)

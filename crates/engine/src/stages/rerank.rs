@@ -40,20 +40,8 @@ impl BlendWeights {
 
     /// Parses "0.5,0.3,0.2" (semantic, texture, colour).
     pub fn parse(s: &str) -> Result<Self> {
-        let parts: Vec<f32> = s
-            .split(',')
-            .map(|p| p.trim().parse::<f32>())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| {
-                EngineError::InvalidOptions(format!(
-                    "weights `{s}`: {e} (expected three numbers like 0.5,0.3,0.2)"
-                ))
-            })?;
-        let [semantic, texture, color] = parts[..] else {
-            return Err(EngineError::InvalidOptions(format!(
-                "weights `{s}`: expected three numbers like 0.5,0.3,0.2"
-            )));
-        };
+        let shape = "three numbers like 0.5,0.3,0.2";
+        let [semantic, texture, color] = super::parse_numbers(s, "weights", shape)?;
         let w = BlendWeights {
             semantic,
             texture,
