@@ -193,6 +193,8 @@ const MOCKS_SOURCE = fs
 // The UI's own rerank (ui/src/rerank.ts, held to the engine's by rerank.test.mjs) for the
 // in-page backend's re-rankings, as a script that sets a global.
 const RERANK_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/rerank.ts')}; window.__RERANK__ = exports; })();`;
+// The mocks' choice of a recorded region search (ui/src/mock/regions.ts), the same way.
+const REGIONS_SOURCE = `(() => { const exports = {}; ${tsSource('ui/src/mock/regions.ts')}; window.__REGIONS__ = exports; })();`;
 
 /**
  * The in-page backend. `cfg` (JSON) per page:
@@ -232,12 +234,7 @@ function installBackend(cfg) {
   const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color', 'text'];
   // cfg.takesText: the catalog's profile takes words (CatalogInfo.takes_text), as the full one does
   const info = (catalog) => (cfg.takesText ? { ...catalog, takes_text: true } : catalog);
-  const iou = (a, b) => {
-    const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-    const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-    const inter = w * h;
-    return inter / (a.w * a.h + b.w * b.h - inter);
-  };
+  const { closest } = window.__REGIONS__;
   const same = (a, b) => a.semantic === b.semantic && a.texture === b.texture && a.color === b.color;
 
   // the Catalogs panel: the catalog in use ('demo' or a saved name), the saved ones, the job slot
@@ -395,7 +392,7 @@ function installBackend(cfg) {
       const rec = searches.find((s) => s.query.bytes === size) ?? (cfg.unrecorded && searches.find((s) => s.query.file === cfg.unrecorded));
       if (!rec) return reject('unsupported_format', `unsupported image format: no recording for ${size} bytes`);
       // a region: the recorded region search of this photo that overlaps it most
-      const byRegion = opts.region && [...rec.regions].sort((a, b) => iou(b.region, opts.region) - iou(a.region, opts.region))[0];
+      const byRegion = opts.region && closest(rec.regions, opts.region);
       window.__IPC__.regionAnswered = byRegion ? byRegion.region : null;
       const r = structuredClone(byRegion ? byRegion.response : rec.response);
       if (opts.color) {
@@ -539,6 +536,7 @@ export async function openApp(
   if (tauri) {
     await page.addInitScript(MOCKS_SOURCE);
     await page.addInitScript(RERANK_SOURCE);
+    await page.addInitScript(REGIONS_SOURCE);
     await page.addInitScript(installBackend, { engine: 'ready', ...cfg });
   }
   if (designer !== undefined) {

@@ -40,6 +40,7 @@
 
 import { shopUrl, type Backend } from '../api';
 import { colorVerdict, inColor, judge, rerank, rescore, towardColor, withBlend } from '../rerank';
+import { closest } from './regions';
 import { PALETTE } from '../generated/contract';
 import type {
   ApiError,
@@ -126,14 +127,6 @@ const thumbById = new Map(
 );
 
 const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color', 'text'] as const satisfies readonly (keyof SearchOptionsDto)[];
-
-/** Overlap of two regions (intersection over union). */
-function iou(a: Region, b: Region): number {
-  const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = w * h;
-  return inter / (a.w * a.h + b.w * b.h - inter);
-}
 
 /** The engine's checks of a region (stages/objects.rs `Region::validate`), in its words. */
 function checkRegion(r: Region): void {
@@ -345,7 +338,7 @@ export function createMockBackend(): Backend {
       // a region: the recorded region search of this photo that overlaps it most
       if (options.region) checkRegion(options.region);
       const region = options.region;
-      const byRegion = region ? [...rec.regions].sort((a, b) => iou(b.region, region) - iou(a.region, region))[0] : undefined;
+      const byRegion = region ? closest(rec.regions, region) : undefined;
       const base = restrict(byRegion?.response ?? rec.response, current, demo);
       const swatch = options.color === undefined ? null : PALETTE.findIndex((c) => c.name === options.color || c.hex === options.color);
       if (swatch === -1) fail('invalid_options', `invalid search options: colour \`${options.color}\`: give one of ${PALETTE.map((c) => c.name).join(', ')} or #rrggbb`);
