@@ -62,6 +62,13 @@ async function waitFor(what, fn, timeoutMs = 60_000) {
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
+/** The engine loads in the background; the header names the catalog once it is ready. */
+function engineReady() {
+  return waitFor("the engine to be ready", () =>
+    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
+  );
+}
+
 async function screenshot(name) {
   await sleep(500); // let WebKit paint before the capture
   const png = await wd("GET", s("/screenshot"));
@@ -143,10 +150,7 @@ test("a sample product in the empty state is searched through the real IPC and f
 
 test("a real product photo picked in the app finds that product first", async (t) => {
   t.after(() => screenshot("99-last-state").catch(() => {}));
-  // the engine loads in the background; the UI says when the catalog is ready
-  await waitFor("the engine to be ready", () =>
-    run("return document.querySelector('#catalog-line')?.textContent ?? ''").then((t) => /products/i.test(t) && t),
-  );
+  await engineReady();
   await screenshot("01-ready");
   const photo = resolve(root, ".cache/demo-sources/images/vendure-road-bike.jpg");
   assert.ok(existsSync(photo), "demo photo missing: run scripts/setup.sh");
@@ -190,9 +194,7 @@ test("a real product photo picked in the app finds that product first", async (t
 
 test("tapping one object of a two-object photo searches it alone and finds it", async (t) => {
   t.after(() => screenshot("99-last-state-objects").catch(() => {}));
-  await waitFor("the engine to be ready", () =>
-    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
-  );
+  await engineReady();
   // the tulip pot left, the lion statue right (tests/examples/two_objects.rs)
   const photo = resolve(root, "tests/fixtures/two-objects.jpg");
   const input = await find("#pick-photo");
@@ -224,9 +226,7 @@ test("tapping one object of a two-object photo searches it alone and finds it", 
 
 test("Take photo on the desktop opens the webcam in the real webview and searches its frame", async (t) => {
   t.after(() => screenshot("99-last-state-camera").catch(() => {}));
-  await waitFor("the engine to be ready", () =>
-    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
-  );
+  await engineReady();
   const before = await run("return document.querySelector('#photo-image')?.getAttribute('src') ?? ''");
   await wd("POST", s(`/element/${await find("#take-photo-label")}/click`), {});
   // WebKitGTK's media stream is on and the app grants its page the camera (no microphone)
@@ -303,9 +303,7 @@ test("the real webview's CSP blocks remote fetches, remote images, inline script
 
 test("a catalog built in the Catalogs panel is switched to and searched", async (t) => {
   t.after(() => screenshot("30-catalogs-last-state").catch(() => {}));
-  await waitFor("the engine to be ready", () =>
-    run("return /products/i.test(document.querySelector('#catalog-line')?.textContent ?? '')"),
-  );
+  await engineReady();
   const demoLine = await run("return document.querySelector('#catalog-line').textContent");
   await wd("POST", s(`/element/${await find("#catalogs-toggle")}/click`), {});
   await waitFor("the panel", () => run("return !document.querySelector('#catalogs').hidden"));

@@ -230,7 +230,7 @@ function installBackend(cfg) {
   const reject = (code, message) => Promise.reject({ code, message });
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   let statusCalls = 0;
-  const { judge, rerank, rescore, withBlend } = window.__RERANK__;
+  const { colorVerdict, judge, rerank, rescore, withBlend } = window.__RERANK__;
   const OPTION_KEYS = ['category', 'weights', 'top_k', 'region', 'color', 'text'];
   // cfg.takesText: the catalog's profile takes words (CatalogInfo.takes_text), as the full one does
   const info = (catalog) => (cfg.takesText ? { ...catalog, takes_text: true } : catalog);
@@ -424,7 +424,7 @@ function installBackend(cfg) {
         if (!opts.text.trim()) return reject('invalid_options', 'invalid search options: the words to refine the search with are empty');
         if (!info(catalog).takes_text) return reject('invalid_options', 'invalid search options: profile `lite` takes no words');
         r.text = opts.text;
-        if (r.match === 'same') r.match = 'similar';
+        r.match = colorVerdict(r.match);
       }
       if (cfg.match) r.match = cfg.match;
       return r;
