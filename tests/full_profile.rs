@@ -304,7 +304,7 @@ fn words_are_mixed_into_the_query_by_each_experts_own_text_tower() {
             assert_eq!(h.category, category);
             let row = file.products.iter().position(|p| p.id == h.id).unwrap();
             let before = a.candidates.iter().find(|c| c.id == h.id).unwrap();
-            let text_cos: f32 = emb.data[row * emb.dims..(row + 1) * emb.dims]
+            let text_cos: f32 = emb.data()[row * emb.dims..(row + 1) * emb.dims]
                 .iter()
                 .zip(&t)
                 .map(|(x, y)| x * y)

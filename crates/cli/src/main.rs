@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use lookalike_engine::catalog::index::{self, IndexOptions};
+use lookalike_engine::catalog::index::{self, CodesChoice, IndexOptions};
 use lookalike_engine::{BlendWeights, ColorTarget, Engine, EngineConfig, Region, SearchOptions};
 
 #[derive(Parser)]
@@ -63,6 +63,11 @@ enum Command {
         /// [{id, reason}], seconds, ...}.
         #[arg(long)]
         json: bool,
+        /// Int8 codes of the embeddings, which searches scan instead of the f32 rows (then
+        /// re-score the shortlist exactly): a quarter of the bytes read and kept in memory.
+        /// auto: from 10,000 products on.
+        #[arg(long, value_enum, default_value_t = Codes::Auto)]
+        codes: Codes,
     },
     /// Find the products that look most like each photo.
     Search {
@@ -117,6 +122,13 @@ enum Command {
     Pack(bundle::PackArgs),
     /// Unpack a bundle into a catalog folder, verifying every entry and the models first.
     Unpack(bundle::UnpackArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Codes {
+    Auto,
+    Int8,
+    None,
 }
 
 fn parse_weights(s: &str) -> Result<BlendWeights, String> {
@@ -189,9 +201,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             profile,
             allow_random_weights,
             json,
+            codes,
         } => {
             let mut opts = IndexOptions::new(images, products, &out, cli.models);
             opts.profile = profile;
+            opts.codes = match codes {
+                Codes::Auto => CodesChoice::Auto,
+                Codes::Int8 => CodesChoice::Int8,
+                Codes::None => CodesChoice::None,
+            };
             opts.allow_random_weights = allow_random_weights;
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(

@@ -310,11 +310,29 @@ impl Engine {
             };
             let (cats, k) = (&self.sub_catalogs, opts.candidates);
             let exact = retrieve::ExactScan {
-                matrix: &emb.data,
+                matrix: emb.data(),
                 dims: emb.dims,
             };
-            retrieve::shortlist(&exact, &emb.data, emb.dims, cats, &scope, &queries, k)
-        });
+            let int8 = self
+                .catalog
+                .codes
+                .as_ref()
+                .map(|codes| retrieve::int8::Int8Rescore {
+                    codes,
+                    matrix: emb.data(),
+                });
+            let retriever: &dyn retrieve::Retriever = match &int8 {
+                Some(r) => r,
+                None => &exact,
+            };
+            let found =
+                retrieve::shortlist(retriever, emb.data(), emb.dims, cats, &scope, &queries, k);
+            // the values were not read when the catalog was mapped: those that rank must be numbers
+            for c in &found {
+                self.catalog.check_row(c.row)?;
+            }
+            Ok::<_, EngineError>(found)
+        })?;
         let router_route = RouteSummary {
             reason: route.reason,
             searched: route.searched.clone(),

@@ -1,20 +1,20 @@
 //! Vector maths shared by every stage: dot products, unit length, best-k selection and score
 //! moments. Retrieval, texture, routing, the text towers and the index builder all use these.
 
-/// Dot product with sixteen independent accumulators: the compiler turns them into SIMD
-/// registers (SSE on x86-64, NEON on arm64) and the adds do not wait on each other.
+pub mod kernels;
+
+/// Dot product, with the kernel chosen for this CPU (`kernels`).
+#[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0f32; 16];
-    let (ca, ra) = a.as_chunks::<16>();
-    let (cb, rb) = b.as_chunks::<16>();
-    for (x, y) in ca.iter().zip(cb) {
-        for i in 0..16 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    (kernels::kernels().dot_f32)(a, b)
+}
+
+/// Dot product of two int8 codes, summed exactly in i32 (`kernels`).
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels::kernels().dot_i8)(a, b)
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).

@@ -1,6 +1,12 @@
 //! The `.bin` matrices of a catalog (`embeddings.bin`, `texture.bin`, `color_signatures.bin`):
 //! a 24-byte header (magic, version, rows, dims, reserved) then `rows * dims` little-endian f32,
 //! row-major, one row per product in catalog order.
+//!
+//! A search memory-maps them ([`Matrix::map`]): opening reads the header only, whatever the
+//! catalog's size, and a row's page is read from disk when a scan or the shortlist first touches
+//! it (a phone keeps only what it reads in memory). [`Matrix::from_bytes`] reads and checks every
+//! value (imports, the build cache, the fuzzer); [`Matrix::check_finite`] does the same for a
+//! mapped matrix.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,12 +15,71 @@ pub const MAGIC: [u8; 8] = *b"LKLKVEC\0";
 pub const VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 24;
 
+/// Where a matrix's floats live.
+enum Storage {
+    Owned(Vec<f32>),
+    /// The whole file, mapped; the floats start at `HEADER_LEN` (4-aligned: mappings start on a
+    /// page).
+    Mapped(memmap2::Mmap),
+}
+
 /// A dense row-major f32 matrix.
-#[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
     pub rows: usize,
     pub dims: usize,
-    pub data: Vec<f32>,
+    storage: Storage,
+}
+
+impl std::fmt::Debug for Matrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.storage {
+            Storage::Owned(_) => "owned",
+            Storage::Mapped(_) => "mapped",
+        };
+        write!(f, "Matrix({} x {}, {kind})", self.rows, self.dims)
+    }
+}
+
+impl PartialEq for Matrix {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows && self.dims == other.dims && self.data() == other.data()
+    }
+}
+
+/// Reads the header: `(rows, dims)` once magic, version and the file's exact length agree.
+fn header(bytes: &[u8]) -> Result<(usize, usize), String> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!(
+            "file is {} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        ));
+    }
+    if bytes[..8] != MAGIC {
+        return Err("not a Lookalike matrix file (bad magic)".into());
+    }
+    let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let version = word(8);
+    if version != VERSION {
+        return Err(format!(
+            "format version {version}, this build reads version {VERSION}"
+        ));
+    }
+    let (rows, dims) = (word(12) as usize, word(16) as usize);
+    if dims == 0 {
+        return Err("header claims 0 dims".into());
+    }
+    let expected = rows
+        .checked_mul(dims)
+        .and_then(|n| n.checked_mul(4))
+        .and_then(|n| n.checked_add(HEADER_LEN))
+        .ok_or_else(|| format!("header claims {rows} x {dims}, which overflows"))?;
+    if bytes.len() != expected {
+        return Err(format!(
+            "header says {rows} rows x {dims} dims = {expected} bytes, the file has {} bytes (truncated or resized)",
+            bytes.len()
+        ));
+    }
+    Ok((rows, dims))
 }
 
 impl Matrix {
@@ -22,7 +87,16 @@ impl Matrix {
         Matrix {
             rows: 0,
             dims,
-            data: Vec::new(),
+            storage: Storage::Owned(Vec::new()),
+        }
+    }
+
+    /// Every float, row-major.
+    pub fn data(&self) -> &[f32] {
+        match &self.storage {
+            Storage::Owned(v) => v,
+            // `map` checked the length and the alignment
+            Storage::Mapped(m) => bytemuck::cast_slice(&m[HEADER_LEN..]),
         }
     }
 
@@ -32,22 +106,25 @@ impl Matrix {
             self.dims,
             "row length must equal the matrix's dims"
         );
-        self.data.extend_from_slice(row);
+        match &mut self.storage {
+            Storage::Owned(v) => v.extend_from_slice(row),
+            Storage::Mapped(_) => unreachable!("a mapped matrix is read-only"),
+        }
         self.rows += 1;
     }
 
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.data[i * self.dims..(i + 1) * self.dims]
+        &self.data()[i * self.dims..(i + 1) * self.dims]
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN + self.data.len() * 4);
+        let mut out = Vec::with_capacity(HEADER_LEN + self.data().len() * 4);
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend_from_slice(&(self.rows as u32).to_le_bytes());
         out.extend_from_slice(&(self.dims as u32).to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
-        for v in &self.data {
+        for v in self.data() {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out
@@ -61,49 +138,63 @@ impl Matrix {
 
     /// Parses and checks a `.bin`: magic, version, exact length, finite values.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        if bytes.len() < HEADER_LEN {
-            return Err(format!(
-                "file is {} bytes, shorter than the {HEADER_LEN}-byte header",
-                bytes.len()
-            ));
-        }
-        if bytes[..8] != MAGIC {
-            return Err("not a Lookalike matrix file (bad magic)".into());
-        }
-        let word =
-            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-        let version = word(8);
-        if version != VERSION {
-            return Err(format!(
-                "format version {version}, this build reads version {VERSION}"
-            ));
-        }
-        let (rows, dims) = (word(12) as usize, word(16) as usize);
-        if dims == 0 {
-            return Err("header claims 0 dims".into());
-        }
-        let expected = rows
-            .checked_mul(dims)
-            .and_then(|n| n.checked_mul(4))
-            .and_then(|n| n.checked_add(HEADER_LEN))
-            .ok_or_else(|| format!("header claims {rows} x {dims}, which overflows"))?;
-        if bytes.len() != expected {
-            return Err(format!(
-                "header says {rows} rows x {dims} dims = {expected} bytes, the file has {} bytes (truncated or resized)",
-                bytes.len()
-            ));
-        }
+        let (rows, dims) = header(bytes)?;
         let data: Vec<f32> = bytes[HEADER_LEN..]
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(format!(
-                "value {i} (row {}) is not a finite number",
-                i / dims.max(1)
-            ));
+        let m = Matrix {
+            rows,
+            dims,
+            storage: Storage::Owned(data),
+        };
+        m.check_finite()?;
+        Ok(m)
+    }
+
+    /// Maps a `.bin` and checks its header and length; the values are not read (see
+    /// [`Matrix::check_finite`]). On a big-endian machine the file is read and converted instead.
+    pub fn map(path: &Path) -> Result<Self, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+        // SAFETY: a catalog's files are never written in place: `lookalike index`, imports and
+        // the app write a new folder and swap it in (catalog/atomic.rs), so a mapping keeps the
+        // old file's pages. Another program truncating the file under a search would fault it,
+        // as it would any memory-mapped database.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
+        let (rows, dims) = header(&map)?;
+        if cfg!(target_endian = "big")
+            || bytemuck::try_cast_slice::<u8, f32>(&map[HEADER_LEN..]).is_err()
+        {
+            return Self::from_bytes(&map);
         }
-        Ok(Matrix { rows, dims, data })
+        Ok(Matrix {
+            rows,
+            dims,
+            storage: Storage::Mapped(map),
+        })
+    }
+
+    /// Every value is a finite number (a damaged file can hold NaN or infinity, which would rank
+    /// first); reads the whole matrix.
+    pub fn check_finite(&self) -> Result<(), String> {
+        match self.data().iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(i) => Err(format!(
+                "value {i} (row {}) is not a finite number",
+                i / self.dims.max(1)
+            )),
+        }
+    }
+
+    /// Row `i` is finite: the check a search makes on each row it shortlists.
+    pub fn check_row(&self, i: usize) -> Result<(), String> {
+        match self.row(i).iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(j) => Err(format!(
+                "value {} (row {i}) is not a finite number",
+                i * self.dims + j
+            )),
+        }
     }
 }
 
@@ -165,5 +256,33 @@ mod tests {
         let mut nan = bytes;
         nan[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&f32::NAN.to_le_bytes());
         assert!(Matrix::from_bytes(&nan).unwrap_err().contains("row 0"));
+    }
+
+    #[test]
+    fn a_mapped_matrix_is_the_written_one_and_checks_the_same_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = sample();
+        let path = dir.path().join("m.bin");
+        m.write(&path).unwrap();
+        let mapped = Matrix::map(&path).unwrap();
+        assert_eq!(format!("{mapped:?}"), "Matrix(2 x 3, mapped)");
+        assert_eq!(mapped, m);
+        assert_eq!(mapped.row(1), &[-4.0, 0.5, 6.0]);
+        let bytes = m.to_bytes();
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+        assert!(Matrix::map(&path).unwrap_err().contains("truncated"));
+        std::fs::write(&path, &bytes[..3]).unwrap();
+        assert!(Matrix::map(&path).unwrap_err().contains("header"));
+        // the values are not read when mapped: a NaN is found by the row check, or the full one
+        let mut nan = bytes;
+        nan[HEADER_LEN + 16..HEADER_LEN + 20].copy_from_slice(&f32::NAN.to_le_bytes());
+        std::fs::write(&path, &nan).unwrap();
+        let mapped = Matrix::map(&path).unwrap();
+        assert!(mapped.check_row(0).is_ok());
+        assert_eq!(
+            mapped.check_row(1).unwrap_err(),
+            "value 4 (row 1) is not a finite number"
+        );
+        assert!(mapped.check_finite().unwrap_err().contains("row 1"));
     }
 }

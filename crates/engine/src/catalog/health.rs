@@ -378,7 +378,7 @@ fn duplicates(engine: &Engine) -> Duplicates {
     let catalog = engine.catalog();
     let (experts, spaces) = row_spaces(&catalog.file);
     let emb = &catalog.embeddings;
-    let found = near_duplicates(&emb.data, emb.dims, &spaces, DUPLICATE_COSINE);
+    let found = near_duplicates(emb.data(), emb.dims, &spaces, DUPLICATE_COSINE);
     let products = &catalog.file.products;
     let pairs = found
         .into_iter()

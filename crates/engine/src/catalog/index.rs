@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::atomic::{restore_interrupted, write_atomically};
 use super::build_cache::{self, CacheItem, Previous, Stored};
+use super::codes::Codes;
 use super::format::Matrix;
 pub use super::products::read_products;
 use super::reader::Catalog;
@@ -43,6 +44,32 @@ pub struct IndexOptions {
     /// Set from another thread to stop the build between two products (the app's Cancel); the
     /// catalog at `out_dir` is then left as it was.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Whether to write int8 codes of the embeddings (`embeddings.i8`).
+    pub codes: CodesChoice,
+}
+
+/// `lookalike index --codes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodesChoice {
+    /// Int8 codes from [`INT8_MIN_PRODUCTS`] products on: a smaller catalog scans its f32 rows
+    /// in about a millisecond and keeps the exact scan.
+    #[default]
+    Auto,
+    Int8,
+    None,
+}
+
+/// From this many products `CodesChoice::Auto` writes int8 codes.
+pub const INT8_MIN_PRODUCTS: usize = 10_000;
+
+impl CodesChoice {
+    pub fn kind(self, products: usize) -> Option<CodesKind> {
+        match self {
+            CodesChoice::Int8 => Some(CodesKind::Int8),
+            CodesChoice::Auto if products >= INT8_MIN_PRODUCTS => Some(CodesKind::Int8),
+            _ => None,
+        }
+    }
 }
 
 impl IndexOptions {
@@ -62,6 +89,7 @@ impl IndexOptions {
             allow_random_weights: false,
             thumb_size: 256,
             cancel: None,
+            codes: CodesChoice::Auto,
         }
     }
 }
@@ -257,6 +285,7 @@ pub fn build(
             kind: profile.router.kind,
             config: products.router.clone(),
         },
+        codes: opts.codes.kind(ordered.len()),
         categories,
         products: ordered.iter().map(|i| i.product.clone()).collect(),
     };
@@ -267,11 +296,17 @@ pub fn build(
         (COLORS_BIN, &colors),
     ];
     let cache: Vec<CacheItem> = ordered.iter().map(|i| i.features.item.clone()).collect();
+    let codes = file.codes.map(|CodesKind::Int8| Codes::of(&embeddings));
     write_atomically(&opts.out_dir, |dir| {
         write_catalog(dir, &file, &ordered, &matrices)?;
+        if let Some(c) = &codes {
+            c.write(&dir.join(CODES_BIN)).map_err(|e| {
+                EngineError::io(format!("writing {CODES_BIN} in {}", dir.display()), e)
+            })?;
+        }
         build_cache::write(dir, &key, cache, &textures_raw)?;
         // read it back with the same checks a search uses before it replaces anything
-        Catalog::open(dir).map(|_| ())
+        Catalog::open_checked(dir).map(|_| ())
     })?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

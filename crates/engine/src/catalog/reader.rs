@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
+use super::codes::Codes;
 use super::format::Matrix;
 use super::schema::*;
 use crate::error::{EngineError, Result};
@@ -20,6 +21,8 @@ pub struct Catalog {
     pub embeddings: Matrix,
     pub texture: Matrix,
     pub colors: Matrix,
+    /// The embeddings' int8 codes, when the catalog carries them (`catalog.json`'s `codes`).
+    pub codes: Option<Codes>,
 }
 
 /// A path from catalog.json must stay inside the catalog: relative, no `..`, no links out.
@@ -90,10 +93,22 @@ impl Catalog {
         if file.blend == Some(BlendWeights::default()) {
             file.blend = None;
         }
-        if file.format != CATALOG_FORMAT || file.version != CATALOG_VERSION {
+        if file.format != CATALOG_FORMAT || !CATALOG_VERSIONS_READ.contains(&file.version) {
+            let hint = match file.version > CATALOG_VERSION {
+                true => {
+                    "made by a newer Lookalike: update the app, or rebuild it with this one's `lookalike index`"
+                }
+                false => "rebuild it with `lookalike index`",
+            };
             return Err(err(format!(
-                "{CATALOG_JSON} is format `{}` version {}, this build reads `{CATALOG_FORMAT}` version {CATALOG_VERSION}",
+                "{CATALOG_JSON} is format `{}` version {}, this build reads `{CATALOG_FORMAT}` versions {CATALOG_VERSIONS_READ:?}: {hint}",
                 file.format, file.version
+            )));
+        }
+        if file.version < 2 && file.codes.is_some() {
+            return Err(err(format!(
+                "{CATALOG_JSON} is version {} but names codes (version 2 added them)",
+                file.version
             )));
         }
         validate(&file, dir).map_err(err)?;
@@ -105,9 +120,7 @@ impl Catalog {
                 .saturating_mul(4)
                 .saturating_add(super::format::HEADER_LEN);
             regular(name, expected as u64)?;
-            let bytes = std::fs::read(dir.join(name))
-                .map_err(|e| err(format!("cannot read {name}: {e}")))?;
-            let m = Matrix::from_bytes(&bytes).map_err(|e| err(format!("{name}: {e}")))?;
+            let m = Matrix::map(&dir.join(name)).map_err(|e| err(format!("{name}: {e}")))?;
             if m.rows != file.products.len() || m.dims != dims {
                 return Err(err(format!(
                     "{name} holds {} rows x {} dims, {CATALOG_JSON} expects {} rows x {dims} dims",
@@ -121,13 +134,77 @@ impl Catalog {
         let embeddings = read(EMBEDDINGS_BIN, file.dims.embedding)?;
         let texture = read(TEXTURE_BIN, file.dims.texture)?;
         let colors = read(COLORS_BIN, file.dims.color)?;
+        let codes = match file.codes {
+            None => None,
+            Some(CodesKind::Int8) => {
+                let expected = file
+                    .products
+                    .len()
+                    .saturating_mul(file.dims.embedding.saturating_add(4))
+                    .saturating_add(super::codes::HEADER_LEN);
+                regular(CODES_BIN, expected as u64)?;
+                let c = Codes::map(&dir.join(CODES_BIN))
+                    .map_err(|e| err(format!("{CODES_BIN}: {e}")))?;
+                if (c.rows, c.dims) != (embeddings.rows, embeddings.dims) {
+                    return Err(err(format!(
+                        "{CODES_BIN} holds {} rows x {} dims, {EMBEDDINGS_BIN} {} x {} (from another build: rebuild with `lookalike index`)",
+                        c.rows, c.dims, embeddings.rows, embeddings.dims
+                    )));
+                }
+                Some(c)
+            }
+        };
         Ok(Catalog {
             dir: dir.to_path_buf(),
             file,
             embeddings,
             texture,
             colors,
+            codes,
         })
+    }
+
+    /// [`Catalog::open`], then every value read and checked: finite vectors, and codes that are
+    /// the embeddings' own. Imports, packing and the index builder's read-back use it; a search
+    /// checks only the rows it shortlists ([`Catalog::check_row`]), so opening stays as fast at
+    /// a million products as at a hundred.
+    pub fn open_checked(dir: &Path) -> Result<Self> {
+        let c = Self::open(dir)?;
+        let err = |detail: String| EngineError::Catalog {
+            path: dir.to_path_buf(),
+            detail,
+        };
+        for (name, m) in [
+            (EMBEDDINGS_BIN, &c.embeddings),
+            (TEXTURE_BIN, &c.texture),
+            (COLORS_BIN, &c.colors),
+        ] {
+            m.check_finite().map_err(|e| err(format!("{name}: {e}")))?;
+        }
+        if let Some(codes) = &c.codes {
+            codes
+                .check_against(&c.embeddings)
+                .map_err(|e| err(format!("{CODES_BIN}: {e}")))?;
+        }
+        Ok(c)
+    }
+
+    /// The stored vectors of product `row` are finite numbers (a damaged `.bin` could rank a NaN
+    /// first); the search checks each row it shortlists.
+    pub fn check_row(&self, row: usize) -> Result<()> {
+        for (name, m) in [
+            (EMBEDDINGS_BIN, &self.embeddings),
+            (TEXTURE_BIN, &self.texture),
+            (COLORS_BIN, &self.colors),
+        ] {
+            m.check_row(row).map_err(|e| EngineError::Catalog {
+                path: self.dir.clone(),
+                detail: format!(
+                    "{name}: {e}: the file is damaged; rebuild the catalog with `lookalike index`"
+                ),
+            })?;
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {

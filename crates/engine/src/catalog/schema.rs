@@ -10,11 +10,15 @@ use crate::stages::rerank::BlendWeights;
 use crate::stages::route::RouterConfig;
 
 pub const CATALOG_FORMAT: &str = "lookalike-catalog";
-pub const CATALOG_VERSION: u32 = 1;
+/// Version 2 added `codes` (int8 codes of the embeddings, `embeddings.i8`); version 1 catalogs
+/// (no codes) still open.
+pub const CATALOG_VERSION: u32 = 2;
+pub const CATALOG_VERSIONS_READ: [u32; 2] = [1, 2];
 pub const CATALOG_JSON: &str = "catalog.json";
 pub const EMBEDDINGS_BIN: &str = "embeddings.bin";
 pub const TEXTURE_BIN: &str = "texture.bin";
 pub const COLORS_BIN: &str = "color_signatures.bin";
+pub const CODES_BIN: &str = "embeddings.i8";
 pub const THUMBS_DIR: &str = "thumbs";
 
 // ---- products file ---------------------------------------------------------------------------
@@ -173,6 +177,18 @@ pub struct CatalogFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blend: Option<BlendWeights>,
     pub router: RouterData,
+    /// Compact codes of the embeddings that a search scans instead of the f32 rows (then
+    /// re-scores its shortlist exactly); `None`: every search scans the f32 rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codes: Option<CodesKind>,
     pub categories: Vec<CatalogCategory>,
     pub products: Vec<CatalogProduct>,
+}
+
+/// The kinds of compact codes a catalog can carry.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CodesKind {
+    /// `embeddings.i8`: one int8 per value and one f32 scale per row (`catalog/codes.rs`).
+    Int8,
 }

@@ -12,6 +12,8 @@ use std::ops::Range;
 
 use crate::vector::{dot, order, top_k};
 
+pub mod int8;
+
 /// What one scan found: its top-k rows, plus the score moments over every row it scored (the
 /// two-expert alignment needs the whole distribution, not just the shortlist).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -176,22 +178,41 @@ pub fn scan_top_k_batch(
     queries: &[&[f32]],
     k: usize,
 ) -> Vec<Scan> {
-    let threads = threads_for(ranges, dims);
+    scan_with(ranges, dims, queries.len(), k, |row, q| {
+        dot(&matrix[row * dims..(row + 1) * dims], queries[q])
+    })
+}
+
+/// The scan loop every retriever that reads all rows shares: `score(row, query)` for every row
+/// of `ranges` and every query, split across the cores when the rows hold at least
+/// `PARALLEL_MIN_FLOATS` values (`width` per row); each query's top-`k` and moments.
+fn scan_with<F>(
+    ranges: &[Range<usize>],
+    width: usize,
+    queries: usize,
+    k: usize,
+    score: F,
+) -> Vec<Scan>
+where
+    F: Fn(usize, usize) -> f32 + Sync,
+{
+    let threads = threads_for(ranges, width);
     if threads <= 1 {
-        return scan_part(matrix, dims, ranges, queries, k);
+        return scan_part(ranges, queries, k, &score);
     }
     let parts = split_rows(ranges, threads);
+    let score = &score;
     let results: Vec<Vec<Scan>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|p| s.spawn(move || scan_part(matrix, dims, p, queries, k)))
+            .map(|p| s.spawn(move || scan_part(p, queries, k, score)))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    (0..queries.len())
+    (0..queries)
         .map(|q| Scan::merge(results.iter().map(|r| r[q].clone()).collect(), k))
         .collect()
 }
@@ -200,28 +221,25 @@ pub fn scan_top_k_batch(
 /// query visits them.
 const BLOCK_ROWS: usize = 16;
 
-fn scan_part(
-    matrix: &[f32],
-    dims: usize,
-    ranges: &[Range<usize>],
-    queries: &[&[f32]],
-    k: usize,
-) -> Vec<Scan> {
-    let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(k)).collect();
+fn scan_part<F>(ranges: &[Range<usize>], queries: usize, k: usize, score: &F) -> Vec<Scan>
+where
+    F: Fn(usize, usize) -> f32,
+{
+    let mut tops: Vec<TopK> = (0..queries).map(|_| TopK::new(k)).collect();
     for r in ranges {
-        if let [q] = queries {
+        if queries == 1 {
             let top = &mut tops[0];
             for row in r.clone() {
-                top.push(row, dot(&matrix[row * dims..(row + 1) * dims], q));
+                top.push(row, score(row, 0));
             }
             continue;
         }
         let mut start = r.start;
         while start < r.end {
             let end = r.end.min(start + BLOCK_ROWS);
-            for (q, top) in queries.iter().zip(tops.iter_mut()) {
+            for (q, top) in tops.iter_mut().enumerate() {
                 for row in start..end {
-                    top.push(row, dot(&matrix[row * dims..(row + 1) * dims], q));
+                    top.push(row, score(row, q));
                 }
             }
             start = end;

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{
-    CATALOG_JSON, COLORS_BIN, CatalogFile, CatalogModels, EMBEDDINGS_BIN, TEXTURE_BIN,
+    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, CatalogModels, EMBEDDINGS_BIN, TEXTURE_BIN,
 };
 use crate::models::ModelRegistry;
 
@@ -123,12 +123,16 @@ pub struct ModelCheck<'a> {
     pub profile: Option<&'a str>,
 }
 
-/// The files a catalog reader needs, in packing order: `catalog.json`, the three matrices, then
+/// The files a catalog reader needs, in packing order: `catalog.json`, the three matrices (and
+/// the codes when it has them), then
 /// each product's thumbnail (once).
 pub fn catalog_files(file: &CatalogFile) -> Vec<String> {
     let mut files: Vec<String> = [CATALOG_JSON, EMBEDDINGS_BIN, TEXTURE_BIN, COLORS_BIN]
         .map(String::from)
         .to_vec();
+    if file.codes.is_some() {
+        files.push(CODES_BIN.into());
+    }
     let mut seen: HashSet<String> = files.iter().cloned().collect();
     for p in &file.products {
         if seen.insert(p.thumbnail.clone()) {

@@ -26,7 +26,7 @@ pub fn pack(catalog_dir: &Path, out_file: &Path) -> Result<PackReport> {
         path: catalog_dir.to_path_buf(),
         detail,
     };
-    let catalog = Catalog::open(catalog_dir)?;
+    let catalog = Catalog::open_checked(catalog_dir)?;
     if out_file.is_dir() {
         return Err(err("is a folder: give the bundle a file name".into()));
     }

@@ -101,7 +101,7 @@ pub(super) fn unpack_from<R: Read>(
         let content_bytes = entries.extract(&manifest, tmp)?;
         check_tail(&source, bundle)?;
         // the catalog inside is opened where it lies; its errors name the bundle, not the temp folder
-        let catalog = Catalog::open(tmp).map_err(|e| match e {
+        let catalog = Catalog::open_checked(tmp).map_err(|e| match e {
             EngineError::Catalog { detail, .. } => {
                 err(format!("the catalog inside is not valid: {detail}"))
             }

@@ -1,0 +1,145 @@
+//! The int8 codes of a catalog (`lookalike index --codes int8`) on the real demo catalog: the
+//! search that scans them and re-scores its shortlist answers what the exact scan answers, and a
+//! damaged, truncated or foreign codes file, or a catalog of an unknown version, is refused with
+//! a message that says what to do.
+
+use std::path::{Path, PathBuf};
+
+use lookalike_engine::catalog::Catalog;
+use lookalike_engine::catalog::index::{self, CodesChoice, IndexOptions};
+use lookalike_engine::catalog::schema::{CODES_BIN, CodesKind};
+use lookalike_engine::{Engine, EngineConfig, SearchOptions};
+use lookalike_tests::{bench_photos, demo_sources, models_dir, repo};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The demo catalog rebuilt with `codes` into `dir/name` (from a copy of catalog/demo, so the
+/// build cache reuses every product's vectors: no model runs).
+fn demo_with(dir: &Path, name: &str, codes: CodesChoice) -> PathBuf {
+    let out = dir.join(name);
+    copy_dir(&repo().join("catalog/demo"), &out);
+    let mut opts = IndexOptions::new(
+        demo_sources().join("images"),
+        demo_sources().join("products.json"),
+        &out,
+        models_dir(),
+    );
+    opts.codes = codes;
+    let report = index::build(&opts, &mut |_, _, _| {}).expect("the demo rebuilds");
+    assert_eq!(
+        report.embedded, 0,
+        "every product's vectors come from the cache"
+    );
+    out
+}
+
+#[test]
+fn a_search_over_int8_codes_answers_as_the_exact_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exact_dir = demo_with(tmp.path(), "exact", CodesChoice::None);
+    let int8_dir = demo_with(tmp.path(), "int8", CodesChoice::Int8);
+    assert!(
+        !exact_dir.join(CODES_BIN).exists(),
+        "85 products, --codes none"
+    );
+    let file = &Catalog::open(&int8_dir).unwrap().file;
+    assert_eq!((file.version, file.codes), (2, Some(CodesKind::Int8)));
+    // auto: the demo is far below the threshold
+    assert_eq!(CodesChoice::Auto.kind(file.products.len()), None);
+
+    let exact = Engine::open(EngineConfig::new(models_dir(), &exact_dir)).unwrap();
+    let int8 = Engine::open(EngineConfig::new(models_dir(), &int8_dir)).unwrap();
+    assert!(int8.catalog().codes.is_some() && exact.catalog().codes.is_none());
+    // a shortlist of 10 keeps a pool of 40 of the 85 rows: the codes choose it
+    for candidates in [10, SearchOptions::default().candidates] {
+        let opts = SearchOptions {
+            candidates,
+            ..SearchOptions::default()
+        };
+        for photo in bench_photos() {
+            let bytes = std::fs::read(&photo).unwrap();
+            let (a, b) = (
+                exact.search(&bytes, &opts).unwrap(),
+                int8.search(&bytes, &opts).unwrap(),
+            );
+            let ids = |r: &lookalike_engine::SearchResult| {
+                r.results
+                    .iter()
+                    .map(|h| (h.id.clone(), h.score, h.semantic_cutout))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                ids(&a),
+                ids(&b),
+                "{} candidates={candidates}",
+                photo.display()
+            );
+            assert_eq!(a.verdict, b.verdict);
+        }
+    }
+}
+
+#[test]
+fn damaged_foreign_or_unknown_catalog_files_are_refused_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo_with(tmp.path(), "int8", CodesChoice::Int8);
+    let codes = dir.join(CODES_BIN);
+    let good = std::fs::read(&codes).unwrap();
+    let (rows, dims) = {
+        let c = Catalog::open_checked(&dir).unwrap();
+        (c.len(), c.file.dims.embedding)
+    };
+    let open_err = |d: &Path| Catalog::open(d).unwrap_err().to_string();
+
+    std::fs::write(&codes, &good[..good.len() - 100]).unwrap();
+    let e = open_err(&dir);
+    assert!(e.contains(CODES_BIN) && e.contains("truncated"), "{e}");
+
+    // row 1's codes in row 0's place: opening (header only) takes them, the full check does not
+    let mut swapped = good.clone();
+    let codes_at = lookalike_engine::catalog::codes::HEADER_LEN + 4 * rows;
+    swapped[codes_at..codes_at + dims].copy_from_slice(&good[codes_at + dims..codes_at + 2 * dims]);
+    std::fs::write(&codes, &swapped).unwrap();
+    Catalog::open(&dir).expect("opening reads the header only");
+    let e = Catalog::open_checked(&dir).unwrap_err().to_string();
+    assert!(e.contains("row 0") && e.contains("another build"), "{e}");
+
+    // the codes file missing although catalog.json names it
+    std::fs::remove_file(&codes).unwrap();
+    let e = open_err(&dir);
+    assert!(e.contains(CODES_BIN), "{e}");
+    std::fs::write(&codes, &good).unwrap();
+    Catalog::open_checked(&dir).expect("the good codes are back");
+
+    // versions: 1 (no codes) still opens, a newer one asks for an update
+    let json = dir.join("catalog.json");
+    let text = std::fs::read_to_string(&json).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["version"] = 1.into();
+    std::fs::write(&json, v.to_string()).unwrap();
+    assert!(open_err(&dir).contains("version 2 added them"));
+    v.as_object_mut().unwrap().remove("codes");
+    std::fs::write(&json, v.to_string()).unwrap();
+    assert!(
+        Catalog::open(&dir).unwrap().codes.is_none(),
+        "a version 1 catalog opens"
+    );
+    v["version"] = 3.into();
+    std::fs::write(&json, v.to_string()).unwrap();
+    let e = open_err(&dir);
+    assert!(
+        e.contains("version 3") && e.contains("newer Lookalike"),
+        "{e}"
+    );
+}
