@@ -187,6 +187,17 @@ enum Task {
         --full-decode, and writes decode and total p50 and peak RSS to bench/results/phone.json."
     )]
     BenchPhone,
+    /// Catalog vectors at scale against FAISS and USearch: scripts/bench-scale.sh [bench]
+    #[command(
+        long_about = "The scale bench: scripts/bench-scale.sh [set-up: core + bench]. Seeded \
+        random unit vectors (1M x 768, then 10M x 256 exact only) in .cache/scale/; Lookalike's \
+        exact f32 scan and int8 + re-score (`lookalike bench-scale`) and FAISS IndexFlatIP / \
+        IndexHNSWFlat and USearch HNSW (bench/scale.py) on the same files and cores: p50 of one \
+        query and of 8, recall@10 against the exact scan, build, open and memory, into \
+        bench/results/scale-ROWSxDIMS.json. LOOKALIKE_SCALE_SETS picks the sets. Needs ~15 GB \
+        of disk and ~12 GB of memory; the HNSW builds take most of the time."
+    )]
+    BenchScale,
     /// One app process, 5,000 searches: scripts/soak.sh [core]
     #[command(
         long_about = "The long soak: scripts/soak.sh [set-up: core]. One AppState, two threads, \
@@ -477,6 +488,10 @@ fn task(repo: &Repo, task: Task) -> Result {
         Task::BenchPhone => {
             repo.setup(&["core"])?;
             run(repo.cmd("bash").arg("scripts/bench-phone.sh"))
+        }
+        Task::BenchScale => {
+            repo.setup(&["core", "bench"])?;
+            run(repo.cmd("bash").arg("scripts/bench-scale.sh"))
         }
         Task::Soak => {
             repo.setup(&["core"])?;

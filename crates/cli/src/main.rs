@@ -8,6 +8,7 @@ macro_rules! out {
 }
 
 mod bench;
+mod bench_scale;
 mod bundle;
 mod check;
 mod eval;
@@ -118,6 +119,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Catalog health: self-retrieval, near-duplicates, router confusion, cut-out fallbacks.
     Check(check::CheckArgs),
+    /// Time the catalog-vector retrievers on seeded random unit vectors at scale (exact f32,
+    /// int8 + re-score, IVF): p50, recall@k, build, open, memory. `cargo xtask bench-scale`
+    /// runs it beside FAISS and USearch.
+    BenchScale(bench_scale::BenchScaleArgs),
     /// Pack a catalog folder into one file (a tar with every file's size and sha256).
     Pack(bundle::PackArgs),
     /// Unpack a bundle into a catalog folder, verifying every entry and the models first.
@@ -289,6 +294,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Bench(args) => bench::run(cli.models, args),
+        Command::BenchScale(args) => bench_scale::run(args),
         Command::Eval(args) => eval::run(cli.models, args),
         Command::Check(args) => check::run(cli.models, args),
         Command::Pack(args) => bundle::run_pack(args),

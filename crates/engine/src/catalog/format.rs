@@ -82,6 +82,16 @@ fn header(bytes: &[u8]) -> Result<(usize, usize), String> {
     Ok((rows, dims))
 }
 
+/// The header of a `rows` x `dims` matrix file (for writers that stream the rows after it).
+pub fn header_bytes(rows: usize, dims: usize) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&(rows as u32).to_le_bytes());
+    h[16..20].copy_from_slice(&(dims as u32).to_le_bytes());
+    h
+}
+
 impl Matrix {
     pub fn new(dims: usize) -> Self {
         Matrix {
@@ -119,11 +129,7 @@ impl Matrix {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + self.data().len() * 4);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&(self.rows as u32).to_le_bytes());
-        out.extend_from_slice(&(self.dims as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&header_bytes(self.rows, self.dims));
         for v in self.data() {
             out.extend_from_slice(&v.to_le_bytes());
         }

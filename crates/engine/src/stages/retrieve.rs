@@ -13,6 +13,7 @@ use std::ops::Range;
 use crate::vector::{dot, order, top_k};
 
 pub mod int8;
+pub mod ivf;
 
 /// What one scan found: its top-k rows, plus the score moments over every row it scored (the
 /// two-expert alignment needs the whole distribution, not just the shortlist).

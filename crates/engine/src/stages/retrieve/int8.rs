@@ -55,7 +55,7 @@ impl Retriever for Int8Rescore<'_> {
 
 #[cfg(test)]
 #[allow(clippy::single_range_in_vec_init)] // one range of rows is a legitimate scan
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::catalog::format::Matrix;
     use crate::stages::retrieve::ExactScan;
@@ -63,7 +63,7 @@ mod tests {
 
     /// `rows` seeded unit vectors of `dims`; from 301 rows on, rows 7 and 300 are copies of row 3
     /// (ties).
-    fn catalog(rows: usize, dims: usize, seed: u64) -> Matrix {
+    pub(crate) fn catalog(rows: usize, dims: usize, seed: u64) -> Matrix {
         let mut x = seed | 1;
         let mut next = move || {
             x ^= x << 13;
@@ -89,6 +89,18 @@ mod tests {
         m
     }
 
+    /// A query near row `r` (as a photo of a listed product is near its catalog row).
+    pub(crate) fn near(m: &Matrix, r: usize) -> Vec<f32> {
+        let mut q: Vec<f32> = m
+            .row(r)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 0.02 * ((i * r) as f32).sin())
+            .collect();
+        l2_normalize(&mut q);
+        q
+    }
+
     #[test]
     fn int8_and_rescore_agree_with_the_exact_scan_ties_included() {
         let m = catalog(3000, 96, 11);
@@ -105,16 +117,7 @@ mod tests {
         // and one far from everything
         let mut queries: Vec<Vec<f32>> = [3usize, 10, 1500, 2999]
             .iter()
-            .map(|&r| {
-                let mut q: Vec<f32> = m
-                    .row(r)
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| v + 0.02 * ((i * r) as f32).sin())
-                    .collect();
-                l2_normalize(&mut q);
-                q
-            })
+            .map(|&r| near(&m, r))
             .collect();
         queries.push(catalog(1, 96, 99).row(0).to_vec());
         let refs: Vec<&[f32]> = queries.iter().map(Vec::as_slice).collect();

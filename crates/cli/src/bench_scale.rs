@@ -1,0 +1,465 @@
+//! `lookalike bench-scale`: the catalog-vector retrievers at scale, on seeded random unit vectors
+//! (the worst case for any index: no clusters to exploit). The exact f32 scan, the int8 codes
+//! with an exact re-score, and the IVF index over the codes at a sweep of probes; single queries
+//! and batches of 8: p50 latency, recall@k against the exact scan, build, open and resident
+//! memory. It writes the vectors, the queries and the exact top-k into `--dir`, where
+//! `bench/scale.py` times FAISS and USearch on the very same data (`cargo xtask bench-scale`
+//! runs both and prints one table).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use lookalike_engine::catalog::codes::Codes;
+use lookalike_engine::catalog::format::{Matrix, header_bytes};
+use lookalike_engine::stages::retrieve::int8::Int8Rescore;
+use lookalike_engine::stages::retrieve::ivf::{IvfIndex, IvfRescore, lists_for};
+use lookalike_engine::stages::retrieve::{ExactScan, Retriever, Scan};
+use lookalike_engine::vector::kernels::kernels;
+use serde_json::json;
+
+#[derive(Args)]
+pub struct BenchScaleArgs {
+    /// Catalog rows.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: usize,
+    #[arg(long, default_value_t = 768)]
+    dims: usize,
+    /// Query vectors (random unit vectors, independent of the rows).
+    #[arg(long, default_value_t = 200)]
+    queries: usize,
+    /// Neighbours per query (recall@k).
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where the vectors, queries and exact answers are kept (reused when they match).
+    #[arg(long)]
+    dir: PathBuf,
+    /// IVF lists (default: one per 1,000 rows).
+    #[arg(long)]
+    lists: Option<usize>,
+    /// IVF lists probed per query, swept (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [8usize, 32, 128])]
+    probes: Vec<usize>,
+    /// Also write the report as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Queries per batch in the batch timings (one photo's two views times a few photos).
+const BATCH: usize = 8;
+
+pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
+    if args.rows == 0 || args.dims == 0 || args.queries < BATCH || args.k == 0 {
+        bail!("--rows, --dims and --k must be above 0, --queries at least {BATCH}");
+    }
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    let data = DataSet::ensure(&args)?;
+
+    let t = Instant::now();
+    let matrix = Matrix::map(&data.vectors).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let open_f32_ms = ms(t);
+    let t = Instant::now();
+    let codes = Codes::map(&data.codes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let open_int8_ms = ms(t);
+    let queries = Matrix::map(&data.queries).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if (matrix.rows, matrix.dims, codes.rows, codes.dims)
+        != (args.rows, args.dims, args.rows, args.dims)
+        || queries.dims != args.dims
+    {
+        bail!(
+            "the files in {} do not match --rows/--dims: delete the folder",
+            args.dir.display()
+        );
+    }
+    let q: Vec<&[f32]> = (0..queries.rows).map(|i| queries.row(i)).collect();
+    let exact = ExactScan {
+        matrix: matrix.data(),
+        dims: matrix.dims,
+    };
+    let int8 = Int8Rescore {
+        codes: &codes,
+        matrix: matrix.data(),
+    };
+    let all = 0..args.rows;
+    let ranges = std::slice::from_ref(&all);
+
+    // int8 first, so the resident set it reports holds the codes and the re-scored rows only
+    let rss_before = rss_kib();
+    let int8_run = time_retriever(&int8, ranges, &q, args.k);
+    let rss_int8 = rss_kib().saturating_sub(rss_before);
+    let exact_run = time_retriever(&exact, ranges, &q, args.k);
+    let rss_all = rss_kib().saturating_sub(rss_before);
+
+    let lists = args.lists.unwrap_or_else(|| lists_for(args.rows));
+    let t = Instant::now();
+    let ivf = IvfIndex::build(&matrix, lists, args.seed);
+    let ivf_build_s = t.elapsed().as_secs_f64();
+    let ivf_runs: Vec<(usize, Run)> = args
+        .probes
+        .iter()
+        .map(|&probe| {
+            let r = IvfRescore {
+                index: &ivf,
+                codes: &codes,
+                matrix: matrix.data(),
+                probe,
+            };
+            (probe, time_retriever(&r, ranges, &q, args.k))
+        })
+        .collect();
+
+    let truth: Vec<Vec<usize>> = exact_run
+        .answers
+        .iter()
+        .map(|s| s.top.iter().map(|t| t.0).collect())
+        .collect();
+    write_truth(&args.dir.join("truth.json"), args.k, &truth)?;
+    let mut rows = vec![
+        report(
+            "lookalike exact f32",
+            &exact_run,
+            &truth,
+            data.build_f32_s,
+            open_f32_ms,
+        ),
+        report(
+            "lookalike int8 + re-score",
+            &int8_run,
+            &truth,
+            data.build_int8_s,
+            open_int8_ms,
+        ),
+    ];
+    for (probe, run) in &ivf_runs {
+        let label = format!("lookalike IVF{lists} int8 probe {probe}");
+        let mut r = report(
+            &label,
+            run,
+            &truth,
+            data.build_int8_s + ivf_build_s,
+            open_int8_ms,
+        );
+        r["probe"] = json!(probe);
+        r["lists"] = json!(lists);
+        r["rows_scanned_share"] = json!(
+            run.answers.iter().map(|a| a.count).sum::<usize>() as f64
+                / (run.answers.len().max(1) * args.rows) as f64
+        );
+        rows.push(r);
+    }
+    let bytes_f32 = 4 * args.dims;
+    let bytes_int8 = args.dims + 4;
+    let out = json!({
+        "command": "lookalike bench-scale",
+        "rows_count": args.rows,
+        "dims": args.dims,
+        "queries": args.queries,
+        "k": args.k,
+        "seed": args.seed,
+        "kernels": kernels().name,
+        "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "same_top_k_int8": same_lists(&int8_run.answers, &exact_run.answers),
+        "resident_mib_int8_searches": rss_int8 as f64 / 1024.0,
+        "resident_mib_after_exact": rss_all as f64 / 1024.0,
+        "bytes_per_row_scanned": {"f32": bytes_f32, "int8": bytes_int8},
+        "ivf": {"lists": lists, "build_s": ivf_build_s, "bytes_per_row": 4},
+        "results": rows,
+    });
+    out!(
+        "{} x {} random unit vectors, {} queries, k {}, kernels {}",
+        args.rows,
+        args.dims,
+        args.queries,
+        args.k,
+        kernels().name
+    );
+    out!(
+        "{:<36} {:>10} {:>12} {:>10} {:>9} {:>9}",
+        "retriever",
+        "p50 1q ms",
+        "p50 8q ms",
+        "recall@k",
+        "build s",
+        "open ms"
+    );
+    for r in &rows {
+        out!(
+            "{:<36} {:>10.2} {:>12.2} {:>10.4} {:>9.1} {:>9.2}",
+            r["name"].as_str().unwrap_or_default(),
+            r["p50_single_ms"].as_f64().unwrap_or_default(),
+            r["p50_batch8_ms"].as_f64().unwrap_or_default(),
+            r["recall_at_k"].as_f64().unwrap_or_default(),
+            r["build_s"].as_f64().unwrap_or_default(),
+            r["open_ms"].as_f64().unwrap_or_default(),
+        );
+    }
+    out!(
+        "int8 top-{} equal to the exact one (ids and order): {:.3} of queries; resident after the int8 searches {:.0} MiB, after the exact ones too {:.0} MiB",
+        args.k,
+        out["same_top_k_int8"].as_f64().unwrap_or_default(),
+        rss_int8 as f64 / 1024.0,
+        rss_all as f64 / 1024.0
+    );
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&out)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files of one data set, written once per (rows, dims, queries, seed).
+struct DataSet {
+    vectors: PathBuf,
+    codes: PathBuf,
+    queries: PathBuf,
+    /// Seconds to write the f32 file, and to make and write the codes from it.
+    build_f32_s: f64,
+    build_int8_s: f64,
+}
+
+impl DataSet {
+    fn ensure(args: &BenchScaleArgs) -> Result<Self> {
+        let dir = &args.dir;
+        let set = DataSet {
+            vectors: dir.join("vectors.bin"),
+            codes: dir.join("vectors.i8"),
+            queries: dir.join("queries.bin"),
+            build_f32_s: 0.0,
+            build_int8_s: 0.0,
+        };
+        let meta_path = dir.join("meta.json");
+        let meta = json!({
+            "rows": args.rows, "dims": args.dims, "queries": args.queries, "seed": args.seed,
+            "generator": "xorshift64* + Box-Muller, rows normalised; queries from seed + 1",
+        });
+        if let Ok(old) = std::fs::read_to_string(&meta_path)
+            && let Ok(old) = serde_json::from_str::<serde_json::Value>(&old)
+            && old.get("rows") == meta.get("rows")
+            && old.get("dims") == meta.get("dims")
+            && old.get("queries") == meta.get("queries")
+            && old.get("seed") == meta.get("seed")
+            && [&set.vectors, &set.codes, &set.queries]
+                .iter()
+                .all(|p| p.exists())
+        {
+            let build = |k: &str| old[k].as_f64().unwrap_or_default();
+            return Ok(DataSet {
+                build_f32_s: build("build_f32_s"),
+                build_int8_s: build("build_int8_s"),
+                ..set
+            });
+        }
+        eprintln!(
+            "writing {} x {} random unit vectors to {}",
+            args.rows,
+            args.dims,
+            dir.display()
+        );
+        let t = Instant::now();
+        write_unit_vectors(&set.vectors, args.rows, args.dims, args.seed)?;
+        let build_f32_s = t.elapsed().as_secs_f64();
+        write_unit_vectors(
+            &set.queries,
+            args.queries,
+            args.dims,
+            args.seed.wrapping_add(1),
+        )?;
+        let t = Instant::now();
+        let m = Matrix::map(&set.vectors).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Codes::of(&m)
+            .write(&set.codes)
+            .with_context(|| format!("cannot write {}", set.codes.display()))?;
+        let build_int8_s = t.elapsed().as_secs_f64();
+        let mut meta = meta;
+        meta["build_f32_s"] = json!(build_f32_s);
+        meta["build_int8_s"] = json!(build_int8_s);
+        std::fs::write(&meta_path, serde_json::to_string_pretty(&meta)? + "\n")?;
+        Ok(DataSet {
+            build_f32_s,
+            build_int8_s,
+            ..set
+        })
+    }
+}
+
+/// Streams `rows` seeded random unit vectors (normalised Gaussians: uniform on the sphere) into
+/// a matrix file, one row at a time.
+fn write_unit_vectors(path: &Path, rows: usize, dims: usize, seed: u64) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    w.write_all(&header_bytes(rows, dims))?;
+    let mut rng = Gauss::new(seed);
+    let mut row = vec![0f32; dims];
+    let mut bytes = Vec::with_capacity(4 * dims);
+    for _ in 0..rows {
+        for v in row.iter_mut() {
+            *v = rng.next();
+        }
+        let norm = row
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
+        bytes.clear();
+        for v in &row {
+            bytes.extend_from_slice(&(v / norm).to_le_bytes());
+        }
+        w.write_all(&bytes)?;
+    }
+    w.into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Standard normal samples: xorshift64* for the bits, Box-Muller for the shape.
+struct Gauss {
+    state: u64,
+    spare: Option<f32>,
+}
+
+impl Gauss {
+    fn new(seed: u64) -> Self {
+        Gauss {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            spare: None,
+        }
+    }
+
+    fn uniform(&mut self) -> f64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let bits = self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+        // in (0, 1]: the logarithm below never sees 0
+        (bits as f64 + 1.0) / (1u64 << 53) as f64
+    }
+
+    fn next(&mut self) -> f32 {
+        if let Some(s) = self.spare.take() {
+            return s;
+        }
+        let (u, v) = (self.uniform(), self.uniform());
+        let r = (-2.0 * u.ln()).sqrt();
+        let t = std::f64::consts::TAU * v;
+        self.spare = Some((r * t.sin()) as f32);
+        (r * t.cos()) as f32
+    }
+}
+
+/// One retriever's answers and timings.
+struct Run {
+    name: &'static str,
+    answers: Vec<Scan>,
+    single_ms: Vec<f64>,
+    batch_ms: Vec<f64>,
+}
+
+fn time_retriever(
+    r: &dyn Retriever,
+    ranges: &[std::ops::Range<usize>],
+    queries: &[&[f32]],
+    k: usize,
+) -> Run {
+    // one untimed query first: page faults of a cold mapping are not the steady state
+    let _ = r.top_k(ranges, &queries[..1], k);
+    let mut answers = Vec::with_capacity(queries.len());
+    let mut single_ms = Vec::with_capacity(queries.len());
+    for q in queries {
+        let t = Instant::now();
+        answers.extend(r.top_k(ranges, std::slice::from_ref(q), k));
+        single_ms.push(ms(t));
+    }
+    let batch_ms = queries
+        .chunks_exact(BATCH)
+        .map(|b| {
+            let t = Instant::now();
+            let _ = r.top_k(ranges, b, k);
+            ms(t)
+        })
+        .collect();
+    Run {
+        name: r.name(),
+        answers,
+        single_ms,
+        batch_ms,
+    }
+}
+
+fn report(
+    label: &str,
+    run: &Run,
+    truth: &[Vec<usize>],
+    build_s: f64,
+    open_ms: f64,
+) -> serde_json::Value {
+    json!({
+        "name": label,
+        "retriever": run.name,
+        "p50_single_ms": median(&run.single_ms),
+        "p50_batch8_ms": median(&run.batch_ms),
+        "recall_at_k": recall(&run.answers, truth),
+        "build_s": build_s,
+        "open_ms": open_ms,
+    })
+}
+
+/// Mean share of each query's exact top-k found in its answer.
+fn recall(answers: &[Scan], truth: &[Vec<usize>]) -> f64 {
+    let mut found = 0usize;
+    let mut total = 0usize;
+    for (a, t) in answers.iter().zip(truth) {
+        total += t.len();
+        found += t
+            .iter()
+            .filter(|row| a.top.iter().any(|x| x.0 == **row))
+            .count();
+    }
+    found as f64 / total.max(1) as f64
+}
+
+/// Share of queries whose answers list the same rows in the same order.
+fn same_lists(a: &[Scan], b: &[Scan]) -> f64 {
+    let same = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.top.iter().map(|t| t.0).eq(y.top.iter().map(|t| t.0)))
+        .count();
+    same as f64 / a.len().max(1) as f64
+}
+
+fn write_truth(path: &Path, k: usize, truth: &[Vec<usize>]) -> Result<()> {
+    let body = json!({"k": k, "ids": truth});
+    std::fs::write(path, serde_json::to_string(&body)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s.get(s.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// This process's resident set (KiB), from /proc; 0 where there is none.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The scale bench (issue 15, item 5): Lookalike's catalog-vector retrievers against FAISS and
+# USearch on the same seeded random unit vectors, the same queries and the same cores.
+# `lookalike bench-scale` writes the vectors, queries and the exact top-10 into .cache/scale/SET/
+# and times the exact f32 scan and int8 + re-score; bench/scale.py times FAISS (IndexFlatIP,
+# IndexHNSWFlat) and USearch (HNSW, i8) on the same files; the combined table goes to
+# bench/results/scale-SET.json (bench/render_readme.py puts it in README). Needs
+# `bash scripts/setup.sh bench`; ~5 GB of disk and memory per 1M x 768.
+#
+#   bash scripts/bench-scale.sh                 # or: cargo xtask bench-scale
+#   LOOKALIKE_SCALE_SETS="200000x768" bash scripts/bench-scale.sh
+#
+# A set is ROWSxDIMS, optionally :PEERS (a comma list of faiss-flat, faiss-ivf, faiss-hnsw, usearch): HNSW
+# builds take the longest, so the largest set runs the exact indexes only.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+sets=${LOOKALIKE_SCALE_SETS:-"1000000x768 10000000x256:faiss-flat"}
+py=.cache/bench-venv/bin/python
+[ -x "$py" ] || { echo "bench-scale: $py is missing: run \`bash scripts/setup.sh bench\`" >&2; exit 1; }
+cargo build --release -p lookalike-cli >&2
+for set in $sets; do
+  shape=${set%%:*}
+  peers=faiss-flat,faiss-ivf,faiss-hnsw,usearch
+  [[ "$set" == *:* ]] && peers=${set#*:}
+  rows=${shape%x*}
+  dims=${shape#*x}
+  dir=.cache/scale/$shape
+  echo "== $shape ($peers)" >&2
+  target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --dir "$dir" --json "$dir/lookalike.json"
+  "$py" bench/scale.py --dir "$dir" --lookalike "$dir/lookalike.json" --only "$peers" \
+    --json "bench/results/scale-$shape.json"
+done
