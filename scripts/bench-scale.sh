@@ -10,23 +10,28 @@
 #   bash scripts/bench-scale.sh                 # or: cargo xtask bench-scale
 #   LOOKALIKE_SCALE_SETS="200000x768" bash scripts/bench-scale.sh
 #
-# A set is ROWSxDIMS, optionally :PEERS (a comma list of faiss-flat, faiss-ivf, faiss-hnsw, usearch): HNSW
-# builds take the longest, so the largest set runs the exact indexes only.
+# A set is ROWSxDIMS[-clustered][:PEERS]: random unit vectors (the worst case for an index), or
+# groups of near rows (closer to a real catalog); PEERS is a comma list of faiss-flat, faiss-ivf,
+# faiss-hnsw, usearch. HNSW builds take the longest, so the largest set runs the exact ones only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-sets=${LOOKALIKE_SCALE_SETS:-"1000000x768 10000000x256:faiss-flat"}
+sets=${LOOKALIKE_SCALE_SETS:-"1000000x768 1000000x768-clustered 10000000x256:faiss-flat"}
 py=.cache/bench-venv/bin/python
 [ -x "$py" ] || { echo "bench-scale: $py is missing: run \`bash scripts/setup.sh bench\`" >&2; exit 1; }
 cargo build --release -p lookalike-cli >&2
 for set in $sets; do
-  shape=${set%%:*}
+  name=${set%%:*}
   peers=faiss-flat,faiss-ivf,faiss-hnsw,usearch
   [[ "$set" == *:* ]] && peers=${set#*:}
+  data=random
+  [[ "$name" == *-clustered ]] && data=clustered
+  shape=${name%-clustered}
   rows=${shape%x*}
   dims=${shape#*x}
-  dir=.cache/scale/$shape
-  echo "== $shape ($peers)" >&2
-  target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --dir "$dir" --json "$dir/lookalike.json"
+  dir=.cache/scale/$name
+  echo "== $name ($peers)" >&2
+  target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --data "$data" --dir "$dir" \
+    --json "$dir/lookalike.json"
   "$py" bench/scale.py --dir "$dir" --lookalike "$dir/lookalike.json" --only "$peers" \
-    --json "bench/results/scale-$shape.json"
+    --json "bench/results/scale-$name.json"
 done

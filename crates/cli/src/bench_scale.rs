@@ -1,5 +1,6 @@
-//! `lookalike bench-scale`: the catalog-vector retrievers at scale, on seeded random unit vectors
-//! (the worst case for any index: no clusters to exploit). The exact f32 scan, the int8 codes
+//! `lookalike bench-scale`: the catalog-vector retrievers at scale, on seeded unit vectors
+//! (`--data random`: the worst case for any index, nothing to exploit; `clustered`: groups of
+//! near rows, closer to a real catalog). The exact f32 scan, the int8 codes
 //! with an exact re-score, and the IVF index over the codes at a sweep of probes; single queries
 //! and batches of 8: p50 latency, recall@k against the exact scan, build, open and resident
 //! memory. It writes the vectors, the queries and the exact top-k into `--dir`, where
@@ -37,10 +38,15 @@ pub struct BenchScaleArgs {
     k: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// random: independent unit vectors (no structure, the worst case for an index);
+    /// clustered: groups of about 50 rows around random centres (a product and its variants,
+    /// photographed alike), the queries new members of random groups.
+    #[arg(long, value_enum, default_value_t = Data::Random)]
+    data: Data,
     /// Where the vectors, queries and exact answers are kept (reused when they match).
     #[arg(long)]
     dir: PathBuf,
-    /// IVF lists (default: one per 1,000 rows).
+    /// IVF lists (default: one per 1,000 rows; 0: no IVF).
     #[arg(long)]
     lists: Option<usize>,
     /// IVF lists probed per query, swept (comma-separated).
@@ -50,6 +56,24 @@ pub struct BenchScaleArgs {
     #[arg(long)]
     json: Option<PathBuf>,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Data {
+    Random,
+    Clustered,
+}
+
+impl Data {
+    fn name(self) -> &'static str {
+        match self {
+            Data::Random => "random",
+            Data::Clustered => "clustered",
+        }
+    }
+}
+
+/// Rows per group of the clustered data.
+const GROUP_ROWS: usize = 50;
 
 /// Queries per batch in the batch timings (one photo's two views times a few photos).
 const BATCH: usize = 8;
@@ -78,6 +102,8 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             args.dir.display()
         );
     }
+    // as a catalog with codes is opened: the f32 rows are only re-scored (Catalog::open)
+    matrix.advise_random_reads();
     let q: Vec<&[f32]> = (0..queries.rows).map(|i| queries.row(i)).collect();
     let exact = ExactScan {
         matrix: matrix.data(),
@@ -91,29 +117,47 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
     let ranges = std::slice::from_ref(&all);
 
     // int8 first, so the resident set it reports holds the codes and the re-scored rows only
-    let rss_before = rss_kib();
+    let before = Resident::now();
     let int8_run = time_retriever(&int8, ranges, &q, args.k);
-    let rss_int8 = rss_kib().saturating_sub(rss_before);
+    let int8_resident = Resident::now().minus(&before);
     let exact_run = time_retriever(&exact, ranges, &q, args.k);
-    let rss_all = rss_kib().saturating_sub(rss_before);
+    let all_resident = Resident::now().minus(&before);
+    // the same scan over a private copy in memory: what mapping the file costs, if anything
+    let t = Instant::now();
+    let copy = matrix.data().to_vec();
+    let copy_s = t.elapsed().as_secs_f64();
+    let in_memory = ExactScan {
+        matrix: &copy,
+        dims: matrix.dims,
+    };
+    let in_memory_run = time_retriever(&in_memory, ranges, &q, args.k);
+    drop(copy);
 
     let lists = args.lists.unwrap_or_else(|| lists_for(args.rows));
-    let t = Instant::now();
-    let ivf = IvfIndex::build(&matrix, lists, args.seed);
-    let ivf_build_s = t.elapsed().as_secs_f64();
-    let ivf_runs: Vec<(usize, Run)> = args
-        .probes
-        .iter()
-        .map(|&probe| {
-            let r = IvfRescore {
-                index: &ivf,
-                codes: &codes,
-                matrix: matrix.data(),
-                probe,
-            };
-            (probe, time_retriever(&r, ranges, &q, args.k))
-        })
-        .collect();
+    let ivf = (lists > 0).then(|| {
+        let t = Instant::now();
+        (
+            IvfIndex::build(&matrix, lists, args.seed),
+            t.elapsed().as_secs_f64(),
+        )
+    });
+    let ivf_build_s = ivf.as_ref().map_or(0.0, |i| i.1);
+    let ivf_runs: Vec<(usize, Run)> = match &ivf {
+        None => Vec::new(),
+        Some((index, _)) => args
+            .probes
+            .iter()
+            .map(|&probe| {
+                let r = IvfRescore {
+                    index,
+                    codes: &codes,
+                    matrix: matrix.data(),
+                    probe,
+                };
+                (probe, time_retriever(&r, ranges, &q, args.k))
+            })
+            .collect(),
+    };
 
     let truth: Vec<Vec<usize>> = exact_run
         .answers
@@ -128,6 +172,13 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             &truth,
             data.build_f32_s,
             open_f32_ms,
+        ),
+        report(
+            "lookalike exact f32, read into memory",
+            &in_memory_run,
+            &truth,
+            data.build_f32_s,
+            copy_s * 1e3,
         ),
         report(
             "lookalike int8 + re-score",
@@ -163,19 +214,23 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         "queries": args.queries,
         "k": args.k,
         "seed": args.seed,
+        "data": args.data.name(),
         "kernels": kernels().name,
         "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
         "same_top_k_int8": same_lists(&int8_run.answers, &exact_run.answers),
-        "resident_mib_int8_searches": rss_int8 as f64 / 1024.0,
-        "resident_mib_after_exact": rss_all as f64 / 1024.0,
+        // file-backed pages (the mapped codes and rows: clean, the kernel can drop and re-read
+        // them) apart from private memory
+        "resident_after_int8_searches": int8_resident.json(),
+        "resident_after_exact_scans": all_resident.json(),
         "bytes_per_row_scanned": {"f32": bytes_f32, "int8": bytes_int8},
         "ivf": {"lists": lists, "build_s": ivf_build_s, "bytes_per_row": 4},
         "results": rows,
     });
     out!(
-        "{} x {} random unit vectors, {} queries, k {}, kernels {}",
+        "{} x {} {} unit vectors, {} queries, k {}, kernels {}",
         args.rows,
         args.dims,
+        args.data.name(),
         args.queries,
         args.k,
         kernels().name
@@ -201,11 +256,16 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         );
     }
     out!(
-        "int8 top-{} equal to the exact one (ids and order): {:.3} of queries; resident after the int8 searches {:.0} MiB, after the exact ones too {:.0} MiB",
+        "int8 top-{} equal to the exact one (ids and order): {:.3} of queries",
         args.k,
-        out["same_top_k_int8"].as_f64().unwrap_or_default(),
-        rss_int8 as f64 / 1024.0,
-        rss_all as f64 / 1024.0
+        out["same_top_k_int8"].as_f64().unwrap_or_default()
+    );
+    out!(
+        "added resident memory after the int8 searches: {:.0} MiB mapped from files, {:.0} MiB private; after the exact scans too: {:.0} MiB files, {:.0} MiB private",
+        int8_resident.file_mib(),
+        int8_resident.anon_mib(),
+        all_resident.file_mib(),
+        all_resident.anon_mib()
     );
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&out)? + "\n")
@@ -237,14 +297,14 @@ impl DataSet {
         let meta_path = dir.join("meta.json");
         let meta = json!({
             "rows": args.rows, "dims": args.dims, "queries": args.queries, "seed": args.seed,
+            "data": args.data.name(),
             "generator": "xorshift64* + Box-Muller, rows normalised; queries from seed + 1",
         });
         if let Ok(old) = std::fs::read_to_string(&meta_path)
             && let Ok(old) = serde_json::from_str::<serde_json::Value>(&old)
-            && old.get("rows") == meta.get("rows")
-            && old.get("dims") == meta.get("dims")
-            && old.get("queries") == meta.get("queries")
-            && old.get("seed") == meta.get("seed")
+            && ["rows", "dims", "queries", "seed", "data"]
+                .iter()
+                .all(|k| old.get(k) == meta.get(k))
             && [&set.vectors, &set.codes, &set.queries]
                 .iter()
                 .all(|p| p.exists())
@@ -257,19 +317,35 @@ impl DataSet {
             });
         }
         eprintln!(
-            "writing {} x {} random unit vectors to {}",
+            "writing {} x {} {} unit vectors to {}",
             args.rows,
             args.dims,
+            args.data.name(),
             dir.display()
         );
         let t = Instant::now();
-        write_unit_vectors(&set.vectors, args.rows, args.dims, args.seed)?;
+        let groups = match args.data {
+            Data::Random => None,
+            Data::Clustered => Some(Groups::new(
+                args.rows.div_ceil(GROUP_ROWS),
+                args.dims,
+                args.seed,
+            )),
+        };
+        write_unit_vectors(
+            &set.vectors,
+            args.rows,
+            args.dims,
+            args.seed,
+            groups.as_ref(),
+        )?;
         let build_f32_s = t.elapsed().as_secs_f64();
         write_unit_vectors(
             &set.queries,
             args.queries,
             args.dims,
             args.seed.wrapping_add(1),
+            groups.as_ref(),
         )?;
         let t = Instant::now();
         let m = Matrix::map(&set.vectors).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -289,18 +365,53 @@ impl DataSet {
     }
 }
 
-/// Streams `rows` seeded random unit vectors (normalised Gaussians: uniform on the sphere) into
-/// a matrix file, one row at a time.
-fn write_unit_vectors(path: &Path, rows: usize, dims: usize, seed: u64) -> Result<()> {
+/// The centres of the clustered data: random unit vectors.
+struct Groups {
+    dims: usize,
+    centres: Vec<f32>,
+}
+
+impl Groups {
+    fn new(count: usize, dims: usize, seed: u64) -> Self {
+        let mut rng = Gauss::new(seed ^ 0x00C1_u64.rotate_left(40));
+        let mut centres: Vec<f32> = (0..count * dims).map(|_| rng.next()).collect();
+        for c in centres.chunks_exact_mut(dims) {
+            lookalike_engine::vector::l2_normalize(c);
+        }
+        Groups { dims, centres }
+    }
+
+    fn count(&self) -> usize {
+        self.centres.len() / self.dims
+    }
+}
+
+/// Streams `rows` seeded unit vectors into a matrix file, one row at a time: normalised
+/// Gaussians (uniform on the sphere), or with `groups`, a random group's centre plus Gaussian
+/// noise of the same length (a row is at cosine ~0.7 to its centre, ~0.5 to its group's rows).
+fn write_unit_vectors(
+    path: &Path,
+    rows: usize,
+    dims: usize,
+    seed: u64,
+    groups: Option<&Groups>,
+) -> Result<()> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     w.write_all(&header_bytes(rows, dims))?;
     let mut rng = Gauss::new(seed);
     let mut row = vec![0f32; dims];
     let mut bytes = Vec::with_capacity(4 * dims);
+    let noise = 1.0 / (dims as f32).sqrt();
     for _ in 0..rows {
         for v in row.iter_mut() {
             *v = rng.next();
+        }
+        if let Some(g) = groups {
+            let c = (rng.uniform() * g.count() as f64) as usize % g.count();
+            for (v, m) in row.iter_mut().zip(&g.centres[c * dims..(c + 1) * dims]) {
+                *v = m + *v * noise;
+            }
         }
         let norm = row
             .iter()
@@ -452,14 +563,45 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
 
-/// This process's resident set (KiB), from /proc; 0 where there is none.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+/// This process's resident memory (KiB, from /proc; 0 where there is none): pages mapped from
+/// files (`RssFile`) and private ones (`RssAnon`).
+struct Resident {
+    file: u64,
+    anon: u64,
+}
+
+impl Resident {
+    fn now() -> Self {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+                .unwrap_or(0)
+        };
+        Resident {
+            file: field("RssFile:"),
+            anon: field("RssAnon:"),
+        }
+    }
+
+    fn minus(&self, before: &Resident) -> Resident {
+        Resident {
+            file: self.file.saturating_sub(before.file),
+            anon: self.anon.saturating_sub(before.anon),
+        }
+    }
+
+    fn file_mib(&self) -> f64 {
+        self.file as f64 / 1024.0
+    }
+
+    fn anon_mib(&self) -> f64 {
+        self.anon as f64 / 1024.0
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({"file_mib": self.file_mib(), "private_mib": self.anon_mib()})
+    }
 }

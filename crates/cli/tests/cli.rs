@@ -298,3 +298,70 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
     // and a file without the columns says which it needs
     refused("path,id\nq0.jpg,vendure-tent\n", "`image` and `product`");
 }
+
+/// `lookalike bench-scale` on a small clustered set: the exact scan is its own truth, int8 +
+/// re-score finds the same lists, IVF probing every list is exact and probing one is not more
+/// than exact; a second run reuses the data set, another seed makes a new one.
+#[test]
+fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("set");
+    let json = tmp.path().join("scale.json");
+    let run = |seed: &str| {
+        let out = lookalike(&[
+            "bench-scale",
+            "--rows",
+            "3000",
+            "--dims",
+            "48",
+            "--queries",
+            "16",
+            "--data",
+            "clustered",
+            "--lists",
+            "6",
+            "--probes",
+            "1,6",
+            "--seed",
+            seed,
+            "--dir",
+            dir.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        (
+            serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(&json).unwrap())
+                .unwrap(),
+            text(&out.stderr),
+        )
+    };
+    let (report, log) = run("3");
+    assert!(log.contains("writing 3000 x 48 clustered"), "{log}");
+    let by_name = |name: &str| {
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {report}"))
+            .clone()
+    };
+    assert_eq!(by_name("lookalike exact f32")["recall_at_k"], 1.0);
+    assert_eq!(by_name("lookalike int8 + re-score")["recall_at_k"], 1.0);
+    assert_eq!(report["same_top_k_int8"], 1.0);
+    let all = by_name("lookalike IVF6 int8 probe 6");
+    assert_eq!(all["recall_at_k"], 1.0);
+    assert_eq!(all["rows_scanned_share"], 1.0);
+    let one = by_name("lookalike IVF6 int8 probe 1");
+    let share = one["rows_scanned_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share < 0.6, "{one}");
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    assert_eq!(truth["ids"].as_array().unwrap().len(), 16);
+    // the same set again: no new files
+    let (_, log) = run("3");
+    assert!(!log.contains("writing"), "{log}");
+    let (_, log) = run("4");
+    assert!(log.contains("writing"), "{log}");
+}

@@ -180,6 +180,17 @@ impl Matrix {
         })
     }
 
+    /// Tells the kernel that the rows will be read one at a time in no order (the exact re-score
+    /// of a shortlist found through int8 codes): a page fault then reads its page, not the next
+    /// 128 KiB as well, so memory holds the rows read and little else. No-op when owned.
+    pub fn advise_random_reads(&self) {
+        #[cfg(unix)]
+        if let Storage::Mapped(m) = &self.storage {
+            // advice only: a kernel that ignores it reads ahead, which costs memory, not answers
+            let _ = m.advise(memmap2::Advice::Random);
+        }
+    }
+
     /// Every value is a finite number (a damaged file can hold NaN or infinity, which would rank
     /// first); reads the whole matrix.
     pub fn check_finite(&self) -> Result<(), String> {

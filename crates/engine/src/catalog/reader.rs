@@ -151,6 +151,8 @@ impl Catalog {
                         c.rows, c.dims, embeddings.rows, embeddings.dims
                     )));
                 }
+                // searches scan the codes; the f32 rows are read only to re-score a shortlist
+                embeddings.advise_random_reads();
                 Some(c)
             }
         };
