@@ -96,7 +96,7 @@ def main() -> None:
     ap.add_argument("--lookalike", type=Path, help="`lookalike bench-scale --json` of this --dir")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--m", type=int, default=16, help="HNSW links per node (both libraries)")
-    ap.add_argument("--ef-construction", type=int, default=128)
+    ap.add_argument("--ef-construction", type=int, default=64)
     ap.add_argument("--ef", default="16,64,256", help="search expansions to sweep")
     ap.add_argument("--probes", default="8,32,128", help="IVF lists probed, swept")
     ap.add_argument(

@@ -12,10 +12,11 @@
 #
 # A set is ROWSxDIMS[-clustered][:PEERS]: random unit vectors (the worst case for an index), or
 # groups of near rows (closer to a real catalog); PEERS is a comma list of faiss-flat, faiss-ivf,
-# faiss-hnsw, usearch. HNSW builds take the longest, so the largest set runs the exact ones only.
+# faiss-hnsw, usearch. HNSW builds take the longest (efConstruction 64 unless
+# LOOKALIKE_SCALE_EF_CONSTRUCTION says otherwise), so the largest set runs the exact ones only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-sets=${LOOKALIKE_SCALE_SETS:-"1000000x768 1000000x768-clustered 10000000x256:faiss-flat"}
+sets=${LOOKALIKE_SCALE_SETS:-"1000000x768:faiss-flat,faiss-ivf,faiss-hnsw 1000000x768-clustered 10000000x256:faiss-flat"}
 py=.cache/bench-venv/bin/python
 [ -x "$py" ] || { echo "bench-scale: $py is missing: run \`bash scripts/setup.sh bench\`" >&2; exit 1; }
 cargo build --release -p lookalike-cli >&2
@@ -29,9 +30,14 @@ for set in $sets; do
   rows=${shape%x*}
   dims=${shape#*x}
   dir=.cache/scale/$name
+  # Lookalike's IVF only where FAISS's IVF runs too; the in-memory control and the catalog open
+  # once, on the first set
+  extra=()
+  [[ ",$peers," == *,faiss-ivf,* ]] || extra+=(--lists 0)
+  [[ "$set" == "${sets%% *}" ]] && extra+=(--in-memory-control --catalog-open)
   echo "== $name ($peers)" >&2
   target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --data "$data" --dir "$dir" \
-    --json "$dir/lookalike.json"
+    "${extra[@]}" --json "$dir/lookalike.json"
   "$py" bench/scale.py --dir "$dir" --lookalike "$dir/lookalike.json" --only "$peers" \
-    --json "bench/results/scale-$name.json"
+    --ef-construction "${LOOKALIKE_SCALE_EF_CONSTRUCTION:-64}" --json "bench/results/scale-$name.json"
 done

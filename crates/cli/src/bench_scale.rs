@@ -52,6 +52,16 @@ pub struct BenchScaleArgs {
     /// IVF lists probed per query, swept (comma-separated).
     #[arg(long, value_delimiter = ',', default_values_t = [8usize, 32, 128])]
     probes: Vec<usize>,
+    /// Also time the exact scan over a copy of the rows read into memory (the control for the
+    /// memory-mapped file; needs as much free memory as the file's size).
+    #[arg(long)]
+    in_memory_control: bool,
+    /// Also build a catalog of `--rows` products on these vectors (products cycled from
+    /// `--catalog-template`) and time `Catalog::open` on it, with the template's fields and lean.
+    #[arg(long)]
+    catalog_open: bool,
+    #[arg(long, default_value = "catalog/demo/catalog.json")]
+    catalog_template: PathBuf,
     /// Also write the report as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -123,15 +133,16 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
     let exact_run = time_retriever(&exact, ranges, &q, args.k);
     let all_resident = Resident::now().minus(&before);
     // the same scan over a private copy in memory: what mapping the file costs, if anything
-    let t = Instant::now();
-    let copy = matrix.data().to_vec();
-    let copy_s = t.elapsed().as_secs_f64();
-    let in_memory = ExactScan {
-        matrix: &copy,
-        dims: matrix.dims,
-    };
-    let in_memory_run = time_retriever(&in_memory, ranges, &q, args.k);
-    drop(copy);
+    let in_memory = args.in_memory_control.then(|| {
+        let t = Instant::now();
+        let copy = matrix.data().to_vec();
+        let copy_ms = ms(t);
+        let scan = ExactScan {
+            matrix: &copy,
+            dims: matrix.dims,
+        };
+        (time_retriever(&scan, ranges, &q, args.k), copy_ms)
+    });
 
     let lists = args.lists.unwrap_or_else(|| lists_for(args.rows));
     let ivf = (lists > 0).then(|| {
@@ -159,6 +170,16 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             .collect(),
     };
 
+    let catalog_open = match args.catalog_open {
+        false => Vec::new(),
+        true => [false, true]
+            .into_iter()
+            .map(|lean| {
+                time_catalog_open(&data, &args.dir, &args.catalog_template, args.rows, lean)
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
+
     let truth: Vec<Vec<usize>> = exact_run
         .answers
         .iter()
@@ -174,13 +195,6 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             open_f32_ms,
         ),
         report(
-            "lookalike exact f32, read into memory",
-            &in_memory_run,
-            &truth,
-            data.build_f32_s,
-            copy_s * 1e3,
-        ),
-        report(
             "lookalike int8 + re-score",
             &int8_run,
             &truth,
@@ -188,6 +202,10 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             open_int8_ms,
         ),
     ];
+    if let Some((run, copy_ms)) = &in_memory {
+        let label = "lookalike exact f32, read into memory";
+        rows.insert(1, report(label, run, &truth, data.build_f32_s, *copy_ms));
+    }
     for (probe, run) in &ivf_runs {
         let label = format!("lookalike IVF{lists} int8 probe {probe}");
         let mut r = report(
@@ -225,6 +243,7 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         "bytes_per_row_scanned": {"f32": bytes_f32, "int8": bytes_int8},
         "ivf": {"lists": lists, "build_s": ivf_build_s, "bytes_per_row": 4},
         "results": rows,
+        "catalog_open": catalog_open,
     });
     out!(
         "{} x {} {} unit vectors, {} queries, k {}, kernels {}",
@@ -267,6 +286,26 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         all_resident.file_mib(),
         all_resident.anon_mib()
     );
+    for c in &catalog_open {
+        let what = if c["lean"] == true {
+            "lean products"
+        } else {
+            "the template's fields"
+        };
+        match c["open_ms"].as_f64() {
+            Some(t) => out!(
+                "Catalog::open of {} products ({what}, catalog.json {:.0} MiB): {t:.0} ms",
+                args.rows,
+                c["catalog_json_mib"].as_f64().unwrap_or_default()
+            ),
+            None => out!(
+                "Catalog::open of {} products ({what}, catalog.json {:.0} MiB) failed: {}",
+                args.rows,
+                c["catalog_json_mib"].as_f64().unwrap_or_default(),
+                c["error"].as_str().unwrap_or_default()
+            ),
+        }
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&out)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -604,4 +643,105 @@ impl Resident {
     fn json(&self) -> serde_json::Value {
         json!({"file_mib": self.file_mib(), "private_mib": self.anon_mib()})
     }
+}
+
+/// `--catalog-open`: a catalog of `rows` products in `dir/catalog` whose embeddings and codes are
+/// the bench's own files (hard links), the products cycled from `template`'s (new ids, the same
+/// fields: `lean` keeps only id, name, category, price), one category; `Catalog::open` timed
+/// three times. The size of `catalog.json` and the median, or why it did not open.
+fn time_catalog_open(
+    data: &DataSet,
+    dir: &Path,
+    template: &Path,
+    rows: usize,
+    lean: bool,
+) -> Result<serde_json::Value> {
+    use lookalike_engine::catalog::schema::{
+        CATALOG_JSON, CODES_BIN, COLORS_BIN, EMBEDDINGS_BIN, TEXTURE_BIN, THUMBS_DIR,
+    };
+    let text = std::fs::read_to_string(template)
+        .with_context(|| format!("cannot read {} (--catalog-template)", template.display()))?;
+    let mut file: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a catalog.json", template.display()))?;
+    let source = template.parent().unwrap_or(Path::new("."));
+    let demo: Vec<serde_json::Value> = file["products"].as_array().cloned().unwrap_or_default();
+    let category = demo
+        .first()
+        .and_then(|p| p["category"].as_str())
+        .context("the template has no products")?
+        .to_string();
+    let mut cat = file["categories"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == category.as_str()))
+        .cloned()
+        .context("the template's first product has no category")?;
+    let out = dir.join(if lean { "catalog-lean" } else { "catalog" });
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(out.join(THUMBS_DIR))?;
+    std::fs::hard_link(&data.vectors, out.join(EMBEDDINGS_BIN))?;
+    std::fs::hard_link(&data.codes, out.join(CODES_BIN))?;
+    let texture_dims = 8;
+    for (name, dims) in [(TEXTURE_BIN, texture_dims), (COLORS_BIN, 26)] {
+        let mut w = BufWriter::new(File::create(out.join(name))?);
+        w.write_all(&header_bytes(rows, dims))?;
+        let zeros = vec![0u8; 4 * dims];
+        for _ in 0..rows {
+            w.write_all(&zeros)?;
+        }
+        w.flush()?;
+    }
+    for p in &demo {
+        if let Some(t) = p["thumbnail"].as_str() {
+            let to = out.join(t);
+            if !to.exists() {
+                std::fs::hard_link(source.join(t), &to)
+                    .or_else(|_| std::fs::copy(source.join(t), &to).map(|_| ()))?;
+            }
+        }
+    }
+    let products: Vec<serde_json::Value> = (0..rows)
+        .map(|i| {
+            let mut p = demo[i % demo.len()].clone();
+            p["id"] = json!(format!("{}-{i}", p["id"].as_str().unwrap_or("p")));
+            p["category"] = json!(category);
+            if lean {
+                for f in ["description", "source", "brand", "gtin", "url", "currency"] {
+                    p[f] = serde_json::Value::Null;
+                }
+            }
+            p
+        })
+        .collect();
+    cat["rows"] = json!([0, rows]);
+    cat["learned_classes"] = json!([]);
+    file["categories"] = json!([cat]);
+    file["products"] = json!(products);
+    file["dims"]["embedding"] = json!(data_dims(&data.vectors)?);
+    file["dims"]["texture"] = json!(texture_dims);
+    file["texture_center"] = json!(vec![0.0; texture_dims]);
+    file["codes"] = json!("int8");
+    let body = serde_json::to_vec(&file)?;
+    std::fs::write(out.join(CATALOG_JSON), &body)?;
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        match lookalike_engine::Catalog::open(&out) {
+            Ok(c) => {
+                times.push(ms(t));
+                drop(c);
+            }
+            Err(e) => {
+                return Ok(json!({"products": rows, "lean": lean,
+                    "catalog_json_mib": body.len() as f64 / 1048576.0, "error": e.to_string()}));
+            }
+        }
+    }
+    Ok(json!({"products": rows, "lean": lean,
+        "catalog_json_mib": body.len() as f64 / 1048576.0, "open_ms": median(&times)}))
+}
+
+fn data_dims(path: &Path) -> Result<usize> {
+    Ok(Matrix::map(path).map_err(|e| anyhow::anyhow!("{e}"))?.dims)
 }

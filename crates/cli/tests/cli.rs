@@ -300,13 +300,15 @@ fn eval_reports_recall_mrr_ablations_and_refuses_a_foreign_query_set() {
 }
 
 /// `lookalike bench-scale` on a small clustered set: the exact scan is its own truth, int8 +
-/// re-score finds the same lists, IVF probing every list is exact and probing one is not more
-/// than exact; a second run reuses the data set, another seed makes a new one.
+/// re-score finds the same lists, IVF probing every list is exact and probing one scans fewer
+/// rows; a catalog on the same vectors opens; a second run reuses the data set, another seed
+/// makes a new one.
 #[test]
 fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("set");
     let json = tmp.path().join("scale.json");
+    let template = lookalike_tests::repo().join("catalog/demo/catalog.json");
     let run = |seed: &str| {
         let out = lookalike(&[
             "bench-scale",
@@ -326,6 +328,9 @@ fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
             seed,
             "--dir",
             dir.to_str().unwrap(),
+            "--catalog-open",
+            "--catalog-template",
+            template.to_str().unwrap(),
             "--json",
             json.to_str().unwrap(),
         ]);
@@ -356,6 +361,14 @@ fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
     let one = by_name("lookalike IVF6 int8 probe 1");
     let share = one["rows_scanned_share"].as_f64().unwrap();
     assert!(share > 0.0 && share < 0.6, "{one}");
+    // a catalog of 3,000 products on these vectors opens, with the demo's fields and lean
+    let opens = report["catalog_open"].as_array().unwrap();
+    assert_eq!(opens.len(), 2);
+    for o in opens {
+        assert_eq!(o["products"], 3000);
+        assert!(o["open_ms"].as_f64().is_some(), "{o}");
+    }
+    assert!(opens[1]["catalog_json_mib"].as_f64() < opens[0]["catalog_json_mib"].as_f64());
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
     assert_eq!(truth["ids"].as_array().unwrap().len(), 16);
