@@ -6,6 +6,8 @@ commands leave in bench/results/ (never from numbers typed by hand):
     eval.json         cargo xtask eval
     model-race.json   python3 bench/race_models.py (the lite model candidates, tune split)
     scale-*.json      cargo xtask bench-scale (Lookalike's retrievers beside FAISS and USearch)
+    catalog-open-1000000.json   lookalike bench-scale --rows 1000000 --dims 768 --lists 0
+                      --catalog-open --dir .cache/scale/1000000x768 --json (that file)
     before/eval-<set>.json   the pipeline before issue 13 (hard routing, the seed's blend), kept
                       as measured then, for the "before" row
 
@@ -250,7 +252,9 @@ def scale() -> str:
             f"{m.get('cores', '?')} cores ({m.get('cpu', '?')}), dot kernels "
             f"`{lk.get('kernels', '?')}`, FAISS {s['faiss']}, USearch {s['usearch']} (HNSW "
             f"efConstruction {s['ef_construction']}). Build: seconds from the vectors to a "
-            f"searchable index (for Lookalike's f32 scan: writing the file).",
+            f"searchable index (for Lookalike's f32 scan: writing the file). Memory: for Lookalike, "
+            f"the bytes per row its scan needs resident (f32; int8 codes + scale; + 4 B of row "
+            f"id for the IVF); for the peers, the resident memory building the index added.",
             "",
             "| index | p50 1 query ms | p50 batch of 8 ms | recall@10 | build s | memory |",
             "|---|---|---|---|---|---|",
@@ -261,9 +265,9 @@ def scale() -> str:
                 mem = f"+{r['added_resident_mib']:,.0f} MiB resident"
             elif "int8" in r["name"]:
                 extra = 4 if "IVF" in r["name"] else 0
-                mem = f"{bytes_row.get('int8', 0) + extra} B/row scanned"
+                mem = f"{bytes_row.get('int8', 0) + extra} B/row"
             else:
-                mem = f"{bytes_row.get('f32', 0)} B/row scanned"
+                mem = f"{bytes_row.get('f32', 0)} B/row"
             out.append(
                 f"| {r['name']} | {r['p50_single_ms']:.2f} | {r['p50_batch8_ms']:.2f} | "
                 f"{r['recall_at_k']:.3f} | {r['build_s']:.1f} | {mem} |"
@@ -282,6 +286,20 @@ def scale() -> str:
                 f"pressure) and {res['private_mib']:,.0f} MiB private.",
                 "",
             ]
+    opened = load("catalog-open-1000000.json")
+    if opened:
+        parts = []
+        for c in opened.get("catalog_open", []):
+            what = "lean products (id, name, category, price)" if c["lean"] else "the demo's fields"
+            took = f"{c['open_ms']:,.0f} ms" if "open_ms" in c else f"refused: {c['error']}"
+            parts.append(f"{what}, `catalog.json` {c['catalog_json_mib']:,.0f} MiB: {took}")
+        out += [
+            f"**Opening a catalog of {opened['rows_count']:,} products** (`lookalike bench-scale "
+            f"--rows 1000000 --dims 768 --lists 0 --catalog-open`: the products cycled from the demo "
+            f"catalog's, on the vectors above, int8 codes, `Catalog::open` median of 3): "
+            + "; ".join(parts) + ".",
+            "",
+        ]
     return "\n".join(out) if out else "No scale results yet: run `cargo xtask bench-scale`."
 
 

@@ -11,8 +11,9 @@ use crate::error::{EngineError, Result};
 use crate::stages::color;
 use crate::stages::rerank::BlendWeights;
 
-/// Upper bound on catalog.json (about 100k products with long descriptions).
-const MAX_CATALOG_JSON: u64 = 256 << 20;
+/// Upper bound on catalog.json: a million products with long descriptions are ~550 MB of it
+/// (`lookalike bench-scale --catalog-open`); beyond this, a damaged or hostile file.
+const MAX_CATALOG_JSON: u64 = 1 << 30;
 
 #[derive(Debug)]
 pub struct Catalog {
@@ -71,8 +72,12 @@ impl Catalog {
                 )));
             }
             if meta.len() > max {
+                let why = match name == CATALOG_JSON {
+                    true => "this build opens (damaged, or not a catalog)".to_string(),
+                    false => format!("{CATALOG_JSON} accounts for (resized, or from another catalog)"),
+                };
                 return Err(err(format!(
-                    "{name} is {} bytes, more than the {max} that {CATALOG_JSON} accounts for (resized, or from another catalog)",
+                    "{name} is {} bytes, more than the {max} that {why}",
                     meta.len()
                 )));
             }
