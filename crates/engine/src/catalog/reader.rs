@@ -74,7 +74,9 @@ impl Catalog {
             if meta.len() > max {
                 let why = match name == CATALOG_JSON {
                     true => "this build opens (damaged, or not a catalog)".to_string(),
-                    false => format!("{CATALOG_JSON} accounts for (resized, or from another catalog)"),
+                    false => {
+                        format!("{CATALOG_JSON} accounts for (resized, or from another catalog)")
+                    }
                 };
                 return Err(err(format!(
                     "{name} is {} bytes, more than the {max} that {why}",
