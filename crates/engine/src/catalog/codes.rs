@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::format::Matrix;
+use super::format::{FileKind, Matrix};
 
 pub const MAGIC: [u8; 8] = *b"LKLKI8C\0";
 pub const VERSION: u32 = 1;
@@ -50,40 +50,14 @@ impl std::fmt::Debug for Codes {
     }
 }
 
-fn header(bytes: &[u8]) -> Result<(usize, usize), String> {
-    if bytes.len() < HEADER_LEN {
-        return Err(format!(
-            "file is {} bytes, shorter than the {HEADER_LEN}-byte header",
-            bytes.len()
-        ));
-    }
-    if bytes[..8] != MAGIC {
-        return Err("not a Lookalike int8 codes file (bad magic)".into());
-    }
-    let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    let version = word(8);
-    if version != VERSION {
-        return Err(format!(
-            "format version {version}, this build reads version {VERSION}"
-        ));
-    }
-    let (rows, dims) = (word(12) as usize, word(16) as usize);
-    if dims == 0 {
-        return Err("header claims 0 dims".into());
-    }
-    let expected = dims
-        .checked_add(4)
-        .and_then(|per_row| rows.checked_mul(per_row))
-        .and_then(|n| n.checked_add(HEADER_LEN))
-        .ok_or_else(|| format!("header claims {rows} x {dims}, which overflows"))?;
-    if bytes.len() != expected {
-        return Err(format!(
-            "header says {rows} rows x {dims} dims = {expected} bytes, the file has {} bytes (truncated or resized)",
-            bytes.len()
-        ));
-    }
-    Ok((rows, dims))
-}
+/// Four bytes of scale, then one byte per value, per row.
+const CODES: FileKind = FileKind {
+    magic: MAGIC,
+    version: VERSION,
+    len: HEADER_LEN,
+    name: "int8 codes",
+    row_bytes: |dims| dims.checked_add(4),
+};
 
 impl Codes {
     /// The codes of every row of `m`.
@@ -120,11 +94,7 @@ impl Codes {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + self.rows * (4 + self.dims));
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&(self.rows as u32).to_le_bytes());
-        out.extend_from_slice(&(self.dims as u32).to_le_bytes());
-        out.extend_from_slice(&[0; 12]);
+        out.extend_from_slice(&CODES.header(self.rows, self.dims));
         for s in self.scales() {
             out.extend_from_slice(&s.to_le_bytes());
         }
@@ -140,7 +110,7 @@ impl Codes {
 
     /// Parses and checks a codes file: header, exact length, finite non-negative scales.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let (rows, dims) = header(bytes)?;
+        let (rows, dims) = CODES.parse(bytes)?;
         let scales: Vec<f32> = bytes[HEADER_LEN..HEADER_LEN + 4 * rows]
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -163,11 +133,10 @@ impl Codes {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
         // SAFETY: as for `Matrix::map`: catalog files are replaced whole, never written in place
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
-        header(&map)?;
+        let (rows, dims) = CODES.parse(&map)?;
         if cfg!(target_endian = "big") {
             return Self::from_bytes(&map);
         }
-        let (rows, dims) = header(&map)?;
         let c = Codes {
             rows,
             dims,

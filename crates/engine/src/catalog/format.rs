@@ -46,49 +46,78 @@ impl PartialEq for Matrix {
     }
 }
 
-/// Reads the header: `(rows, dims)` once magic, version and the file's exact length agree.
-fn header(bytes: &[u8]) -> Result<(usize, usize), String> {
-    if bytes.len() < HEADER_LEN {
-        return Err(format!(
-            "file is {} bytes, shorter than the {HEADER_LEN}-byte header",
-            bytes.len()
-        ));
+/// The header every vector file of a catalog starts with: magic, version, rows and dims as
+/// little-endian u32s, zeros up to `len`; the file then holds exactly `row_bytes(dims)` per row.
+pub(super) struct FileKind {
+    pub magic: [u8; 8],
+    pub version: u32,
+    pub len: usize,
+    /// For the bad-magic message: "matrix", "int8 codes".
+    pub name: &'static str,
+    pub row_bytes: fn(usize) -> Option<usize>,
+}
+
+/// The `.bin` matrices: four bytes per value.
+const MATRIX: FileKind = FileKind {
+    magic: MAGIC,
+    version: VERSION,
+    len: HEADER_LEN,
+    name: "matrix",
+    row_bytes: |dims| dims.checked_mul(4),
+};
+
+impl FileKind {
+    /// Reads the header: `(rows, dims)` once magic, version and the file's exact length agree.
+    pub(super) fn parse(&self, bytes: &[u8]) -> Result<(usize, usize), String> {
+        let len = self.len;
+        if bytes.len() < len {
+            return Err(format!(
+                "file is {} bytes, shorter than the {len}-byte header",
+                bytes.len()
+            ));
+        }
+        if bytes[..8] != self.magic {
+            return Err(format!("not a Lookalike {} file (bad magic)", self.name));
+        }
+        let word =
+            |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let (version, want) = (word(8), self.version);
+        if version != want {
+            return Err(format!(
+                "format version {version}, this build reads version {want}"
+            ));
+        }
+        let (rows, dims) = (word(12) as usize, word(16) as usize);
+        if dims == 0 {
+            return Err("header claims 0 dims".into());
+        }
+        let expected = (self.row_bytes)(dims)
+            .and_then(|per_row| rows.checked_mul(per_row))
+            .and_then(|n| n.checked_add(len))
+            .ok_or_else(|| format!("header claims {rows} x {dims}, which overflows"))?;
+        if bytes.len() != expected {
+            return Err(format!(
+                "header says {rows} rows x {dims} dims = {expected} bytes, the file has {} bytes (truncated or resized)",
+                bytes.len()
+            ));
+        }
+        Ok((rows, dims))
     }
-    if bytes[..8] != MAGIC {
-        return Err("not a Lookalike matrix file (bad magic)".into());
+
+    pub(super) fn header(&self, rows: usize, dims: usize) -> Vec<u8> {
+        let mut h = vec![0u8; self.len];
+        h[..8].copy_from_slice(&self.magic);
+        h[8..12].copy_from_slice(&self.version.to_le_bytes());
+        h[12..16].copy_from_slice(&(rows as u32).to_le_bytes());
+        h[16..20].copy_from_slice(&(dims as u32).to_le_bytes());
+        h
     }
-    let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    let version = word(8);
-    if version != VERSION {
-        return Err(format!(
-            "format version {version}, this build reads version {VERSION}"
-        ));
-    }
-    let (rows, dims) = (word(12) as usize, word(16) as usize);
-    if dims == 0 {
-        return Err("header claims 0 dims".into());
-    }
-    let expected = rows
-        .checked_mul(dims)
-        .and_then(|n| n.checked_mul(4))
-        .and_then(|n| n.checked_add(HEADER_LEN))
-        .ok_or_else(|| format!("header claims {rows} x {dims}, which overflows"))?;
-    if bytes.len() != expected {
-        return Err(format!(
-            "header says {rows} rows x {dims} dims = {expected} bytes, the file has {} bytes (truncated or resized)",
-            bytes.len()
-        ));
-    }
-    Ok((rows, dims))
 }
 
 /// The header of a `rows` x `dims` matrix file (for writers that stream the rows after it).
 pub fn header_bytes(rows: usize, dims: usize) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
-    h[..8].copy_from_slice(&MAGIC);
-    h[8..12].copy_from_slice(&VERSION.to_le_bytes());
-    h[12..16].copy_from_slice(&(rows as u32).to_le_bytes());
-    h[16..20].copy_from_slice(&(dims as u32).to_le_bytes());
+    h.copy_from_slice(&MATRIX.header(rows, dims));
     h
 }
 
@@ -144,7 +173,7 @@ impl Matrix {
 
     /// Parses and checks a `.bin`: magic, version, exact length, finite values.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let (rows, dims) = header(bytes)?;
+        let (rows, dims) = MATRIX.parse(bytes)?;
         let data: Vec<f32> = bytes[HEADER_LEN..]
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -167,7 +196,7 @@ impl Matrix {
         // old file's pages. Another program truncating the file under a search would fault it,
         // as it would any memory-mapped database.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
-        let (rows, dims) = header(&map)?;
+        let (rows, dims) = MATRIX.parse(&map)?;
         if cfg!(target_endian = "big")
             || bytemuck::try_cast_slice::<u8, f32>(&map[HEADER_LEN..]).is_err()
         {

@@ -37,19 +37,22 @@ impl Retriever for Int8Rescore<'_> {
         approx
             .into_iter()
             .zip(queries)
-            .map(|(scan, q)| {
-                let exact = scan
-                    .top
-                    .iter()
-                    .map(|&(row, _)| (row, dot(&self.matrix[row * dims..(row + 1) * dims], q)))
-                    .collect();
-                // the moments stay those of the approximate scores of every row
-                Scan {
-                    top: top_k(exact, k),
-                    ..scan
-                }
-            })
+            .map(|(scan, q)| rescore(scan, self.matrix, dims, q, k))
             .collect()
+    }
+}
+
+/// The best `k` of an approximate scan's pool, scored exactly against the f32 rows of `matrix`
+/// (`dims` columns); the moments stay those of the approximate scores.
+pub(super) fn rescore(pool: Scan, matrix: &[f32], dims: usize, q: &[f32], k: usize) -> Scan {
+    let exact = pool
+        .top
+        .iter()
+        .map(|&(row, _)| (row, dot(&matrix[row * dims..(row + 1) * dims], q)))
+        .collect();
+    Scan {
+        top: top_k(exact, k),
+        ..pool
     }
 }
 

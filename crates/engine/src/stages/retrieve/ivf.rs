@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use super::int8::OVERSAMPLE;
+use super::int8::{OVERSAMPLE, rescore};
 use super::{Retriever, Scan, TopK};
 use crate::catalog::codes::{Codes, quantize};
 use crate::catalog::format::Matrix;
@@ -200,16 +200,7 @@ impl IvfRescore<'_> {
                 }
             }
         }
-        let approx = pool.finish();
-        let exact = approx
-            .top
-            .iter()
-            .map(|&(row, _)| (row, dot(&self.matrix[row * dims..(row + 1) * dims], q)))
-            .collect();
-        Scan {
-            top: top_k(exact, k),
-            ..approx
-        }
+        rescore(pool.finish(), self.matrix, dims, q, k)
     }
 }
 
