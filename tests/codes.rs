@@ -1,13 +1,16 @@
-//! The int8 codes of a catalog (`lookalike index --codes int8`) on the real demo catalog: the
-//! search that scans them and re-scores its shortlist answers what the exact scan answers, and a
-//! damaged, truncated or foreign codes file, or a catalog of an unknown version, is refused with
-//! a message that says what to do.
+//! The int8 codes and the HNSW graph of a catalog (`lookalike index --codes int8`, `--ann hnsw`)
+//! on the real demo catalog: the search that scans the codes, or walks the graph, and re-scores
+//! its shortlist answers what the exact scan answers, and a damaged, truncated or foreign codes
+//! or graph file, or a catalog of an unknown version, is refused with a message that says what
+//! to do.
 
 use std::path::{Path, PathBuf};
 
 use lookalike_engine::catalog::Catalog;
-use lookalike_engine::catalog::index::{self, CodesChoice, IndexOptions};
-use lookalike_engine::catalog::schema::{CODES_BIN, CodesKind};
+use lookalike_engine::catalog::index::{self, AnnChoice, CodesChoice, IndexOptions};
+use lookalike_engine::catalog::schema::{
+    AnnKind, CATALOG_VERSION, CODES_BIN, CodesKind, GRAPH_BIN,
+};
 use lookalike_engine::{Engine, EngineConfig, SearchOptions};
 use lookalike_tests::{bench_photos, demo_sources, models_dir, repo};
 
@@ -24,9 +27,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The demo catalog rebuilt with `codes` into `dir/name` (from a copy of catalog/demo, so the
-/// build cache reuses every product's vectors: no model runs).
-fn demo_with(dir: &Path, name: &str, codes: CodesChoice) -> PathBuf {
+/// The demo catalog rebuilt with `codes` and `ann` into `dir/name` (from a copy of catalog/demo,
+/// so the build cache reuses every product's vectors: no model runs).
+fn demo_with(dir: &Path, name: &str, codes: CodesChoice, ann: AnnChoice) -> PathBuf {
     let out = dir.join(name);
     copy_dir(&repo().join("catalog/demo"), &out);
     let mut opts = IndexOptions::new(
@@ -36,6 +39,7 @@ fn demo_with(dir: &Path, name: &str, codes: CodesChoice) -> PathBuf {
         models_dir(),
     );
     opts.codes = codes;
+    opts.ann = ann;
     let report = index::build(&opts, &mut |_, _, _| {}).expect("the demo rebuilds");
     assert_eq!(
         report.embedded, 0,
@@ -47,16 +51,20 @@ fn demo_with(dir: &Path, name: &str, codes: CodesChoice) -> PathBuf {
 #[test]
 fn a_search_over_int8_codes_answers_as_the_exact_scan() {
     let tmp = tempfile::tempdir().unwrap();
-    let exact_dir = demo_with(tmp.path(), "exact", CodesChoice::None);
-    let int8_dir = demo_with(tmp.path(), "int8", CodesChoice::Int8);
+    let exact_dir = demo_with(tmp.path(), "exact", CodesChoice::None, AnnChoice::Auto);
+    let int8_dir = demo_with(tmp.path(), "int8", CodesChoice::Int8, AnnChoice::Auto);
     assert!(
         !exact_dir.join(CODES_BIN).exists(),
         "85 products, --codes none"
     );
     let file = &Catalog::open(&int8_dir).unwrap().file;
-    assert_eq!((file.version, file.codes), (2, Some(CodesKind::Int8)));
-    // auto: the demo is far below the threshold
+    assert_eq!(
+        (file.version, file.codes, file.ann),
+        (CATALOG_VERSION, Some(CodesKind::Int8), None)
+    );
+    // auto: the demo is far below the thresholds
     assert_eq!(CodesChoice::Auto.kind(file.products.len()), None);
+    assert_eq!(AnnChoice::Auto.kind(file.products.len()), None);
 
     let exact = Engine::open(EngineConfig::new(models_dir(), &exact_dir)).unwrap();
     let int8 = Engine::open(EngineConfig::new(models_dir(), &int8_dir)).unwrap();
@@ -93,7 +101,7 @@ fn a_search_over_int8_codes_answers_as_the_exact_scan() {
 #[test]
 fn damaged_foreign_or_unknown_catalog_files_are_refused_with_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = demo_with(tmp.path(), "int8", CodesChoice::Int8);
+    let dir = demo_with(tmp.path(), "int8", CodesChoice::Int8, AnnChoice::Auto);
     let codes = dir.join(CODES_BIN);
     let good = std::fs::read(&codes).unwrap();
     let (rows, dims) = {
@@ -135,11 +143,135 @@ fn damaged_foreign_or_unknown_catalog_files_are_refused_with_what_to_do() {
         Catalog::open(&dir).unwrap().codes.is_none(),
         "a version 1 catalog opens"
     );
-    v["version"] = 3.into();
+    v["version"] = (CATALOG_VERSION + 1).into();
     std::fs::write(&json, v.to_string()).unwrap();
     let e = open_err(&dir);
     assert!(
-        e.contains("version 3") && e.contains("newer Lookalike"),
+        e.contains(&format!("version {}", CATALOG_VERSION + 1)) && e.contains("newer Lookalike"),
         "{e}"
     );
+}
+
+/// The engine's results on every bench photo, as (id, score, cut-out cosine).
+fn answers(engine: &Engine, opts: &SearchOptions) -> Vec<Vec<(String, f32, f32)>> {
+    bench_photos()
+        .iter()
+        .map(|photo| {
+            let bytes = std::fs::read(photo).unwrap();
+            let r = engine.search(&bytes, opts).unwrap();
+            r.results
+                .iter()
+                .map(|h| (h.id.clone(), h.score, h.semantic_cutout))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_search_that_walks_an_hnsw_graph_answers_as_the_exact_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exact_dir = demo_with(tmp.path(), "exact", CodesChoice::None, AnnChoice::None);
+    // the graph brings the codes it links along
+    let hnsw_dir = demo_with(tmp.path(), "hnsw", CodesChoice::Auto, AnnChoice::Hnsw);
+    let file = &Catalog::open_checked(&hnsw_dir).unwrap().file;
+    assert_eq!(
+        (file.codes, file.ann),
+        (Some(CodesKind::Int8), Some(AnnKind::Hnsw))
+    );
+    assert!(hnsw_dir.join(GRAPH_BIN).is_file());
+    let exact = Engine::open(EngineConfig::new(models_dir(), &exact_dir)).unwrap();
+    let hnsw = Engine::open(EngineConfig::new(models_dir(), &hnsw_dir)).unwrap();
+    assert!(hnsw.catalog().graph.is_some());
+    // the walk keeps at least 128 rows: on 85 products it reaches them all, so a wrong link
+    // or a row the graph cannot reach changes the answer
+    for candidates in [10, SearchOptions::default().candidates] {
+        let opts = SearchOptions {
+            candidates,
+            ..SearchOptions::default()
+        };
+        assert_eq!(
+            answers(&exact, &opts),
+            answers(&hnsw, &opts),
+            "candidates={candidates}"
+        );
+    }
+    // a graph without its codes cannot be asked for
+    let e = index::build(
+        &{
+            let mut o = IndexOptions::new(
+                demo_sources().join("images"),
+                demo_sources().join("products.json"),
+                tmp.path().join("none"),
+                models_dir(),
+            );
+            (o.codes, o.ann) = (CodesChoice::None, AnnChoice::Hnsw);
+            o
+        },
+        &mut |_, _, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("--ann hnsw") && e.contains("--codes"), "{e}");
+    assert!(!tmp.path().join("none").exists(), "nothing was written");
+}
+
+#[test]
+fn a_truncated_missing_or_foreign_graph_is_refused_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo_with(tmp.path(), "hnsw", CodesChoice::Int8, AnnChoice::Hnsw);
+    let graph = dir.join(GRAPH_BIN);
+    let good = std::fs::read(&graph).unwrap();
+    let open_err = |d: &Path| Catalog::open(d).unwrap_err().to_string();
+
+    std::fs::write(&graph, &good[..good.len() - 8]).unwrap();
+    let e = open_err(&dir);
+    assert!(e.contains(GRAPH_BIN) && e.contains("truncated"), "{e}");
+    assert!(
+        e.contains("rebuild the catalog with `lookalike index`"),
+        "{e}"
+    );
+
+    std::fs::remove_file(&graph).unwrap();
+    let e = open_err(&dir);
+    assert!(e.contains(GRAPH_BIN), "{e}");
+
+    // a graph built on other codes (here: the codes of rows 0 and 1 swapped under it)
+    std::fs::write(&graph, &good).unwrap();
+    Catalog::open_checked(&dir).expect("the good graph is back");
+    let codes = dir.join(CODES_BIN);
+    let good_codes = std::fs::read(&codes).unwrap();
+    let (rows, dims) = {
+        let c = Catalog::open(&dir).unwrap();
+        (c.len(), c.file.dims.embedding)
+    };
+    let mut swapped = good_codes.clone();
+    let at = lookalike_engine::catalog::codes::HEADER_LEN + 4 * rows;
+    swapped[at..at + dims].copy_from_slice(&good_codes[at + dims..at + 2 * dims]);
+    swapped[at + dims..at + 2 * dims].copy_from_slice(&good_codes[at..at + dims]);
+    std::fs::write(&codes, &swapped).unwrap();
+    let e = open_err(&dir);
+    assert!(e.contains(GRAPH_BIN) && e.contains("another build"), "{e}");
+    std::fs::write(&codes, &good_codes).unwrap();
+
+    // a link to a row that is not there: opening maps the graph, the full check reads it
+    let mut damaged = good.clone();
+    let layer0 = 4 * (16 + u32::from_le_bytes(good[28..32].try_into().unwrap()) as usize);
+    damaged[layer0..layer0 + 4].copy_from_slice(&(rows as u32 + 7).to_le_bytes());
+    std::fs::write(&graph, &damaged).unwrap();
+    Catalog::open(&dir).expect("opening reads the header only");
+    let e = Catalog::open_checked(&dir).unwrap_err().to_string();
+    assert!(e.contains(GRAPH_BIN) && e.contains("damaged"), "{e}");
+    std::fs::write(&graph, &good).unwrap();
+
+    // catalog.json: a graph needs version 3 and codes
+    let json = dir.join("catalog.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    v["version"] = 2.into();
+    std::fs::write(&json, v.to_string()).unwrap();
+    assert!(open_err(&dir).contains("version 3 added them"));
+    v["version"] = 3.into();
+    v.as_object_mut().unwrap().remove("codes");
+    std::fs::write(&json, v.to_string()).unwrap();
+    assert!(open_err(&dir).contains("no codes"));
 }

@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use lookalike_engine::catalog::schema::{
-    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, EMBEDDINGS_BIN, TEXTURE_BIN,
+    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, EMBEDDINGS_BIN, GRAPH_BIN, TEXTURE_BIN,
 };
 use lookalike_engine::models::{Manifest, RuntimeOptions};
 
@@ -100,6 +100,9 @@ pub fn plan_bundle(assets: &mut dyn AssetSource, app_version: &str) -> Result<Bu
     }
     if catalog.codes.is_some() {
         files.push(join_checked(CATALOG_ASSETS, CODES_BIN)?);
+    }
+    if catalog.ann.is_some() {
+        files.push(join_checked(CATALOG_ASSETS, GRAPH_BIN)?);
     }
     for product in &catalog.products {
         files.push(join_checked(CATALOG_ASSETS, &product.thumbnail)?);

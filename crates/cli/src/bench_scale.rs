@@ -1,7 +1,8 @@
 //! `lookalike bench-scale`: the catalog-vector retrievers at scale, on seeded unit vectors
 //! (`--data random`: the worst case for any index, nothing to exploit; `clustered`: groups of
 //! near rows, closer to a real catalog). The exact f32 scan, the int8 codes
-//! with an exact re-score, and the IVF index over the codes at a sweep of probes; single queries
+//! with an exact re-score, the HNSW graph over the codes at a sweep of `ef`, and the IVF index
+//! over the codes at a sweep of probes; single queries
 //! and batches of 8: p50 latency, recall@k against the exact scan, build, open and resident
 //! memory. It writes the vectors, the queries and the exact top-k into `--dir`, where
 //! `bench/scale.py` times FAISS and USearch on the very same data (`cargo xtask bench-scale`
@@ -17,6 +18,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use lookalike_engine::catalog::codes::Codes;
 use lookalike_engine::catalog::format::{Matrix, header_bytes};
+use lookalike_engine::catalog::graph::Graph;
+use lookalike_engine::stages::retrieve::hnsw::{self, HnswParams, HnswRescore};
 use lookalike_engine::stages::retrieve::int8::Int8Rescore;
 use lookalike_engine::stages::retrieve::ivf::{IvfIndex, IvfRescore, lists_for};
 use lookalike_engine::stages::retrieve::{ExactScan, Retriever, Scan};
@@ -46,6 +49,16 @@ pub struct BenchScaleArgs {
     /// Where the vectors, queries and exact answers are kept (reused when they match).
     #[arg(long)]
     dir: PathBuf,
+    /// HNSW links per row on the upper layers (twice this on layer 0; 0: no HNSW). The graph is
+    /// kept in `--dir` and reused by a later run with the same data and parameters.
+    #[arg(long, default_value_t = 16)]
+    hnsw_m: usize,
+    /// Rows kept while the HNSW build searches for a row's neighbours.
+    #[arg(long, default_value_t = 64)]
+    hnsw_ef_construction: usize,
+    /// HNSW search widths (rows kept by the walk), swept (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [64usize, 128, 256, 512])]
+    hnsw_ef: Vec<usize>,
     /// IVF lists (default: one per 1,000 rows; 0: no IVF).
     #[arg(long)]
     lists: Option<usize>,
@@ -144,6 +157,27 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         (time_retriever(&scan, ranges, &q, args.k), copy_ms)
     });
 
+    let graph = match args.hnsw_m {
+        0 => None,
+        m => Some(ensure_graph(&args, &codes, m)?),
+    };
+    let hnsw_runs: Vec<(usize, Run)> = match &graph {
+        None => Vec::new(),
+        Some((g, _)) => args
+            .hnsw_ef
+            .iter()
+            .map(|&ef| {
+                let r = HnswRescore {
+                    graph: g,
+                    codes: &codes,
+                    matrix: matrix.data(),
+                    ef,
+                };
+                (ef, time_retriever(&r, ranges, &q, args.k))
+            })
+            .collect(),
+    };
+
     let lists = args.lists.unwrap_or_else(|| lists_for(args.rows));
     let ivf = (lists > 0).then(|| {
         let t = Instant::now();
@@ -206,6 +240,25 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         let label = "lookalike exact f32, read into memory";
         rows.insert(1, report(label, run, &truth, data.build_f32_s, *copy_ms));
     }
+    if let Some((g, build_s)) = &graph {
+        for (ef, run) in &hnsw_runs {
+            let label = format!("lookalike HNSW M{} int8 ef {ef}", g.m);
+            let mut r = report(
+                &label,
+                run,
+                &truth,
+                data.build_int8_s + build_s,
+                open_int8_ms,
+            );
+            r["ef"] = json!(ef);
+            r["m"] = json!(g.m);
+            r["rows_scored_share"] = json!(
+                run.answers.iter().map(|a| a.count).sum::<usize>() as f64
+                    / (run.answers.len().max(1) * args.rows) as f64
+            );
+            rows.push(r);
+        }
+    }
     for (probe, run) in &ivf_runs {
         let label = format!("lookalike IVF{lists} int8 probe {probe}");
         let mut r = report(
@@ -242,6 +295,13 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         "resident_after_exact_scans": all_resident.json(),
         "bytes_per_row_scanned": {"f32": bytes_f32, "int8": bytes_int8},
         "ivf": {"lists": lists, "build_s": ivf_build_s, "bytes_per_row": 4},
+        "hnsw": graph.as_ref().map(|(g, build_s)| json!({
+            "m": g.m,
+            "ef_construction": args.hnsw_ef_construction,
+            "build_s": build_s,
+            "upper_layers": g.upper_layers(),
+            "bytes_per_row": g.to_bytes().len() as f64 / args.rows as f64,
+        })),
         "results": rows,
         "catalog_open": catalog_open,
     });
@@ -311,6 +371,38 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The HNSW graph of the data set's codes, built once per (data, m, ef construction) and kept
+/// in `--dir` (with its build time), so a rerun times the searches only.
+fn ensure_graph(args: &BenchScaleArgs, codes: &Codes, m: usize) -> Result<(Graph, f64)> {
+    let efc = args.hnsw_ef_construction;
+    let path = args.dir.join(format!("graph-m{m}-efc{efc}.hnsw"));
+    let meta_path = path.with_extension("json");
+    if let Ok(g) = Graph::map(&path)
+        && g.check_against(codes).is_ok()
+        && let Ok(meta) = std::fs::read_to_string(&meta_path)
+        && let Ok(meta) = serde_json::from_str::<serde_json::Value>(&meta)
+        && let Some(build_s) = meta["build_s"].as_f64()
+    {
+        return Ok((g, build_s));
+    }
+    eprintln!(
+        "building the HNSW graph (M {m}, ef construction {efc}) of {} rows",
+        codes.rows
+    );
+    let params = HnswParams {
+        m,
+        ef_construction: efc,
+        ..HnswParams::default()
+    };
+    let t = Instant::now();
+    let g = hnsw::build(codes, &params).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let build_s = t.elapsed().as_secs_f64();
+    g.write(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&meta_path, json!({"build_s": build_s}).to_string() + "\n")?;
+    Ok((g, build_s))
 }
 
 /// The files of one data set, written once per (rows, dims, queries, seed).

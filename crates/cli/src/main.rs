@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use lookalike_engine::catalog::index::{self, CodesChoice, IndexOptions};
+use lookalike_engine::catalog::index::{self, AnnChoice, CodesChoice, IndexOptions};
 use lookalike_engine::{BlendWeights, ColorTarget, Engine, EngineConfig, Region, SearchOptions};
 
 #[derive(Parser)]
@@ -69,6 +69,11 @@ enum Command {
         /// auto: from 10,000 products on.
         #[arg(long, value_enum, default_value_t = Codes::Auto)]
         codes: Codes,
+        /// An HNSW graph over the int8 codes, which searches walk instead of scanning every
+        /// row (a few thousand rows read of a million; recall below 1, measured by `lookalike
+        /// bench-scale`). auto: from 100,000 products on. Brings the codes along.
+        #[arg(long, value_enum, default_value_t = Ann::Auto)]
+        ann: Ann,
     },
     /// Find the products that look most like each photo.
     Search {
@@ -120,7 +125,7 @@ enum Command {
     /// Catalog health: self-retrieval, near-duplicates, router confusion, cut-out fallbacks.
     Check(check::CheckArgs),
     /// Time the catalog-vector retrievers on seeded random unit vectors at scale (exact f32,
-    /// int8 + re-score, IVF): p50, recall@k, build, open, memory. `cargo xtask bench-scale`
+    /// int8 + re-score, HNSW, IVF): p50, recall@k, build, open, memory. `cargo xtask bench-scale`
     /// runs it beside FAISS and USearch.
     BenchScale(bench_scale::BenchScaleArgs),
     /// Pack a catalog folder into one file (a tar with every file's size and sha256).
@@ -133,6 +138,13 @@ enum Command {
 enum Codes {
     Auto,
     Int8,
+    None,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Ann {
+    Auto,
+    Hnsw,
     None,
 }
 
@@ -207,6 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_random_weights,
             json,
             codes,
+            ann,
         } => {
             let mut opts = IndexOptions::new(images, products, &out, cli.models);
             opts.profile = profile;
@@ -214,6 +227,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Codes::Auto => CodesChoice::Auto,
                 Codes::Int8 => CodesChoice::Int8,
                 Codes::None => CodesChoice::None,
+            };
+            opts.ann = match ann {
+                Ann::Auto => AnnChoice::Auto,
+                Ann::Hnsw => AnnChoice::Hnsw,
+                Ann::None => AnnChoice::None,
             };
             opts.allow_random_weights = allow_random_weights;
             let bar = indicatif::ProgressBar::new(0);

@@ -321,9 +321,18 @@ impl Engine {
                     codes,
                     matrix: emb.data(),
                 });
-            let retriever: &dyn retrieve::Retriever = match &int8 {
-                Some(r) => r,
-                None => &exact,
+            let hnsw = (self.catalog.graph.as_ref())
+                .zip(self.catalog.codes.as_ref())
+                .map(|(graph, codes)| retrieve::hnsw::HnswRescore {
+                    graph,
+                    codes,
+                    matrix: emb.data(),
+                    ef: retrieve::hnsw::EF_SEARCH,
+                });
+            let retriever: &dyn retrieve::Retriever = match (&hnsw, &int8) {
+                (Some(r), _) => r,
+                (None, Some(r)) => r,
+                (None, None) => &exact,
             };
             let found =
                 retrieve::shortlist(retriever, emb.data(), emb.dims, cats, &scope, &queries, k);

@@ -27,6 +27,7 @@ use crate::models::resample;
 use crate::models::{Manifest, ModelRegistry, RuntimeOptions};
 use crate::stages::decode::DecodeOptions;
 use crate::stages::refine::Refiner;
+use crate::stages::retrieve::hnsw::{self, HnswParams};
 use crate::stages::segment::{CutoutUse, MaskSource, SegmentOptions};
 use crate::stages::{Clock, color, route, texture};
 
@@ -46,6 +47,32 @@ pub struct IndexOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Whether to write int8 codes of the embeddings (`embeddings.i8`).
     pub codes: CodesChoice,
+    /// Whether to write an HNSW graph over the codes (`embeddings.hnsw`).
+    pub ann: AnnChoice,
+}
+
+/// `lookalike index --ann`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnnChoice {
+    /// An HNSW graph from [`HNSW_MIN_PRODUCTS`] products on: below that, the int8 scan takes a
+    /// few milliseconds and finds every row.
+    #[default]
+    Auto,
+    Hnsw,
+    None,
+}
+
+/// From this many products `AnnChoice::Auto` writes an HNSW graph.
+pub const HNSW_MIN_PRODUCTS: usize = 100_000;
+
+impl AnnChoice {
+    pub fn kind(self, products: usize) -> Option<AnnKind> {
+        match self {
+            AnnChoice::Hnsw => Some(AnnKind::Hnsw),
+            AnnChoice::Auto if products >= HNSW_MIN_PRODUCTS => Some(AnnKind::Hnsw),
+            _ => None,
+        }
+    }
 }
 
 /// `lookalike index --codes`.
@@ -90,6 +117,7 @@ impl IndexOptions {
             thumb_size: 256,
             cancel: None,
             codes: CodesChoice::Auto,
+            ann: AnnChoice::Auto,
         }
     }
 }
@@ -150,6 +178,14 @@ pub fn build(
 ) -> Result<IndexReport> {
     let started = Instant::now();
     inputs_outside_the_catalog(opts)?;
+    if (opts.codes, opts.ann) == (CodesChoice::None, AnnChoice::Hnsw) {
+        return Err(EngineError::Catalog {
+            path: opts.out_dir.clone(),
+            detail:
+                "an HNSW graph links the int8 codes: `--ann hnsw` needs `--codes int8` or `auto`"
+                    .into(),
+        });
+    }
     let products = read_products(&opts.products_file)?;
     let manifest = Manifest::load(&opts.models_dir)?;
     let profile = manifest.profile(&opts.profile)?.clone();
@@ -272,6 +308,14 @@ pub fn build(
         textures_raw.push(&f.texture_raw);
         colors.push(&f.color);
     }
+    // a graph is built on the codes: it brings them along (unless they were refused)
+    let ann = match opts.codes {
+        CodesChoice::None => None,
+        _ => opts.ann.kind(ordered.len()),
+    };
+    let codes = ann
+        .map(|_| CodesKind::Int8)
+        .or(opts.codes.kind(ordered.len()));
     let file = CatalogFile {
         format: CATALOG_FORMAT.into(),
         version: CATALOG_VERSION,
@@ -285,7 +329,8 @@ pub fn build(
             kind: profile.router.kind,
             config: products.router.clone(),
         },
-        codes: opts.codes.kind(ordered.len()),
+        codes,
+        ann,
         categories,
         products: ordered.iter().map(|i| i.product.clone()).collect(),
     };
@@ -297,11 +342,25 @@ pub fn build(
     ];
     let cache: Vec<CacheItem> = ordered.iter().map(|i| i.features.item.clone()).collect();
     let codes = file.codes.map(|CodesKind::Int8| Codes::of(&embeddings));
+    let graph = match (file.ann, &codes) {
+        (Some(AnnKind::Hnsw), Some(c)) => Some(hnsw::build(c, &HnswParams::default()).map_err(
+            |e| EngineError::Catalog {
+                path: opts.out_dir.clone(),
+                detail: format!("cannot build the HNSW graph: {e}"),
+            },
+        )?),
+        _ => None,
+    };
     write_atomically(&opts.out_dir, |dir| {
         write_catalog(dir, &file, &ordered, &matrices)?;
         if let Some(c) = &codes {
             c.write(&dir.join(CODES_BIN)).map_err(|e| {
                 EngineError::io(format!("writing {CODES_BIN} in {}", dir.display()), e)
+            })?;
+        }
+        if let Some(g) = &graph {
+            g.write(&dir.join(GRAPH_BIN)).map_err(|e| {
+                EngineError::io(format!("writing {GRAPH_BIN} in {}", dir.display()), e)
             })?;
         }
         build_cache::write(dir, &key, cache, &textures_raw)?;

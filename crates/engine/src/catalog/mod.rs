@@ -1,5 +1,5 @@
-//! Catalogs: the on-disk format (`catalog.json` + `.bin` matrices + optional int8 codes +
-//! `thumbs/`), the checked
+//! Catalogs: the on-disk format (`catalog.json` + `.bin` matrices + optional int8 codes and
+//! HNSW graph + `thumbs/`), the checked
 //! reader, the check against the models that search it, the atomic folder swap, bundles (a
 //! catalog as one checked file), the health report, and (feature `index`) the builder behind
 //! `lookalike index` with its products-file reader and build cache.
@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod codes;
 pub mod compat;
 pub mod format;
+pub mod graph;
 pub mod health;
 #[cfg(feature = "index")]
 pub mod index;

@@ -6,6 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::codes::Codes;
 use super::format::Matrix;
+use super::graph::Graph;
 use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::stages::color;
@@ -24,6 +25,8 @@ pub struct Catalog {
     pub colors: Matrix,
     /// The embeddings' int8 codes, when the catalog carries them (`catalog.json`'s `codes`).
     pub codes: Option<Codes>,
+    /// The HNSW graph over the codes, when the catalog carries one (`catalog.json`'s `ann`).
+    pub graph: Option<Graph>,
 }
 
 /// A path from catalog.json must stay inside the catalog: relative, no `..`, no links out.
@@ -118,6 +121,17 @@ impl Catalog {
                 file.version
             )));
         }
+        if file.version < 3 && file.ann.is_some() {
+            return Err(err(format!(
+                "{CATALOG_JSON} is version {} but names an index (version 3 added them)",
+                file.version
+            )));
+        }
+        if file.ann.is_some() && file.codes.is_none() {
+            return Err(err(format!(
+                "{CATALOG_JSON} names an HNSW graph but no codes (the graph links the int8 codes): rebuild it with `lookalike index`"
+            )));
+        }
         validate(&file, dir).map_err(err)?;
         let read = |name: &str, dims: usize| -> Result<Matrix> {
             let expected = file
@@ -163,6 +177,25 @@ impl Catalog {
                 Some(c)
             }
         };
+        let graph = match (file.ann, &codes) {
+            (Some(AnnKind::Hnsw), Some(codes)) => {
+                // up to 64 links per row on layer 0 and a few upper layers: far more than a
+                // build writes, far less than a damaged header could claim
+                let max = (codes.rows as u64)
+                    .saturating_mul(1024)
+                    .saturating_add(1 << 16);
+                regular(GRAPH_BIN, max)?;
+                let g = Graph::map(&dir.join(GRAPH_BIN))
+                    .and_then(|g| g.check_against(codes).map(|()| g))
+                    .map_err(|e| {
+                        err(format!(
+                            "{GRAPH_BIN}: {e}: rebuild the catalog with `lookalike index`"
+                        ))
+                    })?;
+                Some(g)
+            }
+            _ => None,
+        };
         Ok(Catalog {
             dir: dir.to_path_buf(),
             file,
@@ -170,6 +203,7 @@ impl Catalog {
             texture,
             colors,
             codes,
+            graph,
         })
     }
 
@@ -194,6 +228,10 @@ impl Catalog {
             codes
                 .check_against(&c.embeddings)
                 .map_err(|e| err(format!("{CODES_BIN}: {e}")))?;
+        }
+        if let Some(g) = &c.graph {
+            g.check_links()
+                .map_err(|e| err(format!("{GRAPH_BIN}: {e}")))?;
         }
         Ok(c)
     }

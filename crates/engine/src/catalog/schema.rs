@@ -10,15 +10,16 @@ use crate::stages::rerank::BlendWeights;
 use crate::stages::route::RouterConfig;
 
 pub const CATALOG_FORMAT: &str = "lookalike-catalog";
-/// Version 2 added `codes` (int8 codes of the embeddings, `embeddings.i8`); version 1 catalogs
-/// (no codes) still open.
-pub const CATALOG_VERSION: u32 = 2;
-pub const CATALOG_VERSIONS_READ: [u32; 2] = [1, 2];
+/// Version 2 added `codes` (int8 codes of the embeddings, `embeddings.i8`), version 3 `ann` (an
+/// HNSW graph over the codes, `embeddings.hnsw`); version 1 and 2 catalogs still open.
+pub const CATALOG_VERSION: u32 = 3;
+pub const CATALOG_VERSIONS_READ: [u32; 3] = [1, 2, 3];
 pub const CATALOG_JSON: &str = "catalog.json";
 pub const EMBEDDINGS_BIN: &str = "embeddings.bin";
 pub const TEXTURE_BIN: &str = "texture.bin";
 pub const COLORS_BIN: &str = "color_signatures.bin";
 pub const CODES_BIN: &str = "embeddings.i8";
+pub const GRAPH_BIN: &str = "embeddings.hnsw";
 pub const THUMBS_DIR: &str = "thumbs";
 
 // ---- products file ---------------------------------------------------------------------------
@@ -181,6 +182,10 @@ pub struct CatalogFile {
     /// re-scores its shortlist exactly); `None`: every search scans the f32 rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codes: Option<CodesKind>,
+    /// An index over the codes that a search walks instead of scanning every row (needs
+    /// `codes`); `None`: searches scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ann: Option<AnnKind>,
     pub categories: Vec<CatalogCategory>,
     pub products: Vec<CatalogProduct>,
 }
@@ -191,4 +196,12 @@ pub struct CatalogFile {
 pub enum CodesKind {
     /// `embeddings.i8`: one int8 per value and one f32 scale per row (`catalog/codes.rs`).
     Int8,
+}
+
+/// The approximate nearest-neighbour indexes a catalog can carry.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AnnKind {
+    /// `embeddings.hnsw`: an HNSW graph over the int8 codes (`catalog/graph.rs`).
+    Hnsw,
 }

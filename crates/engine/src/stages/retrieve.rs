@@ -12,6 +12,7 @@ use std::ops::Range;
 
 use crate::vector::{dot, order, top_k};
 
+pub mod hnsw;
 pub mod int8;
 pub mod ivf;
 
@@ -216,6 +217,30 @@ where
     (0..queries)
         .map(|q| Scan::merge(results.iter().map(|r| r[q].clone()).collect(), k))
         .collect()
+}
+
+/// `one(query)` for each query: a batch's queries split across the cores (for retrievers that
+/// answer one query at a time, such as a graph walk).
+fn each_query<F>(queries: &[&[f32]], one: F) -> Vec<Scan>
+where
+    F: Fn(&[f32]) -> Scan + Sync,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if queries.len() < 2 || threads < 2 {
+        return queries.iter().map(|q| one(q)).collect();
+    }
+    let per = queries.len().div_ceil(threads);
+    let one = &one;
+    std::thread::scope(|s| {
+        let parts: Vec<_> = queries
+            .chunks(per)
+            .map(|qs| s.spawn(move || qs.iter().map(|q| one(q)).collect::<Vec<Scan>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Rows per block in a batch scan: 16 rows of 768 f32 are 48 KiB, which stay in L2 while every

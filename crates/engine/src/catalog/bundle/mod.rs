@@ -18,7 +18,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{
-    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, CatalogModels, EMBEDDINGS_BIN, TEXTURE_BIN,
+    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, CatalogModels, EMBEDDINGS_BIN, GRAPH_BIN,
+    TEXTURE_BIN,
 };
 use crate::models::ModelRegistry;
 
@@ -124,7 +125,7 @@ pub struct ModelCheck<'a> {
 }
 
 /// The files a catalog reader needs, in packing order: `catalog.json`, the three matrices (and
-/// the codes when it has them), then
+/// the codes and graph when it has them), then
 /// each product's thumbnail (once).
 pub fn catalog_files(file: &CatalogFile) -> Vec<String> {
     let mut files: Vec<String> = [CATALOG_JSON, EMBEDDINGS_BIN, TEXTURE_BIN, COLORS_BIN]
@@ -132,6 +133,9 @@ pub fn catalog_files(file: &CatalogFile) -> Vec<String> {
         .to_vec();
     if file.codes.is_some() {
         files.push(CODES_BIN.into());
+    }
+    if file.ann.is_some() {
+        files.push(GRAPH_BIN.into());
     }
     let mut seen: HashSet<String> = files.iter().cloned().collect();
     for p in &file.products {

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use super::int8::{OVERSAMPLE, rescore};
-use super::{Retriever, Scan, TopK};
+use super::{Retriever, Scan, TopK, each_query};
 use crate::catalog::codes::{Codes, quantize};
 use crate::catalog::format::Matrix;
 use crate::vector::{dot, dot_i8, l2_normalize, top_k};
@@ -212,32 +212,7 @@ impl Retriever for IvfRescore<'_> {
     /// The moments are those of the rows the probed lists hold: the nearest part of the
     /// distribution, not all of it (an IVF catalog is one embedding space: nothing to align).
     fn top_k(&self, ranges: &[Range<usize>], queries: &[&[f32]], k: usize) -> Vec<Scan> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if queries.len() < 2 || threads < 2 {
-            return queries.iter().map(|q| self.one(ranges, q, k)).collect();
-        }
-        // a batch: its queries split across the cores
-        let per = queries.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let parts: Vec<_> = queries
-                .chunks(per)
-                .map(|qs| {
-                    s.spawn(move || {
-                        qs.iter()
-                            .map(|q| self.one(ranges, q, k))
-                            .collect::<Vec<Scan>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e))
-                        .into_iter()
-                })
-                .collect::<Vec<Scan>>()
-        })
+        each_query(queries, |q| self.one(ranges, q, k))
     }
 }
 
