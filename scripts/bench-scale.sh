@@ -2,7 +2,8 @@
 # The scale bench (issue 15, item 5): Lookalike's catalog-vector retrievers against FAISS and
 # USearch on the same seeded random unit vectors, the same queries and the same cores.
 # `lookalike bench-scale` writes the vectors, queries and the exact top-10 into .cache/scale/SET/
-# and times the exact f32 scan and int8 + re-score; bench/scale.py times FAISS (IndexFlatIP,
+# and times the exact f32 scan, int8 + re-score, its HNSW graph (kept there: a rerun reuses it)
+# and its IVF; bench/scale.py times FAISS (IndexFlatIP,
 # IndexHNSWFlat) and USearch (HNSW, i8) on the same files; the combined table goes to
 # bench/results/scale-SET.json (bench/render_readme.py puts it in README). Needs
 # `bash scripts/setup.sh bench`; ~5 GB of disk and memory per 1M x 768.
@@ -12,7 +13,7 @@
 #
 # A set is ROWSxDIMS[-clustered][:PEERS]: random unit vectors (the worst case for an index), or
 # groups of near rows (closer to a real catalog); PEERS is a comma list of faiss-flat, faiss-ivf,
-# faiss-hnsw, usearch. HNSW builds take the longest (efConstruction 64 unless
+# faiss-hnsw, usearch (Lookalike's IVF and HNSW run where FAISS's do). HNSW builds take the longest (efConstruction 64 unless
 # LOOKALIKE_SCALE_EF_CONSTRUCTION says otherwise), so the largest set runs the exact ones only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,10 +35,11 @@ for set in $sets; do
   # once, on the first set
   extra=()
   [[ ",$peers," == *,faiss-ivf,* ]] || extra+=(--lists 0)
+  [[ ",$peers," == *,faiss-hnsw,* ]] || extra+=(--hnsw-m 0)
   [[ "$set" == "${sets%% *}" ]] && extra+=(--in-memory-control --catalog-open)
   echo "== $name ($peers)" >&2
   target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --data "$data" --dir "$dir" \
     "${extra[@]}" --json "$dir/lookalike.json"
   "$py" bench/scale.py --dir "$dir" --lookalike "$dir/lookalike.json" --only "$peers" \
-    --ef-construction "${LOOKALIKE_SCALE_EF_CONSTRUCTION:-64}" --json "bench/results/scale-$name.json"
+    --ef-construction "${LOOKALIKE_SCALE_EF_CONSTRUCTION:-64}" --ef 16,64,256,512 --json "bench/results/scale-$name.json"
 done

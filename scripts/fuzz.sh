@@ -8,7 +8,7 @@
 #   FUZZ_SECONDS=0 bash scripts/fuzz.sh  # no fuzzing: replay seeds + fuzz/regressions/ only
 #   bash scripts/fuzz.sh --minimise decode  # merge fuzz/corpus/ into the committed fuzz/corpora/
 #
-# Targets: decode, pipeline, catalog, matrix, bundle, products, search (slow: real models and ONNX Runtime; skipped
+# Targets: decode, pipeline, catalog, matrix, index_files, bundle, products, search (slow: real models and ONNX Runtime; skipped
 # with a note when `scripts/setup.sh core` has not fetched them; `cargo xtask fuzz` runs that
 # first). Per-target time: FUZZ_SECONDS_<TARGET> (e.g. FUZZ_SECONDS_SEARCH=20); per-target execution budget: FUZZ_RUNS_<TARGET> (-runs=N, time still caps it); parallel processes:
 # FUZZ_JOBS_<TARGET> (N processes sharing the corpus, executions summed). Other knobs: FUZZ_TIMEOUT (seconds one input may take, 30),
@@ -27,7 +27,7 @@ cd "$ROOT"
 # ORT_DYLIB_PATH (absolute), for the search target
 . scripts/env.sh
 FUZZ=fuzz
-ALL_TARGETS=(decode pipeline catalog matrix bundle products search)
+ALL_TARGETS=(decode pipeline catalog matrix index_files bundle products search)
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-30}
 FUZZ_RSS_MB=${FUZZ_RSS_MB:-2048}

@@ -268,7 +268,11 @@ enum FuzzTarget {
     Pipeline,
     Catalog,
     Matrix,
+    /// the int8 codes and HNSW graph readers
+    #[value(name = "index_files")]
+    IndexFiles,
     Bundle,
+    Products,
     Search,
 }
 

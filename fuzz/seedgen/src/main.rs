@@ -15,6 +15,8 @@
 //!   `CATALOG_DIR` (catalog/demo) exists the real demo catalog and a trimmed copy, plus hostile
 //!   variants (paths, links, NaN, huge headers, mismatched rows and dims).
 //! - `OUT/matrix`: `.bin` matrices (the demo's and synthetic ones).
+//! - `OUT/index_files`: int8 codes (`embeddings.i8`) and HNSW graph (`embeddings.hnsw`) files,
+//!   valid and damaged (truncated, a link past the rows, absurd layer counts, a NaN scale).
 //! - `OUT/bundle`: catalog bundles (`.lookalike` tars, written by hand: names, kinds and listings
 //!   `lookalike pack` never makes): the synthetic catalog (plain, long names, nested folders) and
 //!   the trimmed demo catalog, each valid, plus damaged and hostile edits of the synthetic one.
@@ -1415,6 +1417,76 @@ fn matrix_seeds(out: &mut Out, demo: Option<&Path>) {
     out.put("header-only-truncated", &matrix(1, 4, |_, _| 1.0)[..23]);
 }
 
+/// An `embeddings.i8` codes file of `rows` x `dims` (catalog/codes.rs: a 32-byte header, a
+/// scale per row, the codes).
+fn codes_file(rows: usize, dims: usize) -> Vec<u8> {
+    let mut b = b"LKLKI8C\0".to_vec();
+    for w in [1u32, rows as u32, dims as u32] {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b.resize(32, 0);
+    for r in 0..rows {
+        b.extend_from_slice(&(1.0f32 / 127.0 * (r + 1) as f32).to_le_bytes());
+    }
+    b.extend((0..rows * dims).map(|i| (i % 255) as u8));
+    b
+}
+
+/// An `embeddings.hnsw` graph file (catalog/graph.rs: 16 header words, a node count per upper
+/// layer, layer 0, then each upper layer's nodes and links): a ring on layer 0 and, when `upper`,
+/// every 4th row on layer 1.
+fn graph_file(rows: usize, dims: usize, m: usize, upper: bool) -> Vec<u32> {
+    let m0 = 2 * m;
+    let nodes: Vec<u32> = (0..rows as u32).step_by(4).collect();
+    let mut w: Vec<u32> = vec![0; 16];
+    w[0] = u32::from_le_bytes(*b"LKLK");
+    w[1] = u32::from_le_bytes(*b"HNSW");
+    w[2..9].copy_from_slice(&[1, rows as u32, dims as u32, m as u32, m0 as u32, u32::from(upper), 0]);
+    if upper {
+        w.push(nodes.len() as u32);
+    }
+    for r in 0..rows {
+        let mut links = vec![u32::MAX; m0];
+        links[0] = ((r + 1) % rows) as u32;
+        links[1] = ((r + rows - 1) % rows) as u32;
+        w.extend(links);
+    }
+    if upper {
+        w.extend(&nodes);
+        for (i, _) in nodes.iter().enumerate() {
+            let mut links = vec![u32::MAX; m];
+            links[0] = nodes[(i + 1) % nodes.len()];
+            w.extend(links);
+        }
+    }
+    w
+}
+
+fn words(w: &[u32]) -> Vec<u8> {
+    w.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Seeds of the `index_files` target: codes and graph files, valid and damaged.
+fn index_seeds(out: &mut Out) {
+    out.put("codes-3x4", &codes_file(3, 4));
+    out.put("codes-0x8", &codes_file(0, 8));
+    let c = codes_file(5, 16);
+    out.put("codes-truncated", &c[..c.len() - 3]);
+    let mut nan = codes_file(2, 4);
+    nan[32..36].copy_from_slice(&f32::NAN.to_le_bytes());
+    out.put("codes-nan-scale", &nan);
+    out.put("graph-ring-8", &words(&graph_file(8, 4, 2, false)));
+    out.put("graph-two-layers-40", &words(&graph_file(40, 8, 4, true)));
+    let g = words(&graph_file(12, 4, 2, true));
+    out.put("graph-truncated", &g[..g.len() - 4]);
+    let mut bad = graph_file(8, 4, 2, false);
+    bad[17] = 1000; // row 0 links past the rows
+    out.put("graph-bad-link", &words(&bad));
+    let mut layers = graph_file(8, 4, 2, false);
+    layers[7] = u32::MAX; // absurd number of upper layers
+    out.put("graph-huge-layers", &words(&layers));
+}
+
 // ---- products files (catalog::products) -----------------------------------------------------------
 
 /// Products files as merchants hand them over: our JSON, a plain CSV and a Shopify export (valid,
@@ -1624,12 +1696,14 @@ fn main() {
     catalog_seeds(&mut catalog, demo);
     let mut mat = Out::new(root, "matrix");
     matrix_seeds(&mut mat, demo);
+    let mut index = Out::new(root, "index_files");
+    index_seeds(&mut index);
     let mut bundles = Out::new(root, "bundle");
     bundle_seeds(&mut bundles, demo);
     let mut products = Out::new(root, "products");
     products_seeds(&mut products, demo);
     for o in [
-        &decode, &bombs, &pipeline, &search, &catalog, &mat, &bundles, &products,
+        &decode, &bombs, &pipeline, &search, &catalog, &mat, &index, &bundles, &products,
     ] {
         println!("seedgen: {} seeds in {}", o.count, o.dir.display());
     }

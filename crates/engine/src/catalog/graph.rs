@@ -170,7 +170,7 @@ impl Graph {
 
     /// Parses a graph file's bytes (header, layer counts, exact length).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(format!(
                 "file is {} bytes, not a whole number of words (truncated)",
                 bytes.len()

@@ -340,7 +340,10 @@ pub fn build(codes: &Codes, params: &HnswParams) -> Result<Graph, String> {
                     &everything,
                     visited,
                 );
-                links.push((l, select(&w.found, m, &sim)));
+                // as many links as a list holds (FAISS's choice; hnswlib links m on layer 0 too):
+                // a denser layer 0 is the recall a walk of a given width reaches
+                let cap = if l == 0 { m0 } else { m };
+                links.push((l, select(&w.found, cap, &sim)));
                 eps = w.found;
             }
             links
