@@ -174,8 +174,8 @@ fn check(cat: &Catalog, dir: &Path) {
         (&cat.texture, f.dims.texture),
         (&cat.colors, f.dims.color),
     ] {
-        assert_eq!((m.rows, m.dims, m.data.len()), (n, dims, n * dims));
-        assert!(m.data.iter().all(|v| v.is_finite()));
+        assert_eq!((m.rows, m.dims, m.data().len()), (n, dims, n * dims));
+        assert!(m.data().iter().all(|v| v.is_finite()));
     }
     assert_eq!(f.dims.color, color::DIMS);
     assert!(f.blend.is_none_or(|b| b.validate().is_ok()));
@@ -251,7 +251,7 @@ fn check(cat: &Catalog, dir: &Path) {
     }
     let ranges: Vec<_> = f.categories.iter().map(|c| c.rows[0]..c.rows[1]).collect();
     let found = retrieve::scan_top_k(
-        &cat.embeddings.data,
+        cat.embeddings.data(),
         cat.embeddings.dims,
         &ranges,
         &query,

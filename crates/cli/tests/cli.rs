@@ -324,6 +324,8 @@ fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
             "6",
             "--probes",
             "1,6",
+            "--hnsw-ef",
+            "16,3000",
             "--seed",
             seed,
             "--dir",
@@ -361,6 +363,15 @@ fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
     let one = by_name("lookalike IVF6 int8 probe 1");
     let share = one["rows_scanned_share"].as_f64().unwrap();
     assert!(share > 0.0 && share < 0.6, "{one}");
+    // a walk that keeps every row is the exact answer; the narrowest (the pool of 40) reads few
+    let wide = by_name("lookalike HNSW M16 int8 ef 3000");
+    assert_eq!(wide["recall_at_k"], 1.0);
+    assert_eq!(wide["rows_scored_share"], 1.0);
+    let narrow = by_name("lookalike HNSW M16 int8 ef 16");
+    let share = narrow["rows_scored_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share < 0.6, "{narrow}");
+    assert!(narrow["recall_at_k"].as_f64().unwrap() > 0.5, "{narrow}");
+    assert!(log.contains("building the HNSW graph"), "{log}");
     // a catalog of 3,000 products on these vectors opens, with the demo's fields and lean
     let opens = report["catalog_open"].as_array().unwrap();
     assert_eq!(opens.len(), 2);
@@ -374,7 +385,14 @@ fn bench_scale_reports_recall_against_the_exact_scan_and_reuses_its_data() {
     assert_eq!(truth["ids"].as_array().unwrap().len(), 16);
     // the same set again: no new files
     let (_, log) = run("3");
-    assert!(!log.contains("writing"), "{log}");
+    assert!(
+        !log.contains("writing") && !log.contains("building"),
+        "{log}"
+    );
+    // other vectors: written again, and the graph of the old codes is not reused
     let (_, log) = run("4");
-    assert!(log.contains("writing"), "{log}");
+    assert!(
+        log.contains("writing") && log.contains("building the HNSW graph"),
+        "{log}"
+    );
 }

@@ -127,7 +127,8 @@ impl Links for Graph {
     }
 }
 
-/// What one walk of a layer found, and the moments over the rows it scored that the filter kept.
+/// What one walk of a layer found, and the moments over every row it scored that the filter
+/// keeps.
 struct Walk {
     /// Best first.
     found: Vec<Near>,
@@ -158,14 +159,17 @@ fn walk(
     let mut near: BinaryHeap<Near> = BinaryHeap::new();
     // worst kept on top
     let mut kept: BinaryHeap<std::cmp::Reverse<Near>> = BinaryHeap::new();
+    // every row scored that the filter keeps counts in the moments; the best `ef` are kept
     let admit = |n: Near, kept: &mut BinaryHeap<std::cmp::Reverse<Near>>, out: &mut Walk| {
         if keep(n.1 as usize) {
             out.count += 1;
             out.sum += f64::from(n.0);
             out.sum_sq += f64::from(n.0) * f64::from(n.0);
-            kept.push(std::cmp::Reverse(n));
-            if kept.len() > ef {
-                kept.pop();
+            if kept.len() < ef || kept.peek().is_some_and(|w| n > w.0) {
+                kept.push(std::cmp::Reverse(n));
+                if kept.len() > ef {
+                    kept.pop();
+                }
             }
         }
     };
@@ -189,8 +193,8 @@ fn walk(
             let s = Near(score(n as usize), n);
             if kept.len() < ef || kept.peek().is_some_and(|w| s > w.0) {
                 near.push(s);
-                admit(s, &mut kept, &mut out);
             }
+            admit(s, &mut kept, &mut out);
         }
     }
     visited.clear();
