@@ -111,7 +111,7 @@ impl Graph {
         } = parts;
         let fp = fingerprint(codes);
         let mut words = vec![0u32; HEADER_WORDS];
-        words[..2].copy_from_slice(bytemuck::cast_slice(&MAGIC));
+        words[..2].copy_from_slice(&magic_words());
         let fields = [
             VERSION,
             rows as u32,
@@ -203,7 +203,7 @@ impl Graph {
                 HEADER_WORDS * 4
             ));
         }
-        if bytemuck::cast_slice::<u32, u8>(&words[..2]) != MAGIC {
+        if words[..2] != magic_words() {
             return Err("not a Lookalike HNSW graph file (bad magic)".into());
         }
         if words[2] != VERSION {
@@ -321,6 +321,13 @@ impl Graph {
         }
         Ok(())
     }
+}
+
+/// The magic as the file's first two little-endian words (the words are numbers in memory,
+/// bytes on disk only through `to_bytes`).
+fn magic_words() -> [u32; 2] {
+    let w = |i: usize| u32::from_le_bytes([MAGIC[i], MAGIC[i + 1], MAGIC[i + 2], MAGIC[i + 3]]);
+    [w(0), w(4)]
 }
 
 fn words_of(storage: &Storage) -> &[u32] {
