@@ -300,7 +300,7 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
             "ef_construction": args.hnsw_ef_construction,
             "build_s": build_s,
             "upper_layers": g.upper_layers(),
-            "bytes_per_row": g.to_bytes().len() as f64 / args.rows as f64,
+            "bytes_per_row": g.byte_len() as f64 / args.rows as f64,
         })),
         "results": rows,
         "catalog_open": catalog_open,

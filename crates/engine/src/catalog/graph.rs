@@ -158,6 +158,11 @@ impl Graph {
         Some(&words[at..at + self.m])
     }
 
+    /// The file's size in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.words().len() * 4
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         self.words().iter().flat_map(|w| w.to_le_bytes()).collect()
     }

@@ -124,7 +124,7 @@ fn threads_for(ranges: &[Range<usize>], dims: usize) -> usize {
     if floats < PARALLEL_MIN_FLOATS {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    cores()
 }
 
 /// Finds each query's nearest rows among `ranges` of one embedding matrix. The shortlist re-scores
@@ -219,27 +219,50 @@ where
         .collect()
 }
 
+/// The threads a scan, a walk or a build may use: the machine's cores, at most 8.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// `f(i, state)` for every `i` of `items`, split in contiguous parts across one thread per entry
+/// of `states` (each thread's own scratch, at least one); the results in `items` order. One
+/// thread when there is one state or fewer than two items.
+fn in_parallel<S, T, F>(items: Range<usize>, states: &mut [S], f: &F) -> Vec<T>
+where
+    S: Send,
+    T: Send,
+    F: Fn(usize, &mut S) -> T + Sync,
+{
+    if states.len() < 2 || items.len() < 2 {
+        let state = &mut states[0];
+        return items.map(|i| f(i, state)).collect();
+    }
+    let per = items.len().div_ceil(states.len());
+    std::thread::scope(|s| {
+        let parts: Vec<_> = states
+            .iter_mut()
+            .enumerate()
+            .map(|(t, state)| {
+                let start = (items.start + t * per).min(items.end);
+                let part = start..(start + per).min(items.end);
+                s.spawn(move || part.map(|i| f(i, state)).collect::<Vec<T>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 /// `one(query)` for each query: a batch's queries split across the cores (for retrievers that
 /// answer one query at a time, such as a graph walk).
 fn each_query<F>(queries: &[&[f32]], one: F) -> Vec<Scan>
 where
     F: Fn(&[f32]) -> Scan + Sync,
 {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if queries.len() < 2 || threads < 2 {
-        return queries.iter().map(|q| one(q)).collect();
-    }
-    let per = queries.len().div_ceil(threads);
-    let one = &one;
-    std::thread::scope(|s| {
-        let parts: Vec<_> = queries
-            .chunks(per)
-            .map(|qs| s.spawn(move || qs.iter().map(|q| one(q)).collect::<Vec<Scan>>()))
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    in_parallel(0..queries.len(), &mut vec![(); cores()], &|i, _| {
+        one(queries[i])
     })
 }
 

@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use super::int8::{Int8Rescore, OVERSAMPLE, rescore};
-use super::{Retriever, Scan, each_query};
+use super::{Retriever, Scan, cores, each_query, in_parallel};
 use crate::catalog::codes::{Codes, quantize};
 use crate::catalog::graph::{Graph, GraphParts, NONE};
 use crate::vector::{dot_i8, top_k};
@@ -317,8 +317,7 @@ pub fn build(codes: &Codes, params: &HnswParams) -> Result<Graph, String> {
         ) as f32
             * (scales[a] * scales[b])
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut visited: Vec<Visited> = (0..threads).map(|_| Visited::new(rows)).collect();
+    let mut visited: Vec<Visited> = (0..cores()).map(|_| Visited::new(rows)).collect();
     let (mut entry, mut entry_level) = (0usize, levels[0]);
     let mut done = 1;
     while done < rows {
@@ -406,36 +405,6 @@ pub fn build(codes: &Codes, params: &HnswParams) -> Result<Graph, String> {
         },
         codes,
     )
-}
-
-/// `f(i)` for every `i` of `items`, split in contiguous parts across one thread per `visited`;
-/// the results in order.
-fn in_parallel<T, F>(items: Range<usize>, visited: &mut [Visited], f: &F) -> Vec<T>
-where
-    T: Send,
-    F: Fn(usize, &mut Visited) -> T + Sync,
-{
-    let threads = visited.len().max(1);
-    if items.len() < 2 * threads || threads == 1 {
-        let v = &mut visited[0];
-        return items.map(|i| f(i, v)).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let parts: Vec<_> = visited
-            .iter_mut()
-            .enumerate()
-            .map(|(t, v)| {
-                let start = (items.start + t * per).min(items.end);
-                let part = start..(start + per).min(items.end);
-                s.spawn(move || part.map(|i| f(i, v)).collect::<Vec<T>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
 }
 
 /// Searches an HNSW graph through the catalog's int8 codes, re-scoring exactly.

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use super::int8::{OVERSAMPLE, rescore};
-use super::{Retriever, Scan, TopK, each_query};
+use super::{Retriever, Scan, TopK, cores, each_query, in_parallel};
 use crate::catalog::codes::{Codes, quantize};
 use crate::catalog::format::Matrix;
 use crate::vector::{dot, dot_i8, l2_normalize, top_k};
@@ -153,24 +153,8 @@ where
         }
         best.0
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads <= 1 || count < 4096 {
-        return (0..count).map(nearest).collect();
-    }
-    let per = count.div_ceil(threads);
-    let nearest = &nearest;
-    std::thread::scope(|s| {
-        let parts: Vec<_> = (0..threads)
-            .map(|t| {
-                let range = (t * per).min(count)..((t + 1) * per).min(count);
-                s.spawn(move || range.map(nearest).collect::<Vec<usize>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    let threads = if count < 4096 { 1 } else { cores() };
+    in_parallel(0..count, &mut vec![(); threads], &|i, _| nearest(i))
 }
 
 /// Searches an [`IvfIndex`] through the catalog's int8 codes, re-scoring exactly.
