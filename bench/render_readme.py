@@ -6,8 +6,9 @@ commands leave in bench/results/ (never from numbers typed by hand):
     eval.json         cargo xtask eval
     model-race.json   python3 bench/race_models.py (the lite model candidates, tune split)
     scale-*.json      cargo xtask bench-scale (Lookalike's retrievers beside FAISS and USearch)
-    catalog-open-1000000.json   lookalike bench-scale --rows 1000000 --dims 768 --lists 0
-                      --catalog-open --dir .cache/scale/1000000x768 --json (that file)
+    catalog-open-1000000.json   lookalike bench-scale --rows 1000000 --dims 768 --data clustered
+                      --lists 0 --catalog-open --dir .cache/scale/1000000x768-clustered --json
+                      (that file)
     before/eval-<set>.json   the pipeline before issue 13 (hard routing, the seed's blend), kept
                       as measured then, for the "before" row
 
@@ -292,14 +293,25 @@ def scale() -> str:
     opened = load("catalog-open-1000000.json")
     if opened:
         parts = []
+        graph = False
         for c in opened.get("catalog_open", []):
+            graph = graph or c.get("graph", False)
             what = "lean products (id, name, category, price)" if c["lean"] else "the demo's fields"
-            took = f"{c['open_ms']:,.0f} ms" if "open_ms" in c else f"refused: {c['error']}"
-            parts.append(f"{what}, `catalog.json` {c['catalog_json_mib']:,.0f} MiB: {took}")
+            if "open_ms" in c:
+                took = (f"opens in {c['open_ms']:,.1f} ms; then ten hits' records read in "
+                        f"{c['ten_hits_ms']:.2f} ms and ten products found by id in "
+                        f"{c['ten_by_id_ms']:.2f} ms")
+            else:
+                took = f"refused: {c['error']}"
+            parts.append(f"{what} (`products.jsonl` {c['records_mib']:,.0f} MiB, `catalog.json` "
+                         f"{c['catalog_json_kib']:,.0f} KiB): {took}")
+        data = "--data clustered " if opened.get("data") == "clustered" else ""
         out += [
             f"**Opening a catalog of {opened['rows_count']:,} products** (`lookalike bench-scale "
-            f"--rows 1000000 --dims 768 --lists 0 --catalog-open`: the products cycled from the demo "
-            f"catalog's, on the vectors above, int8 codes, `Catalog::open` median of 3): "
+            f"--rows 1000000 --dims 768 {data}--lists 0 --catalog-open`: the products cycled from the "
+            f"demo catalog's, on that set's vectors, int8 codes"
+            + (" and HNSW graph" if graph else "")
+            + ", `Catalog::open` median of 3): "
             + "; ".join(parts) + ".",
             "",
         ]

@@ -15,6 +15,9 @@
 # groups of near rows (closer to a real catalog); PEERS is a comma list of faiss-flat, faiss-ivf,
 # faiss-hnsw, usearch (Lookalike's IVF and HNSW run where FAISS's do). HNSW builds take the longest (efConstruction 64 unless
 # LOOKALIKE_SCALE_EF_CONSTRUCTION says otherwise), so the largest set runs the exact ones only.
+# The first set also runs the in-memory control and the catalog open (a catalog of as many
+# products as the set has rows); LOOKALIKE_SCALE_CONTROLS=0 leaves them out (running the
+# 10M x 256 set alone, for one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 sets=${LOOKALIKE_SCALE_SETS:-"1000000x768:faiss-flat,faiss-ivf,faiss-hnsw 1000000x768-clustered 10000000x256:faiss-flat"}
@@ -36,7 +39,8 @@ for set in $sets; do
   extra=()
   [[ ",$peers," == *,faiss-ivf,* ]] || extra+=(--lists 0)
   [[ ",$peers," == *,faiss-hnsw,* ]] || extra+=(--hnsw-m 0)
-  [[ "$set" == "${sets%% *}" ]] && extra+=(--in-memory-control --catalog-open)
+  [[ "$set" == "${sets%% *}" && "${LOOKALIKE_SCALE_CONTROLS:-1}" != 0 ]] \
+    && extra+=(--in-memory-control --catalog-open)
   echo "== $name ($peers)" >&2
   target/release/lookalike bench-scale --rows "$rows" --dims "$dims" --data "$data" --dir "$dir" \
     "${extra[@]}" --json "$dir/lookalike.json"

@@ -553,7 +553,12 @@ def check_apk(apk):
               + (f": {', '.join(unwanted)}" if unwanted else " is absent"))
     for cat in sorted(n for n in names if n.startswith("assets/") and n.endswith("/catalog.json")):
         folder = cat[: -len("catalog.json")]
-        products = json.loads(z.read(cat)).get("products", [])
+        products = json.loads(z.read(cat)).get("products")
+        if products is None:  # catalog format 4: one product a line in products.jsonl
+            records = folder + "products.jsonl"
+            lines = z.read(records).decode().splitlines() if records in names else []
+            fail |= records not in names
+            products = [json.loads(line) for line in lines]
         missing = [p["thumbnail"] for p in products if folder + p["thumbnail"] not in names]
         fail |= bool(missing)
         print(f"  {'ok' if not missing else 'MISSING'}  {len(products) - len(missing)}/{len(products)} thumbnails of {cat}")

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use lookalike_engine::{Engine, EngineConfig, EngineError};
+use lookalike_engine::catalog::records;
+use lookalike_engine::catalog::schema::{CatalogProduct, PRODUCTS_IDX, PRODUCTS_JSONL};
+use lookalike_engine::{Catalog, Engine, EngineConfig, EngineError, SearchOptions};
 use lookalike_tests::{build_catalog, models_dir};
 
 const PRODUCTS: &[&str] = &[
@@ -156,6 +158,20 @@ fn edit_catalog_json(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
 }
 
+/// Rewrites the catalog's product records (`products.jsonl`, `products.idx`) through `edit`.
+fn edit_products(dir: &Path, edit: impl FnOnce(&mut Vec<CatalogProduct>)) {
+    let mut products = Catalog::open(dir).unwrap().all_products().unwrap();
+    edit(&mut products);
+    records::write(dir, &products).unwrap();
+}
+
+/// `Catalog::open_checked`'s refusal (what an import, a pack or a build's read-back says).
+fn checked_err(dir: &Path) -> String {
+    Catalog::open_checked(dir)
+        .expect_err("a damaged catalog must fail the full check")
+        .to_string()
+}
+
 fn open_catalog(dir: &Path) -> EngineError {
     Engine::open(EngineConfig::new(models_dir(), dir))
         .err()
@@ -193,9 +209,11 @@ fn truncated_or_resized_vectors_are_refused() {
 
     let tmp = catalog_copy();
     let cat = tmp.path().join("catalog");
+    edit_products(&cat, |list| {
+        list.pop();
+    });
     edit_catalog_json(&cat, |v| {
-        let products = v["products"].as_array_mut().unwrap();
-        products.pop();
+        v["rows"] = (v["rows"].as_u64().unwrap() - 1).into();
         let cats = v["categories"].as_array_mut().unwrap();
         let last = cats.last_mut().unwrap();
         last["rows"][1] = (last["rows"][1].as_u64().unwrap() - 1).into();
@@ -207,30 +225,49 @@ fn truncated_or_resized_vectors_are_refused() {
     );
 }
 
+/// The error a shown thumbnail gets: opening reads no thumbnail (a million products open as fast
+/// as four), the full check and the thumbnail's own read refuse it.
+fn thumbnail_err(dir: &Path, id: &str) -> String {
+    let engine =
+        Engine::open(EngineConfig::new(models_dir(), dir)).expect("opening reads no thumbnail");
+    let product = engine.catalog().product_by_id(id).unwrap().unwrap();
+    let e = engine
+        .catalog()
+        .thumbnail_path(&product)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(id), "{e}");
+    e
+}
+
 #[test]
 fn missing_thumbnails_and_hostile_paths_are_refused() {
     let tmp = catalog_copy();
     let cat = tmp.path().join("catalog");
     std::fs::remove_file(cat.join("thumbs/vendure-tent.jpg")).unwrap();
-    let err = open_catalog(&cat).to_string();
+    let err = checked_err(&cat);
     assert!(
         err.contains("vendure-tent") && err.contains("missing"),
         "{err}"
     );
+    assert!(thumbnail_err(&cat, "vendure-tent").contains("is missing"));
     for hostile in ["../../../etc/passwd", "/etc/passwd", "thumbs/../../x.jpg"] {
         let tmp = catalog_copy();
         let cat = tmp.path().join("catalog");
-        edit_catalog_json(&cat, |v| v["products"][0]["thumbnail"] = hostile.into());
-        let err = open_catalog(&cat).to_string();
+        edit_products(&cat, |list| list[0].thumbnail = hostile.into());
+        let err = checked_err(&cat);
         assert!(err.contains("stay inside the catalog"), "{hostile}: {err}");
+        let id = Catalog::open(&cat).unwrap().product(0).unwrap().id;
+        assert!(thumbnail_err(&cat, &id).contains("stay inside the catalog"));
     }
     let tmp = catalog_copy();
     let cat = tmp.path().join("catalog");
     let thumb = cat.join("thumbs/vendure-tent.jpg");
     std::fs::remove_file(&thumb).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", &thumb).unwrap();
-    let err = open_catalog(&cat).to_string();
+    let err = checked_err(&cat);
     assert!(err.contains("symbolic link"), "{err}");
+    assert!(thumbnail_err(&cat, "vendure-tent").contains("symbolic link"));
     // a linked thumbs/ folder escapes too (regression: found by the `catalog` fuzz target)
     let tmp = catalog_copy();
     let cat = tmp.path().join("catalog");
@@ -241,8 +278,71 @@ fn missing_thumbnails_and_hostile_paths_are_refused() {
     }
     std::fs::remove_dir_all(cat.join("thumbs")).unwrap();
     std::os::unix::fs::symlink(outside.path(), cat.join("thumbs")).unwrap();
-    let err = open_catalog(&cat).to_string();
+    let err = checked_err(&cat);
     assert!(err.contains("symbolic link"), "{err}");
+    assert!(thumbnail_err(&cat, "vendure-tent").contains("symbolic link"));
+}
+
+#[test]
+fn damaged_product_records_are_refused_or_named_where_read() {
+    // files missing, truncated, from another build: opening refuses, naming the file
+    for (name, damage) in [
+        (PRODUCTS_JSONL, "remove"),
+        (PRODUCTS_IDX, "remove"),
+        (PRODUCTS_IDX, "truncate"),
+        (PRODUCTS_JSONL, "truncate"),
+    ] {
+        let tmp = catalog_copy();
+        let cat = tmp.path().join("catalog");
+        let path = cat.join(name);
+        match damage {
+            "remove" => std::fs::remove_file(&path).unwrap(),
+            _ => {
+                let bytes = std::fs::read(&path).unwrap();
+                std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+            }
+        }
+        let err = open_catalog(&cat).to_string();
+        assert!(err.contains(name), "{name} {damage}: {err}");
+    }
+    // records of another catalog of the same size: the full check finds the rows that
+    // disagree with their categories
+    let tmp = catalog_copy();
+    let cat = tmp.path().join("catalog");
+    edit_products(&cat, |list| list.reverse());
+    assert!(checked_err(&cat).contains("stored in category"));
+
+    // one line damaged: the catalog opens, a search that shows that product says which line,
+    // the full check refuses it
+    let tmp = catalog_copy();
+    let cat = tmp.path().join("catalog");
+    let lines = std::fs::read(cat.join(PRODUCTS_JSONL)).unwrap();
+    let text = String::from_utf8(lines).unwrap();
+    let row = text
+        .lines()
+        .position(|l| l.contains("\"id\":\"vendure-tent\""))
+        .unwrap();
+    // the same length, so the index still fits the file
+    let damaged = text.replacen("\"id\":\"vendure-tent\"", "\"id\":[\"vendure-ten\"", 1);
+    std::fs::write(cat.join(PRODUCTS_JSONL), &damaged).unwrap();
+    let err = checked_err(&cat);
+    assert!(
+        err.contains(&format!("products.jsonl line {}", row + 1)),
+        "{err}"
+    );
+    let engine =
+        Engine::open(EngineConfig::new(models_dir(), &cat)).expect("opening parses no line");
+    // four products: every one is among the hits
+    let photo =
+        std::fs::read(lookalike_tests::demo_sources().join("images/vendure-tent.jpg")).unwrap();
+    let err = engine
+        .search(&photo, &SearchOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("products.jsonl line {}", row + 1)) && err.contains("rebuild"),
+        "{err}"
+    );
 }
 
 #[test]

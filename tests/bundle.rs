@@ -77,7 +77,11 @@ fn a_bundle_unpacked_elsewhere_searches_exactly_like_the_original() {
     let file = tmp.path().join("shop.lookalike");
     let packed = bundle::pack(&catalog, &file).expect("packs");
     assert_eq!(packed.products, PRODUCTS.len());
-    assert_eq!(packed.files, 4 + PRODUCTS.len());
+    assert_eq!(
+        packed.files,
+        6 + PRODUCTS.len(),
+        "catalog.json, 2 record files, 3 matrices, the thumbnails"
+    );
     assert_eq!(packed.bundle_bytes, std::fs::metadata(&file).unwrap().len());
 
     let models = registry();
@@ -97,7 +101,7 @@ fn a_bundle_unpacked_elsewhere_searches_exactly_like_the_original() {
     assert_eq!(report.content_bytes, packed.content_bytes);
 
     // exactly the files the reader needs, byte for byte; the build cache stays behind
-    let needed = bundle::catalog_files(&Catalog::open(&catalog).unwrap().file);
+    let needed = bundle::catalog_files(&Catalog::open(&catalog).unwrap()).unwrap();
     let mut original = snapshot(&catalog);
     assert!(
         original
@@ -343,7 +347,7 @@ fn hostile_bundles_are_refused_and_the_installed_catalog_stays() {
         "missing",
         padded(
             h.rebuilt(|_, e| {
-                e.remove(2);
+                e.retain(|(p, _)| p != "texture.bin");
             })
             .end(),
         ),
@@ -351,7 +355,12 @@ fn hostile_bundles_are_refused_and_the_installed_catalog_stays() {
     );
     r(
         "reordered",
-        h.rebuilt(|_, e| e.swap(1, 2)).end(),
+        h.rebuilt(|_, e| {
+            let at = |name: &str| e.iter().position(|(p, _)| p == name).unwrap();
+            let (emb, tex) = (at("embeddings.bin"), at("texture.bin"));
+            e.swap(emb, tex)
+        })
+        .end(),
         "`embeddings.bin` is missing or out of order",
     );
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use lookalike_engine::catalog::Catalog;
 use lookalike_engine::catalog::index::{self, AnnChoice, CodesChoice, IndexOptions};
 use lookalike_engine::catalog::schema::{
-    AnnKind, CATALOG_VERSION, CODES_BIN, CodesKind, GRAPH_BIN,
+    AnnKind, CATALOG_VERSION, CODES_BIN, CodesKind, GRAPH_BIN, PRODUCTS_IDX, PRODUCTS_JSONL,
 };
 use lookalike_engine::{Engine, EngineConfig, SearchOptions};
 use lookalike_tests::{bench_photos, demo_sources, models_dir, repo};
@@ -63,8 +63,8 @@ fn a_search_over_int8_codes_answers_as_the_exact_scan() {
         (CATALOG_VERSION, Some(CodesKind::Int8), None)
     );
     // auto: the demo is far below the thresholds
-    assert_eq!(CodesChoice::Auto.kind(file.products.len()), None);
-    assert_eq!(AnnChoice::Auto.kind(file.products.len()), None);
+    assert_eq!(CodesChoice::Auto.kind(file.rows), None);
+    assert_eq!(AnnChoice::Auto.kind(file.rows), None);
 
     let exact = Engine::open(EngineConfig::new(models_dir(), &exact_dir)).unwrap();
     let int8 = Engine::open(EngineConfig::new(models_dir(), &int8_dir)).unwrap();
@@ -130,7 +130,9 @@ fn damaged_foreign_or_unknown_catalog_files_are_refused_with_what_to_do() {
     std::fs::write(&codes, &good).unwrap();
     Catalog::open_checked(&dir).expect("the good codes are back");
 
-    // versions: 1 (no codes) still opens, a newer one asks for an update
+    // versions: 1 (no codes, products inside catalog.json) still opens, a newer one asks for
+    // an update
+    let products = Catalog::open(&dir).unwrap().all_products().unwrap();
     let json = dir.join("catalog.json");
     let text = std::fs::read_to_string(&json).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -140,9 +142,24 @@ fn damaged_foreign_or_unknown_catalog_files_are_refused_with_what_to_do() {
     v.as_object_mut().unwrap().remove("codes");
     std::fs::write(&json, v.to_string()).unwrap();
     assert!(
-        Catalog::open(&dir).unwrap().codes.is_none(),
-        "a version 1 catalog opens"
+        open_err(&dir).contains("lists no products"),
+        "version 1 kept them inline"
     );
+    v.as_object_mut().unwrap().remove("rows");
+    v["products"] = serde_json::to_value(&products).unwrap();
+    std::fs::write(&json, v.to_string()).unwrap();
+    for name in [PRODUCTS_JSONL, PRODUCTS_IDX] {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+    let old = Catalog::open_checked(&dir).expect("a version 1 catalog opens");
+    assert!(old.codes.is_none());
+    assert_eq!(old.all_products().unwrap(), products);
+    let last = products.last().unwrap();
+    assert_eq!(old.product_by_id(&last.id).unwrap().as_ref(), Some(last));
+    // version 4 keeps its products out of catalog.json
+    v["version"] = CATALOG_VERSION.into();
+    std::fs::write(&json, v.to_string()).unwrap();
+    assert!(open_err(&dir).contains("lists its products inline"));
     v["version"] = (CATALOG_VERSION + 1).into();
     std::fs::write(&json, v.to_string()).unwrap();
     let e = open_err(&dir);

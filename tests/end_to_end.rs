@@ -64,8 +64,8 @@ fn each_product_is_its_own_top1_from_a_shoppers_photo() {
                 (hit.semantic - semantic).abs() < 1e-6 && (hit.score - score).abs() < 1e-5,
                 "the score is the profile's scoring of the parts"
             );
-            let product = engine.catalog().product_by_id(&hit.id).unwrap();
-            assert!(engine.catalog().thumbnail_path(product).is_file());
+            let product = engine.catalog().product_by_id(&hit.id).unwrap().unwrap();
+            assert!(engine.catalog().thumbnail_path(&product).unwrap().is_file());
         }
         assert!(r.results.windows(2).all(|w| w[0].score >= w[1].score));
         assert!(
@@ -107,8 +107,8 @@ fn demo_catalog_finds_every_product_from_a_photo() {
     let mut misses = Vec::new();
     let products: Vec<(String, String)> = engine
         .catalog()
-        .file
-        .products
+        .all_products()
+        .unwrap()
         .iter()
         .map(|p| (p.id.clone(), p.source_image.clone()))
         .collect();

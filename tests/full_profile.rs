@@ -127,9 +127,7 @@ fn full_profile_indexes_prototypes_routes_and_finds_products() {
     assert_eq!(file.profile, "full");
     assert_eq!(file.models.index_refiner.as_deref(), Some("sam2_decoder"));
     assert!(
-        file.products
-            .iter()
-            .any(|p| p.segmentation == "sam2_decoder"),
+        (engine.catalog().all_products().unwrap().iter()).any(|p| p.segmentation == "sam2_decoder"),
         "catalog.json says which products SAM cut out"
     );
     assert_eq!(
@@ -179,7 +177,12 @@ fn full_profile_indexes_prototypes_routes_and_finds_products() {
         );
         // retrieval through the category's own expert, DINOv2 texture and colour: the test graphs
         // pool pixels on a coarse grid, so a lightly rotated copy stays nearest to itself
-        let category = engine.catalog().product_by_id(id).unwrap().category.clone();
+        let category = engine
+            .catalog()
+            .product_by_id(id)
+            .unwrap()
+            .unwrap()
+            .category;
         let own = SearchOptions {
             category: Some(category),
             ..Default::default()
@@ -272,7 +275,6 @@ fn words_are_mixed_into_the_query_by_each_experts_own_text_tower() {
     // category per search: the space scanned first keeps raw cosines (a second one is aligned
     // onto its score distribution, retrieve.rs)
     let weight = 1.0;
-    let file = &engine.catalog().file;
     let emb = &engine.catalog().embeddings;
     for (product, tower) in [
         ("saleor-polo-shirt", "fashion_siglip_text"),
@@ -282,8 +284,8 @@ fn words_are_mixed_into_the_query_by_each_experts_own_text_tower() {
             .catalog()
             .product_by_id(product)
             .unwrap()
-            .category
-            .clone();
+            .unwrap()
+            .category;
         let plain = SearchOptions {
             category: Some(category.clone()),
             include_candidates: true,
@@ -302,7 +304,7 @@ fn words_are_mixed_into_the_query_by_each_experts_own_text_tower() {
         let mut lengths = Vec::new();
         for h in &b.candidates {
             assert_eq!(h.category, category);
-            let row = file.products.iter().position(|p| p.id == h.id).unwrap();
+            let row = engine.catalog().products.find_id(&h.id).unwrap().unwrap();
             let before = a.candidates.iter().find(|c| c.id == h.id).unwrap();
             let text_cos: f32 = emb.data()[row * emb.dims..(row + 1) * emb.dims]
                 .iter()

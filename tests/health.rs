@@ -96,11 +96,7 @@ fn a_photo_listed_twice_is_a_near_duplicate_and_the_report_covers_every_product(
     assert_eq!(c.counts.iter().flatten().sum::<usize>(), n);
     assert_eq!(c.total, n);
     for (name, row) in c.categories.iter().zip(&c.counts) {
-        let in_category = engine
-            .catalog()
-            .file
-            .products
-            .iter()
+        let in_category = (engine.catalog().all_products().unwrap().iter())
             .filter(|p| p.category == *name)
             .count();
         assert_eq!(row.iter().sum::<usize>(), in_category, "row {name}");
@@ -123,11 +119,8 @@ fn a_photo_listed_twice_is_a_near_duplicate_and_the_report_covers_every_product(
     assert!(s.recall_at_10 >= s.recall_at_1);
 
     // the catalog's cut-outs agree with catalog.json, and the JSON is one object
-    let fallback_ids: Vec<&str> = engine
-        .catalog()
-        .file
-        .products
-        .iter()
+    let products = engine.catalog().all_products().unwrap();
+    let fallback_ids: Vec<&str> = (products.iter())
         .filter(|p| p.segmentation == "fallback")
         .map(|p| p.id.as_str())
         .collect();
@@ -149,7 +142,7 @@ fn a_missing_image_is_a_problem_not_an_abort_and_two_runs_agree() {
     // an images folder that lacks the cactus
     let images = tmp.path().join("images");
     std::fs::create_dir(&images).unwrap();
-    for p in &engine.catalog().file.products {
+    for p in &engine.catalog().all_products().unwrap() {
         if p.id != "vendure-spiky-cactus" {
             let from = demo_sources().join("images").join(&p.source_image);
             std::fs::copy(from, images.join(&p.source_image)).unwrap();

@@ -24,8 +24,8 @@ fn a_photo_of_a_catalog_product_is_the_same_product() {
     let engine = demo();
     let products: Vec<(String, String)> = engine
         .catalog()
-        .file
-        .products
+        .all_products()
+        .unwrap()
         .iter()
         .step_by(5)
         .map(|p| (p.id.clone(), p.source_image.clone()))

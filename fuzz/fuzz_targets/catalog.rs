@@ -1,4 +1,5 @@
-//! `catalog`: arbitrary bytes -> a catalog folder on disk -> `Catalog::open`.
+//! `catalog`: arbitrary bytes -> a catalog folder on disk -> `Catalog::open`, then
+//! `Catalog::open_checked`.
 //!
 //! The input is a bundle (fuzz/README.md): one flags byte, then five sections, each a u32
 //! little-endian length and that many bytes (a length past the end takes what is left):
@@ -9,8 +10,9 @@
 //! a directory, 32 = the first thumbnail's top folder is a symbolic link to a folder outside the
 //! catalog holding the thumbnails (`FUZZ_CATALOG_NO_LINKED_DIRS=1` turns this one off).
 //!
-//! `Catalog::open` must return `Ok` or an `Err`, never panic. On `Ok` the catalog must be what
-//! the reader promises (rows, dims, category tiling, unique ids, every thumbnail a file inside
+//! `Catalog::open` must return `Ok` or an `Err`, never panic, and reading any of its records
+//! must not panic either. On `Ok` from `open_checked` the catalog must be what the reader
+//! promises (rows, dims, category tiling, unique ids, every thumbnail a file inside
 //! the catalog folder), and the parts of a search that only read the catalog (class table,
 //! route decision, retrieval scan, texture/colour rows, barcode lookup) must run on it.
 #![no_main]
@@ -165,10 +167,26 @@ fn build(dir: &Path, outside: &Path, b: &Bundle) {
     }
 }
 
+/// What an opened (not fully checked) catalog must survive: every record read, looked up and
+/// its thumbnail resolved, each an answer or an error.
+fn read_unchecked(cat: &Catalog) {
+    for row in 0..cat.len().min(MAX_THUMBS) {
+        if let Ok(p) = cat.product(row) {
+            let _ = cat.thumbnail_path(&p);
+            let _ = cat.product_by_id(&p.id);
+            if let Some(g) = &p.gtin {
+                let _ = cat.product_by_gtin(g);
+            }
+        }
+    }
+    let _ = cat.samples(4);
+}
+
 fn check(cat: &Catalog, dir: &Path) {
     let f = &cat.file;
-    let n = f.products.len();
-    assert_eq!(cat.len(), n);
+    let products = cat.all_products().expect("a checked catalog's records read");
+    let n = products.len();
+    assert_eq!((cat.len(), f.rows), (n, n));
     for (m, dims) in [
         (&cat.embeddings, f.dims.embedding),
         (&cat.texture, f.dims.texture),
@@ -184,18 +202,18 @@ fn check(cat: &Catalog, dir: &Path) {
         assert_eq!(c.rows[0], next);
         assert!(c.rows[1] >= c.rows[0] && c.rows[1] <= n);
         assert!(
-            f.products[c.rows[0]..c.rows[1]]
+            products[c.rows[0]..c.rows[1]]
                 .iter()
                 .all(|p| p.category == c.def.name)
         );
         next = c.rows[1];
     }
     assert_eq!(next, n);
-    let ids: HashSet<&str> = f.products.iter().map(|p| p.id.as_str()).collect();
+    let ids: HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids.len(), n, "duplicate product ids accepted");
     let root = fs::canonicalize(dir).expect("fuzz harness: canonicalize catalog dir");
-    for p in &f.products {
-        let t = cat.thumbnail_path(p);
+    for p in &products {
+        let t = cat.thumbnail_path(p).expect("a checked catalog's thumbnails resolve");
         assert!(
             t.is_file(),
             "accepted thumbnail {:?} is not a file",
@@ -209,7 +227,8 @@ fn check(cat: &Catalog, dir: &Path) {
             real.display(),
             root.display()
         );
-        assert_eq!(cat.product_by_id(&p.id).map(|q| &q.id), Some(&p.id));
+        let found = cat.product_by_id(&p.id).expect("the id index reads");
+        assert_eq!(found.map(|q| q.id), Some(p.id.clone()));
         if let Some(g) = &p.gtin {
             let _ = cat.product_by_gtin(g);
         }
@@ -274,6 +293,9 @@ fuzz_target!(|data: &[u8]| {
     let outside = base().join("outside");
     build(&dir, &outside, &bundle);
     if let Ok(cat) = Catalog::open(&dir) {
-        check(&cat, &dir);
+        read_unchecked(&cat);
+        if let Ok(cat) = Catalog::open_checked(&dir) {
+            check(&cat, &dir);
+        }
     }
 });

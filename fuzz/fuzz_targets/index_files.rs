@@ -1,6 +1,7 @@
 //! `index_files`: arbitrary bytes -> the readers of a catalog's index files,
-//! `catalog::codes::Codes::from_bytes` (`embeddings.i8`) and `catalog::graph::Graph::from_bytes`
-//! (`embeddings.hnsw`). Each must return `Ok` or `Err` without panicking or allocating more than
+//! `catalog::codes::Codes::from_bytes` (`embeddings.i8`), `catalog::graph::Graph::from_bytes`
+//! (`embeddings.hnsw`) and `catalog::records::Records::from_bytes` (`products.idx` followed by
+//! `products.jsonl`). Each must return `Ok` or `Err` without panicking or allocating more than
 //! the input justifies. On `Ok`: codes hold `rows * dims` values and finite scales and write back
 //! to the same bytes (the reserved header words aside); a graph's full check (`check_links`)
 //! answers without panicking, every row's links are addressable, and it writes back to the same
@@ -10,10 +11,51 @@
 use libfuzzer_sys::fuzz_target;
 use lookalike_engine::catalog::codes::{Codes, HEADER_LEN};
 use lookalike_engine::catalog::graph::Graph;
+use lookalike_engine::catalog::records::{self, Records};
 use lookalike_engine::stages::retrieve::Retriever;
 use lookalike_engine::stages::retrieve::hnsw::HnswRescore;
 
+/// The input as `products.idx` with `products.jsonl` cut from its tail (the index's header says
+/// how long the lines are): every record read and looked up answers or errs; records that pass
+/// the full check find every id and barcode at their own rows, and encode back to the same
+/// products.
+fn records(data: &[u8]) {
+    let lines_len = data.get(24..32).map_or(0, |b| {
+        u64::from_le_bytes(b.try_into().unwrap_or_default()) as usize
+    });
+    let split = data.len().saturating_sub(lines_len.min(data.len()));
+    let (index, lines) = data.split_at(split);
+    let Ok(r) = Records::from_bytes(lines.to_vec(), index.to_vec()) else {
+        return;
+    };
+    let mut all = Vec::new();
+    for row in 0..r.len() {
+        if let Ok(p) = r.get(row) {
+            let _ = r.find_id(&p.id);
+            if let Some(g) = &p.gtin {
+                let _ = r.find_gtin(g);
+            }
+            all.push(p);
+        }
+    }
+    if r.check_all(|_, _| Ok(())).is_ok() {
+        for (row, p) in all.iter().enumerate() {
+            assert_eq!(r.find_id(&p.id), Ok(Some(row)));
+            if let Some(g) = p.gtin.as_deref().filter(|g| records::gtin_key(g).is_some()) {
+                let first = all.iter().position(|q| {
+                    q.gtin.as_deref().and_then(records::gtin_key) == records::gtin_key(g)
+                });
+                assert_eq!(r.find_gtin(g), Ok(first));
+            }
+        }
+        // written again, they read back the same (the bytes may differ in JSON spelling)
+        let again = Records::from_list(&all).expect("checked records encode");
+        assert!((0..all.len()).all(|row| again.get(row).as_ref() == Ok(&all[row])));
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    records(data);
     if let Ok(c) = Codes::from_bytes(data) {
         assert_eq!(c.codes().len(), c.rows * c.dims);
         assert!(c.scales().iter().all(|s| s.is_finite() && *s >= 0.0));

@@ -67,13 +67,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(r.results.len() <= opts.top_k && r.candidates.len() <= 2 * opts.candidates);
     // a chosen category is the only one searched
     let reachable = match &opts.category {
-        Some(name) => engine
-            .catalog()
-            .file
-            .products
-            .iter()
-            .filter(|p| &p.category == name)
-            .count(),
+        Some(name) => (engine.catalog().file.categories.iter())
+            .filter(|c| &c.def.name == name)
+            .map(|c| c.rows[1] - c.rows[0])
+            .sum(),
         None => engine.catalog().len(),
     };
     assert!(

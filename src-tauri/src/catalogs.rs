@@ -327,7 +327,8 @@ pub fn slug(name: &str) -> String {
 pub fn view(state: &AppState, catalogs: &Catalogs) -> CatalogsView {
     let engine = state.engine().ok();
     CatalogsView {
-        current: engine.as_deref().map(crate::response::catalog_info),
+        // a catalog whose samples do not read shows as none here; its status says why
+        current: (engine.as_deref()).and_then(|e| crate::response::catalog_info(e).ok()),
         saved: catalogs.saved(engine.as_ref().map(|e| e.catalog().dir.as_path())),
         can_build: cfg!(desktop),
         busy: catalogs.busy(),

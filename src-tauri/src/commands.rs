@@ -79,7 +79,7 @@ pub fn search_impl(
 
 pub fn product_impl(state: &AppState, id: &str) -> Result<ProductDto, ApiError> {
     let engine = state.engine()?;
-    Ok(crate::state::product(&engine, id)?.clone())
+    crate::state::product(&engine, id)
 }
 
 pub fn product_by_barcode_impl(
@@ -93,7 +93,7 @@ pub fn product_by_barcode_impl(
             format!("`{code}` is not an EAN/UPC number"),
         ));
     }
-    Ok(state.engine()?.catalog().product_by_gtin(code).cloned())
+    Ok(state.engine()?.catalog().product_by_gtin(code)?)
 }
 
 async fn blocking<T: Send + 'static>(

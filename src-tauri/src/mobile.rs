@@ -17,8 +17,10 @@
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use lookalike_engine::catalog::records::Records;
 use lookalike_engine::catalog::schema::{
-    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, EMBEDDINGS_BIN, GRAPH_BIN, TEXTURE_BIN,
+    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, EMBEDDINGS_BIN, GRAPH_BIN, PRODUCTS_IDX,
+    PRODUCTS_JSONL, TEXTURE_BIN,
 };
 use lookalike_engine::models::{Manifest, RuntimeOptions};
 
@@ -104,14 +106,35 @@ pub fn plan_bundle(assets: &mut dyn AssetSource, app_version: &str) -> Result<Bu
     if catalog.ann.is_some() {
         files.push(join_checked(CATALOG_ASSETS, GRAPH_BIN)?);
     }
-    for product in &catalog.products {
-        files.push(join_checked(CATALOG_ASSETS, &product.thumbnail)?);
+    // the products' records are part of what the stamp covers: a renamed product changes
+    // products.jsonl, not catalog.json
+    let mut records_stamp = String::new();
+    let thumbnails: Vec<String> = match catalog.inline_products {
+        Some(list) => list.into_iter().map(|p| p.thumbnail).collect(),
+        None => {
+            // version 4: the records say where each thumbnail is
+            let mut read = |name: &str| -> Result<Vec<u8>, String> {
+                files.push(join_checked(CATALOG_ASSETS, name)?);
+                let bytes = assets.read(&format!("{CATALOG_ASSETS}/{name}"))?;
+                records_stamp += &format!("{name} {:016x} {}\n", fnv1a64(&bytes), bytes.len());
+                Ok(bytes)
+            };
+            let (lines, index) = (read(PRODUCTS_JSONL)?, read(PRODUCTS_IDX)?);
+            let records =
+                Records::from_bytes(lines, index).map_err(|e| format!("bundled catalog: {e}"))?;
+            (records.iter().map(|p| p.map(|p| p.thumbnail)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("bundled catalog: {e}"))?
+        }
+    };
+    for thumbnail in &thumbnails {
+        files.push(join_checked(CATALOG_ASSETS, thumbnail)?);
     }
     let mut seen = std::collections::HashSet::new();
     files.retain(|f| seen.insert(f.clone()));
 
     let stamp = format!(
-        "{STAMP_FORMAT}\napp {app_version}\nmanifest {:016x} {}\ncatalog {:016x} {}\nfiles {}\n",
+        "{STAMP_FORMAT}\napp {app_version}\nmanifest {:016x} {}\ncatalog {:016x} {}\n{records_stamp}files {}\n",
         fnv1a64(&manifest_bytes),
         manifest_bytes.len(),
         fnv1a64(&catalog_bytes),
@@ -589,8 +612,21 @@ mod tests {
         serde_json::from_slice(&text).unwrap()
     }
 
-    fn mem_assets(catalog: &serde_json::Value) -> MemAssets {
+    /// The demo catalog's products, read as the engine reads them.
+    fn demo_products() -> Vec<lookalike_engine::catalog::schema::CatalogProduct> {
+        let dir = repo_assets().0.join(CATALOG_ASSETS);
+        let catalog = lookalike_engine::Catalog::open(&dir).unwrap();
+        catalog.all_products().unwrap()
+    }
+
+    fn mem_assets(
+        catalog: &serde_json::Value,
+        products: &[lookalike_engine::catalog::schema::CatalogProduct],
+    ) -> MemAssets {
         let mut files = HashMap::new();
+        let (lines, index) = lookalike_engine::catalog::records::encode(products).unwrap();
+        files.insert(format!("{CATALOG_ASSETS}/{PRODUCTS_JSONL}"), lines);
+        files.insert(format!("{CATALOG_ASSETS}/{PRODUCTS_IDX}"), index);
         files.insert(
             "models/manifest.toml".into(),
             std::fs::read(repo().join("models/manifest.toml")).unwrap(),
@@ -605,11 +641,10 @@ mod tests {
     #[test]
     fn plan_comes_from_the_manifest_and_the_catalog() {
         let plan = plan_bundle(&mut repo_assets(), "0.1.0").unwrap();
-        let catalog = catalog_json();
-        let products = catalog["products"].as_array().unwrap();
+        let products = demo_products();
         assert!(!products.is_empty());
-        for p in products {
-            let thumb = format!("catalog/demo/{}", p["thumbnail"].as_str().unwrap());
+        for p in &products {
+            let thumb = format!("catalog/demo/{}", p.thumbnail);
             assert!(plan.files.contains(&thumb), "{thumb} is not planned");
         }
         // searches run INT8 U2Netp and EfficientNet-Lite0; the indexer's FP32 U2Netp and the
@@ -619,6 +654,8 @@ mod tests {
             "models/u2netp_int8.onnx",
             "models/efficientnet_lite0.onnx",
             "catalog/demo/catalog.json",
+            "catalog/demo/products.jsonl",
+            "catalog/demo/products.idx",
             "catalog/demo/embeddings.bin",
             "catalog/demo/texture.bin",
             "catalog/demo/color_signatures.bin",
@@ -631,7 +668,7 @@ mod tests {
         let thumbs_on_disk = std::fs::read_dir(repo().join("catalog/demo/thumbs"))
             .unwrap()
             .count();
-        assert_eq!(plan.files.len(), 7 + thumbs_on_disk);
+        assert_eq!(plan.files.len(), 9 + thumbs_on_disk);
         assert!(plan.stamp.contains("app 0.1.0"));
     }
 
@@ -684,21 +721,37 @@ mod tests {
         config.runtime = runtime_options();
         let engine =
             lookalike_engine::Engine::open(config).expect("the copied models and catalog open");
-        assert_eq!(
-            engine.catalog().file.products.len(),
-            catalog_json()["products"].as_array().unwrap().len()
-        );
+        assert_eq!(engine.catalog().len(), demo_products().len());
+    }
+
+    #[test]
+    fn a_renamed_product_changes_the_stamp() {
+        // catalog.json is the same; only products.jsonl says the new name
+        let plan =
+            |products: &[_]| plan_bundle(&mut mem_assets(&catalog_json(), products), "0.1.0");
+        let mut products = demo_products();
+        let before = plan(&products).unwrap().stamp;
+        assert!(before.contains("products.jsonl "), "{before}");
+        products[0].name.push('!');
+        assert_ne!(plan(&products).unwrap().stamp, before);
     }
 
     #[test]
     fn hostile_or_missing_files_are_refused_with_their_name() {
-        let mut catalog = catalog_json();
-        catalog["products"][0]["thumbnail"] = "../../../shared_prefs/x.xml".into();
-        let err = plan_bundle(&mut mem_assets(&catalog), "0.1.0").unwrap_err();
+        let mut products = demo_products();
+        products[0].thumbnail = "../../../shared_prefs/x.xml".into();
+        let err = plan_bundle(&mut mem_assets(&catalog_json(), &products), "0.1.0").unwrap_err();
         assert!(err.contains("../../../shared_prefs/x.xml"), "{err}");
 
+        // records that do not parse are named, not skipped
+        let mut assets = mem_assets(&catalog_json(), &demo_products());
+        let lines = format!("{CATALOG_ASSETS}/{PRODUCTS_JSONL}");
+        assets.files.get_mut(&lines).unwrap()[0] = b'[';
+        let err = plan_bundle(&mut assets, "0.1.0").unwrap_err();
+        assert!(err.contains("products.jsonl line 1"), "{err}");
+
         let data = tempfile::tempdir().unwrap();
-        let mut assets = mem_assets(&catalog_json());
+        let mut assets = mem_assets(&catalog_json(), &demo_products());
         let err = install_bundle(&mut assets, data.path(), "0.1.0").unwrap_err();
         assert!(err.contains("models/u2netp_int8.onnx"), "{err}");
         assert!(

@@ -93,7 +93,7 @@ pub struct Sample {
     pub name: String,
 }
 
-pub fn catalog_info(engine: &Engine) -> CatalogInfo {
+pub fn catalog_info(engine: &Engine) -> Result<CatalogInfo, ApiError> {
     let file = &engine.catalog().file;
     let stamp = |part: &str, s: &ModelStamp| ModelInfo {
         part: part.into(),
@@ -110,10 +110,10 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
             .iter()
             .map(|(k, s)| stamp(&format!("expert {k}"), s)),
     );
-    CatalogInfo {
+    Ok(CatalogInfo {
         name: file.name.clone(),
         profile: file.profile.clone(),
-        size: file.products.len(),
+        size: file.rows,
         categories: file
             .categories
             .iter()
@@ -127,13 +127,13 @@ pub fn catalog_info(engine: &Engine) -> CatalogInfo {
         scoring: engine.scoring(None),
         match_rule: engine.match_rule().copied(),
         takes_text: engine.takes_text(),
-        samples: (engine.catalog().samples(SAMPLES).into_iter())
+        samples: (engine.catalog().samples(SAMPLES)?.into_iter())
             .map(|p| Sample {
-                id: p.id.clone(),
-                name: p.name.clone(),
+                id: p.id,
+                name: p.name,
             })
             .collect(),
-    }
+    })
 }
 
 /// How many sample products the empty state offers (one row on a phone).

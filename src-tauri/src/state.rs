@@ -150,7 +150,7 @@ impl AppState {
                 Engine::open(paths.config())?
             }
         };
-        let info = catalog_info(&next);
+        let info = catalog_info(&next)?;
         *self.slot.write().unwrap_or_else(|p| p.into_inner()) = Slot::Ready(Arc::new(next));
         Ok(info)
     }
@@ -165,8 +165,10 @@ impl AppState {
     pub fn status(&self) -> EngineStatus {
         match &*self.slot.read().unwrap_or_else(|p| p.into_inner()) {
             Slot::Loading => EngineStatus::Loading,
-            Slot::Ready(engine) => EngineStatus::Ready {
-                catalog: catalog_info(engine),
+            // a catalog whose sample records do not read is reported, not shown half
+            Slot::Ready(engine) => match catalog_info(engine) {
+                Ok(catalog) => EngineStatus::Ready { catalog },
+                Err(error) => EngineStatus::Error { error },
             },
             Slot::Failed(error) => EngineStatus::Error {
                 error: error.clone(),
@@ -206,8 +208,8 @@ impl AppState {
 }
 
 /// Product `id` of the engine's catalog: a look-up, never a path.
-pub fn product<'e>(engine: &'e Engine, id: &str) -> Result<&'e CatalogProduct, ApiError> {
-    engine.catalog().product_by_id(id).ok_or_else(|| {
+pub fn product(engine: &Engine, id: &str) -> Result<CatalogProduct, ApiError> {
+    engine.catalog().product_by_id(id)?.ok_or_else(|| {
         ApiError::new(
             ErrorCode::NotFound,
             format!("no product `{id}` in the catalog"),

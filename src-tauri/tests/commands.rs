@@ -171,7 +171,7 @@ fn search_product_and_barcode_through_the_app_state() {
 
     // the empty state's samples: one product per category (largest first), and the thumbnail
     // the UI fetches for one finds that very product
-    let info = lookalike_app_lib::response::catalog_info(&state.engine().unwrap());
+    let info = lookalike_app_lib::response::catalog_info(&state.engine().unwrap()).unwrap();
     assert_eq!(info.samples.len(), 3, "three categories, one sample each");
     let sample = &info.samples[1];
     let thumb = thumbs::respond(&state, &format!("/{}", sample.id));

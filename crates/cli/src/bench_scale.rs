@@ -209,7 +209,9 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         true => [false, true]
             .into_iter()
             .map(|lean| {
-                time_catalog_open(&data, &args.dir, &args.catalog_template, args.rows, lean)
+                let graph = graph.as_ref().map(|_| graph_path(&args, args.hnsw_m));
+                let (dir, template) = (&args.dir, &args.catalog_template);
+                time_catalog_open(&data, dir, template, graph.as_deref(), args.rows, lean)
             })
             .collect::<Result<Vec<_>>>()?,
     };
@@ -352,16 +354,17 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
         } else {
             "the template's fields"
         };
+        let records = c["records_mib"].as_f64().unwrap_or_default();
         match c["open_ms"].as_f64() {
             Some(t) => out!(
-                "Catalog::open of {} products ({what}, catalog.json {:.0} MiB): {t:.0} ms",
+                "Catalog::open of {} products ({what}, products.jsonl {records:.0} MiB): {t:.1} ms; ten hits' records {:.2} ms, ten look-ups by id {:.2} ms",
                 args.rows,
-                c["catalog_json_mib"].as_f64().unwrap_or_default()
+                c["ten_hits_ms"].as_f64().unwrap_or_default(),
+                c["ten_by_id_ms"].as_f64().unwrap_or_default()
             ),
             None => out!(
-                "Catalog::open of {} products ({what}, catalog.json {:.0} MiB) failed: {}",
+                "Catalog::open of {} products ({what}, products.jsonl {records:.0} MiB) failed: {}",
                 args.rows,
-                c["catalog_json_mib"].as_f64().unwrap_or_default(),
                 c["error"].as_str().unwrap_or_default()
             ),
         }
@@ -373,11 +376,16 @@ pub fn run(args: BenchScaleArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn graph_path(args: &BenchScaleArgs, m: usize) -> PathBuf {
+    let efc = args.hnsw_ef_construction;
+    args.dir.join(format!("graph-m{m}-efc{efc}.hnsw"))
+}
+
 /// The HNSW graph of the data set's codes, built once per (data, m, ef construction) and kept
 /// in `--dir` (with its build time), so a rerun times the searches only.
 fn ensure_graph(args: &BenchScaleArgs, codes: &Codes, m: usize) -> Result<(Graph, f64)> {
     let efc = args.hnsw_ef_construction;
-    let path = args.dir.join(format!("graph-m{m}-efc{efc}.hnsw"));
+    let path = graph_path(args, m);
     let meta_path = path.with_extension("json");
     if let Ok(g) = Graph::map(&path)
         && g.check_against(codes).is_ok()
@@ -737,34 +745,34 @@ impl Resident {
     }
 }
 
-/// `--catalog-open`: a catalog of `rows` products in `dir/catalog` whose embeddings and codes are
-/// the bench's own files (hard links), the products cycled from `template`'s (new ids, the same
-/// fields: `lean` keeps only id, name, category, price), one category; `Catalog::open` timed
-/// three times. The size of `catalog.json` and the median, or why it did not open.
+/// `--catalog-open`: a catalog of `rows` products in `dir/catalog` whose embeddings, codes and
+/// (when the bench built one) HNSW graph are the bench's own files (hard links), the products
+/// cycled from `template`'s catalog (new ids, the same fields: `lean` keeps only id, name,
+/// category, price), one category; `Catalog::open` timed three times, then the reads a search
+/// makes of it: ten hits' records, ten look-ups by id. The sizes and the medians, or why it did
+/// not open.
 fn time_catalog_open(
     data: &DataSet,
     dir: &Path,
     template: &Path,
+    graph: Option<&Path>,
     rows: usize,
     lean: bool,
 ) -> Result<serde_json::Value> {
+    use lookalike_engine::catalog::records;
     use lookalike_engine::catalog::schema::{
-        CATALOG_JSON, CODES_BIN, COLORS_BIN, EMBEDDINGS_BIN, TEXTURE_BIN, THUMBS_DIR,
+        AnnKind, CATALOG_JSON, CATALOG_VERSION, CODES_BIN, COLORS_BIN, CodesKind, EMBEDDINGS_BIN,
+        GRAPH_BIN, PRODUCTS_JSONL, TEXTURE_BIN, THUMBS_DIR,
     };
-    let text = std::fs::read_to_string(template)
-        .with_context(|| format!("cannot read {} (--catalog-template)", template.display()))?;
-    let mut file: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a catalog.json", template.display()))?;
     let source = template.parent().unwrap_or(Path::new("."));
-    let demo: Vec<serde_json::Value> = file["products"].as_array().cloned().unwrap_or_default();
-    let category = demo
-        .first()
-        .and_then(|p| p["category"].as_str())
-        .context("the template has no products")?
-        .to_string();
-    let mut cat = file["categories"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["name"] == category.as_str()))
+    let demo_catalog = lookalike_engine::Catalog::open(source)
+        .with_context(|| format!("{} (--catalog-template) does not open", template.display()))?;
+    let demo = demo_catalog.all_products()?;
+    let first = demo.first().context("the template has no products")?;
+    let category = first.category.clone();
+    let mut file = demo_catalog.file.clone();
+    let mut cat = (file.categories.iter())
+        .find(|c| c.def.name == category)
         .cloned()
         .context("the template's first product has no category")?;
     let out = dir.join(if lean { "catalog-lean" } else { "catalog" });
@@ -774,6 +782,9 @@ fn time_catalog_open(
     std::fs::create_dir_all(out.join(THUMBS_DIR))?;
     std::fs::hard_link(&data.vectors, out.join(EMBEDDINGS_BIN))?;
     std::fs::hard_link(&data.codes, out.join(CODES_BIN))?;
+    if let Some(g) = graph {
+        std::fs::hard_link(g, out.join(GRAPH_BIN))?;
+    }
     let texture_dims = 8;
     for (name, dims) in [(TEXTURE_BIN, texture_dims), (COLORS_BIN, 26)] {
         let mut w = BufWriter::new(File::create(out.join(name))?);
@@ -785,53 +796,78 @@ fn time_catalog_open(
         w.flush()?;
     }
     for p in &demo {
-        if let Some(t) = p["thumbnail"].as_str() {
-            let to = out.join(t);
-            if !to.exists() {
-                std::fs::hard_link(source.join(t), &to)
-                    .or_else(|_| std::fs::copy(source.join(t), &to).map(|_| ()))?;
-            }
+        let to = out.join(&p.thumbnail);
+        if !to.exists() {
+            let from = source.join(&p.thumbnail);
+            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()))?;
         }
     }
-    let products: Vec<serde_json::Value> = (0..rows)
+    let products: Vec<_> = (0..rows)
         .map(|i| {
             let mut p = demo[i % demo.len()].clone();
-            p["id"] = json!(format!("{}-{i}", p["id"].as_str().unwrap_or("p")));
-            p["category"] = json!(category);
+            p.id = format!("{}-{i}", p.id);
+            p.category = category.clone();
             if lean {
-                for f in ["description", "source", "brand", "gtin", "url", "currency"] {
-                    p[f] = serde_json::Value::Null;
-                }
+                (p.description, p.source, p.brand, p.gtin, p.url, p.currency) =
+                    (None, None, None, None, None, None);
             }
             p
         })
         .collect();
-    cat["rows"] = json!([0, rows]);
-    cat["learned_classes"] = json!([]);
-    file["categories"] = json!([cat]);
-    file["products"] = json!(products);
-    file["dims"]["embedding"] = json!(data_dims(&data.vectors)?);
-    file["dims"]["texture"] = json!(texture_dims);
-    file["texture_center"] = json!(vec![0.0; texture_dims]);
-    file["codes"] = json!("int8");
+    records::write(&out, &products).map_err(|e| anyhow::anyhow!("{e}"))?;
+    cat.rows = [0, rows];
+    cat.learned_classes.clear();
+    file.version = CATALOG_VERSION;
+    file.categories = vec![cat];
+    file.rows = rows;
+    file.dims.embedding = data_dims(&data.vectors)?;
+    file.dims.texture = texture_dims;
+    file.texture_center = vec![0.0; texture_dims];
+    file.codes = Some(CodesKind::Int8);
+    file.ann = graph.map(|_| AnnKind::Hnsw);
     let body = serde_json::to_vec(&file)?;
     std::fs::write(out.join(CATALOG_JSON), &body)?;
+    let sizes = json!({"products": rows, "lean": lean, "graph": graph.is_some(),
+        "catalog_json_kib": body.len() as f64 / 1024.0,
+        "records_mib": std::fs::metadata(out.join(PRODUCTS_JSONL))?.len() as f64 / 1048576.0});
     let mut times = Vec::new();
+    let mut catalog = None;
     for _ in 0..3 {
+        drop(catalog.take());
         let t = Instant::now();
         match lookalike_engine::Catalog::open(&out) {
             Ok(c) => {
                 times.push(ms(t));
-                drop(c);
+                catalog = Some(c);
             }
             Err(e) => {
-                return Ok(json!({"products": rows, "lean": lean,
-                    "catalog_json_mib": body.len() as f64 / 1048576.0, "error": e.to_string()}));
+                let mut failed = sizes;
+                failed["error"] = json!(e.to_string());
+                return Ok(failed);
             }
         }
     }
-    Ok(json!({"products": rows, "lean": lean,
-        "catalog_json_mib": body.len() as f64 / 1048576.0, "open_ms": median(&times)}))
+    let catalog = catalog.context("opened three times")?;
+    // the rows a search shows and the ids a product page asks for: spread over the file
+    let picks: Vec<usize> = (0..10).map(|i| (i * 7919 * 104729 + 13) % rows).collect();
+    let t = Instant::now();
+    for &row in &picks {
+        catalog.product(row)?;
+    }
+    let hits_ms = ms(t);
+    let t = Instant::now();
+    for &row in &picks {
+        let id = &products[row].id;
+        if catalog.product_by_id(id)?.is_none() {
+            bail!("product {id} not found by id");
+        }
+    }
+    let by_id_ms = ms(t);
+    let mut done = sizes;
+    done["open_ms"] = json!(median(&times));
+    done["ten_hits_ms"] = json!(hits_ms);
+    done["ten_by_id_ms"] = json!(by_id_ms);
+    Ok(done)
 }
 
 fn data_dims(path: &Path) -> Result<usize> {

@@ -54,7 +54,10 @@ fn pack_then_unpack_then_search() {
         "--json",
     ]));
     assert_eq!(packed["products"], 3);
-    assert_eq!(packed["files"], 7);
+    assert_eq!(
+        packed["files"], 9,
+        "catalog.json, 2 record files, 3 matrices, 3 thumbnails"
+    );
     assert!(packed["seconds"].is_number());
 
     let unpacked = tmp.path().join("unpacked");

@@ -164,7 +164,12 @@ fn a_rebuild_embeds_only_what_changed_and_equals_a_fresh_build() {
     );
     let catalog = Catalog::open(&out).expect("the smaller catalog opens");
     assert_eq!(catalog.len(), 3);
-    assert!(catalog.product_by_id("saleor-orange-juice").is_none());
+    assert!(
+        catalog
+            .product_by_id("saleor-orange-juice")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]

@@ -382,23 +382,22 @@ impl Engine {
             // the verdict reads the first MATCH_LIST results whatever top_k asks for, so that a
             // shorter list never makes the first result look more alone than it is
             let ranked = rerank::rank(&scored, &scoring, opts.top_k.max(MATCH_LIST));
-            let verdict = SearchResult::judge(
-                &self.hits(&ranked[..ranked.len().min(MATCH_LIST)]),
-                self.match_rule(),
-            );
+            let mut results = self.hits(&ranked)?;
+            let verdict =
+                SearchResult::judge(&results[..results.len().min(MATCH_LIST)], self.match_rule());
             // asked for another colour or for words, the photo's own product is not what is wanted
             let asked_other = opts.color.is_some() || opts.text.is_some();
             let verdict = match (verdict, asked_other) {
                 (Match::Same, true) => Match::Similar,
                 (v, _) => v,
             };
-            let results = self.hits(&ranked[..ranked.len().min(opts.top_k)]);
+            results.truncate(opts.top_k);
             let candidates = match opts.include_candidates {
-                true => self.hits(&rerank::blended(&scored, &scoring)),
+                true => self.hits(&rerank::blended(&scored, &scoring))?,
                 false => Vec::new(),
             };
-            (results, candidates, verdict)
-        });
+            Ok::<_, EngineError>((results, candidates, verdict))
+        })?;
 
         Ok(SearchResult {
             image: f.image,
@@ -565,11 +564,11 @@ impl Engine {
             .collect()
     }
 
-    fn hits(&self, scored: &[Scored]) -> Vec<Hit> {
-        let products = &self.catalog.file.products;
-        let hit = |(i, s): (usize, &Scored)| {
-            let p = &products[s.row];
-            Hit {
+    /// The shown hits, each read from its product record.
+    fn hits(&self, scored: &[Scored]) -> Result<Vec<Hit>> {
+        let hit = |(i, s): (usize, &Scored)| -> Result<Hit> {
+            let p = self.catalog.product(s.row)?;
+            Ok(Hit {
                 rank: i + 1,
                 id: p.id.clone(),
                 name: p.name.clone(),
@@ -586,7 +585,7 @@ impl Engine {
                 source_image: p.source_image.clone(),
                 routed: s.routed,
                 swatches: color::palette_similarities(self.catalog.colors.row(s.row)),
-            }
+            })
         };
         scored.iter().enumerate().map(hit).collect()
     }

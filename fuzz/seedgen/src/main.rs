@@ -804,10 +804,29 @@ fn synthetic_catalog() -> Cat {
     }
 }
 
+/// The demo's catalog.json with its products inside it: from format 4 on they are one a line in
+/// products.jsonl, which is read back into the list (and the version set to 3, the last that
+/// kept them there), so the `catalog` and `bundle` seeds stay one JSON file and matrices.
+fn demo_catalog_json(dir: &Path) -> Option<Value> {
+    let mut json: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("catalog.json")).ok()?).ok()?;
+    if json.get("products").is_none() {
+        let lines = std::fs::read_to_string(dir.join("products.jsonl")).ok()?;
+        let products: Vec<Value> = (lines.lines())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let obj = json.as_object_mut()?;
+        obj.remove("rows");
+        obj.insert("products".into(), Value::Array(products));
+        obj.insert("version".into(), json!(3));
+    }
+    Some(json)
+}
+
 /// The demo catalog, and a copy trimmed to two products of each of its first two categories.
 fn demo_catalogs(dir: &Path) -> Option<(Cat, Cat)> {
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("catalog.json")).ok()?).ok()?;
+    let json = demo_catalog_json(dir)?;
     let read = |n: &str| std::fs::read(dir.join(n)).ok();
     let full = Cat {
         json,
@@ -1466,8 +1485,57 @@ fn words(w: &[u32]) -> Vec<u8> {
     w.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-/// Seeds of the `index_files` target: codes and graph files, valid and damaged.
+/// `products.idx` followed by `products.jsonl` (catalog/records.rs: a 32-byte header, the line
+/// offsets, the rows in id order, the rows with a barcode in barcode order), for products with
+/// these ids and barcodes (one line each, in the order given).
+fn records_file(products: &[(&str, Option<&str>)]) -> Vec<u8> {
+    let mut lines = Vec::new();
+    let mut offsets = vec![0u64];
+    for (id, gtin) in products {
+        let p = json!({"id": id, "name": format!("{id} name"), "category": "bags", "price": 9.5,
+            "currency": "EUR", "gtin": gtin, "brand": null, "description": "line\nbreak",
+            "url": null, "source": null, "source_image": format!("{id}.jpg"),
+            "thumbnail": format!("thumbs/{id}.jpg"), "segmentation": "alpha"});
+        lines.extend(serde_json::to_vec(&p).unwrap_or_default());
+        lines.push(b'\n');
+        offsets.push(lines.len() as u64);
+    }
+    let key = |g: &str| g.trim_start_matches('0').to_string();
+    let mut by_id: Vec<u32> = (0..products.len() as u32).collect();
+    by_id.sort_by_key(|r| products[*r as usize].0);
+    let mut by_gtin: Vec<(String, u32)> = (0..products.len() as u32)
+        .filter_map(|r| Some((key(products[r as usize].1?), r)))
+        .collect();
+    by_gtin.sort();
+    let mut b = b"LKLKREC\0".to_vec();
+    for w in [1u32, products.len() as u32, by_gtin.len() as u32, 0] {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b.extend_from_slice(&(lines.len() as u64).to_le_bytes());
+    for o in offsets {
+        b.extend_from_slice(&o.to_le_bytes());
+    }
+    for r in by_id.into_iter().chain(by_gtin.into_iter().map(|(_, r)| r)) {
+        b.extend_from_slice(&r.to_le_bytes());
+    }
+    b.extend(lines);
+    b
+}
+
+/// Seeds of the `index_files` target: codes, graph and product record files, valid and damaged.
 fn index_seeds(out: &mut Out) {
+    let three = [("m", Some("0012345")), ("b", None), ("z", Some("4006381333931"))];
+    out.put("records-3", &records_file(&three));
+    out.put("records-0", &records_file(&[]));
+    let r = records_file(&three);
+    out.put("records-truncated", &r[..r.len() - 5]);
+    let mut order = records_file(&three);
+    let ids_at = 32 + 8 * 4;
+    order.swap(ids_at, ids_at + 4); // rows 1 and 0 in the id order
+    out.put("records-wrong-order", &order);
+    let mut dup = records_file(&[("a", None), ("a", Some("12345"))]);
+    dup[32 + 8 * 3] ^= 1; // the id order lists row 0 twice
+    out.put("records-row-twice", &dup);
     out.put("codes-3x4", &codes_file(3, 4));
     out.put("codes-0x8", &codes_file(0, 8));
     let c = codes_file(5, 16);
@@ -1556,10 +1624,7 @@ fn products_seeds(out: &mut Out, demo: Option<&Path>) {
         out.put(name, bytes);
     }
     let Some(dir) = demo else { return };
-    let Ok(bytes) = std::fs::read(dir.join("catalog.json")) else {
-        return;
-    };
-    let Ok(cat) = serde_json::from_slice::<Value>(&bytes) else {
+    let Some(cat) = demo_catalog_json(dir) else {
         return;
     };
     let Some(products) = cat["products"].as_array() else {

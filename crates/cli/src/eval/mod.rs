@@ -175,16 +175,14 @@ fn run_queries(
             .and_then(|bytes| {
                 let r = engine.search(&bytes, &pipeline)?;
                 let p = engine.search(&bytes, &plain)?;
-                Ok((r, p))
+                let category = match q.product.as_deref() {
+                    Some(id) => engine.catalog().product_by_id(id)?.map(|p| p.category),
+                    None => None,
+                };
+                Ok((r, p, category.unwrap_or_default()))
             });
         match result {
-            Ok((r, p)) => {
-                let category = q
-                    .product
-                    .as_deref()
-                    .and_then(|id| engine.catalog().product_by_id(id))
-                    .map(|p| p.category.clone())
-                    .unwrap_or_default();
+            Ok((r, p, category)) => {
                 outcomes.push(Outcome {
                     query: i,
                     split: q.split.clone(),
@@ -314,11 +312,12 @@ pub fn run(models: PathBuf, args: EvalArgs) -> Result<ExitCode> {
         let Some((_, engine)) = engines.iter().find(|(c, _)| c == catalog) else {
             bail!("internal: engine for {} not opened", catalog.display());
         };
-        let unknown: Vec<&str> = queries
-            .iter()
-            .filter_map(|q| q.product.as_deref())
-            .filter(|id| engine.catalog().product_by_id(id).is_none())
-            .collect();
+        let mut unknown: Vec<&str> = Vec::new();
+        for id in queries.iter().filter_map(|q| q.product.as_deref()) {
+            if engine.catalog().product_by_id(id)?.is_none() {
+                unknown.push(id);
+            }
+        }
         if !unknown.is_empty() {
             bail!(
                 "{} names {} product(s) that catalog {} does not hold (first: `{}`): is it the query set for this catalog?",

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::format::Matrix;
-use super::reader::{Catalog, safe_relative};
+use super::reader::Catalog;
 use super::schema::{CatalogModels, Dims};
 use crate::error::{EngineError, Result};
 use crate::features::FEATURES_VERSION;
@@ -142,11 +142,8 @@ impl Previous {
         let cache: CacheFile =
             serde_json::from_slice(&read_regular(dir, BUILD_CACHE_JSON)?).ok()?;
         let rows_agree = cache.items.len() == catalog.len()
-            && cache
-                .items
-                .iter()
-                .zip(&catalog.file.products)
-                .all(|(item, product)| item.id == product.id);
+            && (cache.items.iter().enumerate())
+                .all(|(row, item)| catalog.product(row).is_ok_and(|p| item.id == p.id));
         let votes_sane = cache
             .items
             .iter()
@@ -189,8 +186,8 @@ impl Previous {
         if item.image_sha256 != image_sha256 || item.expert != expert {
             return None;
         }
-        let product = self.catalog.file.products.get(row)?;
-        let thumb = safe_relative(&self.catalog.dir, &product.thumbnail).ok()?;
+        let product = self.catalog.product(row).ok()?;
+        let thumb = self.catalog.thumbnail_path(&product).ok()?;
         let color = self.catalog.colors.row(row).try_into().ok()?;
         Some(Stored {
             item: item.clone(),

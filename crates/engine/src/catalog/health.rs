@@ -181,10 +181,12 @@ pub fn check(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<HealthReport> {
     let file = &engine.catalog().file;
-    let total = file.products.len();
+    // the report is about every product: read them all once
+    let products = engine.catalog().all_products()?;
+    let total = products.len();
     let (mut queries, mut problems) = (Vec::new(), Vec::new());
-    for (row, product) in file.products.iter().enumerate() {
-        match self_query(engine, images, row)? {
+    for (row, product) in products.iter().enumerate() {
+        match self_query(engine, images, product, row)? {
             Ok(q) => queries.push(q),
             Err(detail) => problems.push(Problem {
                 product: ProductRef::of(product),
@@ -197,10 +199,10 @@ pub fn check(
         catalog: file.name.clone(),
         products: total,
         images: images.map(|p| p.display().to_string()),
-        self_retrieval: self_retrieval(file, &queries),
-        duplicates: duplicates(engine),
-        router: router_confusion(file, &queries),
-        fallbacks: fallbacks(file, &queries),
+        self_retrieval: self_retrieval(&products, &queries),
+        duplicates: duplicates(engine, &products),
+        router: router_confusion(file, &products, &queries),
+        fallbacks: fallbacks(&products, &queries),
         problems,
     })
 }
@@ -228,17 +230,17 @@ impl ProductRef {
 fn self_query(
     engine: &Engine,
     images: Option<&Path>,
+    product: &CatalogProduct,
     row: usize,
 ) -> Result<Result<SelfQuery, String>> {
     let catalog = engine.catalog();
-    let product = &catalog.file.products[row];
     let bytes = match read_image(catalog, images, product) {
         Ok(b) => b,
         Err(detail) => return Ok(Err(detail)),
     };
     let searched = perturb(&bytes).and_then(|q| engine.search(&q, &SearchOptions::default()));
     match searched {
-        Ok(result) => Ok(Ok(summarise(catalog, row, &result))),
+        Ok(result) => Ok(Ok(summarise(catalog, product, row, &result))),
         Err(e) if is_image_error(&e) => Ok(Err(e.to_string())),
         Err(e) => Err(e),
     }
@@ -258,7 +260,7 @@ fn is_image_error(e: &EngineError) -> bool {
 }
 
 /// The product's image bytes: the original from `images`, else its thumbnail (whose path the
-/// catalog reader already checked stays inside the catalog).
+/// catalog checks stays inside the catalog).
 fn read_image(
     catalog: &super::Catalog,
     images: Option<&Path>,
@@ -276,7 +278,7 @@ fn read_image(
             }
             dir.join(rel)
         }
-        None => catalog.thumbnail_path(product),
+        None => catalog.thumbnail_path(product).map_err(|e| e.to_string())?,
     };
     let cannot = |why: String| format!("cannot read {}: {why}", path.display());
     // a pipe or a device in the folder would hang or flood the read
@@ -316,8 +318,12 @@ pub fn perturb_image(img: &RgbaImage) -> RgbImage {
 }
 
 /// The few facts the report needs from one search.
-fn summarise(catalog: &super::Catalog, row: usize, r: &SearchResult) -> SelfQuery {
-    let product = &catalog.file.products[row];
+fn summarise(
+    catalog: &super::Catalog,
+    product: &CatalogProduct,
+    row: usize,
+    r: &SearchResult,
+) -> SelfQuery {
     let rank = r
         .results
         .iter()
@@ -341,11 +347,11 @@ fn summarise(catalog: &super::Catalog, row: usize, r: &SearchResult) -> SelfQuer
 
 // ---- self-retrieval --------------------------------------------------------------------------
 
-fn self_retrieval(file: &CatalogFile, queries: &[SelfQuery]) -> SelfRetrieval {
+fn self_retrieval(products: &[CatalogProduct], queries: &[SelfQuery]) -> SelfRetrieval {
     let ranks: Vec<SelfRank> = queries
         .iter()
         .map(|q| SelfRank {
-            product: ProductRef::of(&file.products[q.row]),
+            product: ProductRef::of(&products[q.row]),
             rank: q.rank,
             first: q.first.clone(),
         })
@@ -374,12 +380,11 @@ pub fn recall(ranks: &[Option<usize>], k: usize) -> f32 {
 
 // ---- near-duplicates -------------------------------------------------------------------------
 
-fn duplicates(engine: &Engine) -> Duplicates {
+fn duplicates(engine: &Engine, products: &[CatalogProduct]) -> Duplicates {
     let catalog = engine.catalog();
     let (experts, spaces) = row_spaces(&catalog.file);
     let emb = &catalog.embeddings;
     let found = near_duplicates(emb.data(), emb.dims, &spaces, DUPLICATE_COSINE);
-    let products = &catalog.file.products;
     let pairs = found
         .into_iter()
         .map(|(a, b, cosine)| {
@@ -405,7 +410,7 @@ fn duplicates(engine: &Engine) -> Duplicates {
 /// different experts are different spaces, and their cosines mean nothing.
 fn row_spaces(file: &CatalogFile) -> (Vec<String>, Vec<usize>) {
     let mut experts: Vec<String> = Vec::new();
-    let mut spaces = vec![0; file.products.len()];
+    let mut spaces = vec![0; file.rows];
     for c in &file.categories {
         let space = match experts.iter().position(|e| *e == c.def.expert) {
             Some(i) => i,
@@ -450,13 +455,13 @@ pub fn near_duplicates(
 
 // ---- router confusion ------------------------------------------------------------------------
 
-fn router_confusion(file: &CatalogFile, queries: &[SelfQuery]) -> RouterConfusion {
+fn router_confusion(
+    file: &CatalogFile,
+    products: &[CatalogProduct],
+    queries: &[SelfQuery],
+) -> RouterConfusion {
     let names: Vec<String> = file.categories.iter().map(|c| c.def.name.clone()).collect();
-    let truth = |q: &SelfQuery| {
-        names
-            .iter()
-            .position(|n| *n == file.products[q.row].category)
-    };
+    let truth = |q: &SelfQuery| names.iter().position(|n| *n == products[q.row].category);
     let routes: Vec<(usize, usize)> = queries
         .iter()
         .filter_map(|q| Some((truth(q)?, q.chosen?)))
@@ -511,14 +516,14 @@ pub fn most_confused(counts: &[Vec<usize>], n: usize) -> Vec<(usize, usize, usiz
 
 // ---- cut-out fallbacks -----------------------------------------------------------------------
 
-fn fallbacks(file: &CatalogFile, queries: &[SelfQuery]) -> Fallbacks {
+fn fallbacks(products: &[CatalogProduct], queries: &[SelfQuery]) -> Fallbacks {
     // the label the index builder writes (`SegmentationInfo::label`)
     let fell_back = CutoutUse::Fallback.to_string();
-    let catalog = file.products.iter().filter(|p| p.segmentation == fell_back);
+    let catalog = products.iter().filter(|p| p.segmentation == fell_back);
     let queries = queries.iter().filter_map(|q| {
         let reason = q.fallback.clone()?;
         Some(QueryFallback {
-            product: ProductRef::of(&file.products[q.row]),
+            product: ProductRef::of(&products[q.row]),
             reason,
         })
     });

@@ -18,6 +18,7 @@ use super::codes::Codes;
 use super::format::Matrix;
 pub use super::products::read_products;
 use super::reader::Catalog;
+use super::records;
 use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::features::Extractor;
@@ -332,9 +333,10 @@ pub fn build(
         codes,
         ann,
         categories,
-        products: ordered.iter().map(|i| i.product.clone()).collect(),
+        rows: ordered.len(),
+        inline_products: None,
     };
-    report.products = file.products.len();
+    report.products = file.rows;
     let matrices = [
         (EMBEDDINGS_BIN, &embeddings),
         (TEXTURE_BIN, &textures),
@@ -668,6 +670,11 @@ fn write_catalog(
     for (name, m) in matrices {
         m.write(&dir.join(name)).map_err(|e| io(name, e))?;
     }
+    let products: Vec<CatalogProduct> = ordered.iter().map(|i| i.product.clone()).collect();
+    records::write(dir, &products).map_err(|e| EngineError::Catalog {
+        path: dir.to_path_buf(),
+        detail: format!("writing the product records: {e}"),
+    })?;
     let json = serde_json::to_string_pretty(file)
         .map_err(|e| EngineError::Internal(format!("catalog.json: {e}")))?;
     std::fs::write(dir.join(CATALOG_JSON), json).map_err(|e| io(CATALOG_JSON, e))

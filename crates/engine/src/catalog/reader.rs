@@ -1,25 +1,29 @@
 //! Opening a built catalog: every file read once and checked against the others (rows, dims,
 //! categories, paths) before a search may use it. The model check happens in `Catalog::check_models`.
 
-use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::codes::Codes;
 use super::format::Matrix;
 use super::graph::Graph;
+use super::records::Records;
 use super::schema::*;
 use crate::error::{EngineError, Result};
 use crate::stages::color;
 use crate::stages::rerank::BlendWeights;
 
-/// Upper bound on catalog.json: a million products with long descriptions are ~550 MB of it
-/// (`lookalike bench-scale --catalog-open`); beyond this, a damaged or hostile file.
+/// Upper bound on catalog.json: a few KiB from version 4 on, but a version 1 to 3 catalog of a
+/// million products kept them all in it (~550 MB with long descriptions); beyond this, a
+/// damaged or hostile file.
 const MAX_CATALOG_JSON: u64 = 1 << 30;
 
 #[derive(Debug)]
 pub struct Catalog {
     pub dir: PathBuf,
+    /// catalog.json (its `inline_products` moved into `products`).
     pub file: CatalogFile,
+    /// The product records, read one at a time ([`Catalog::product`]).
+    pub products: Records,
     pub embeddings: Matrix,
     pub texture: Matrix,
     pub colors: Matrix,
@@ -132,22 +136,53 @@ impl Catalog {
                 "{CATALOG_JSON} names an HNSW graph but no codes (the graph links the int8 codes): rebuild it with `lookalike index`"
             )));
         }
-        validate(&file, dir).map_err(err)?;
+        let products = match (file.version >= RECORDS_VERSION, file.inline_products.take()) {
+            (false, Some(list)) => {
+                file.rows = list.len();
+                Records::from_list(&list).map_err(err)?
+            }
+            (false, None) => {
+                return Err(err(format!(
+                    "{CATALOG_JSON} is version {} but lists no products",
+                    file.version
+                )));
+            }
+            (true, Some(_)) => {
+                return Err(err(format!(
+                    "{CATALOG_JSON} is version {} but lists its products inline (version {RECORDS_VERSION} keeps them in {PRODUCTS_JSONL})",
+                    file.version
+                )));
+            }
+            (true, None) => {
+                // a line is one product's JSON: far less than a MiB unless damaged
+                regular(PRODUCTS_JSONL, (file.rows as u64).saturating_mul(1 << 20))?;
+                let index_len = (file.rows as u64).saturating_mul(16).saturating_add(64);
+                regular(PRODUCTS_IDX, index_len)?;
+                let r = Records::map(dir)
+                    .map_err(|e| err(format!("{e}: rebuild the catalog with `lookalike index`")))?;
+                if r.len() != file.rows {
+                    return Err(err(format!(
+                        "{PRODUCTS_IDX} holds {} products, {CATALOG_JSON} {} (from another build: rebuild with `lookalike index`)",
+                        r.len(),
+                        file.rows
+                    )));
+                }
+                r
+            }
+        };
+        validate(&file).map_err(err)?;
         let read = |name: &str, dims: usize| -> Result<Matrix> {
             let expected = file
-                .products
-                .len()
+                .rows
                 .saturating_mul(dims)
                 .saturating_mul(4)
                 .saturating_add(super::format::HEADER_LEN);
             regular(name, expected as u64)?;
             let m = Matrix::map(&dir.join(name)).map_err(|e| err(format!("{name}: {e}")))?;
-            if m.rows != file.products.len() || m.dims != dims {
+            if m.rows != file.rows || m.dims != dims {
                 return Err(err(format!(
                     "{name} holds {} rows x {} dims, {CATALOG_JSON} expects {} rows x {dims} dims",
-                    m.rows,
-                    m.dims,
-                    file.products.len()
+                    m.rows, m.dims, file.rows
                 )));
             }
             Ok(m)
@@ -159,8 +194,7 @@ impl Catalog {
             None => None,
             Some(CodesKind::Int8) => {
                 let expected = file
-                    .products
-                    .len()
+                    .rows
                     .saturating_mul(file.dims.embedding.saturating_add(4))
                     .saturating_add(super::codes::HEADER_LEN);
                 regular(CODES_BIN, expected as u64)?;
@@ -199,6 +233,7 @@ impl Catalog {
         Ok(Catalog {
             dir: dir.to_path_buf(),
             file,
+            products,
             embeddings,
             texture,
             colors,
@@ -207,16 +242,31 @@ impl Catalog {
         })
     }
 
-    /// [`Catalog::open`], then every value read and checked: finite vectors, and codes that are
-    /// the embeddings' own. Imports, packing and the index builder's read-back use it; a search
-    /// checks only the rows it shortlists ([`Catalog::check_row`]), so opening stays as fast at
-    /// a million products as at a hundred.
+    /// [`Catalog::open`], then every value read and checked: every product record (ids unique,
+    /// each in its category's rows, its thumbnail a file inside the catalog), finite vectors,
+    /// and codes that are the embeddings' own. Imports, packing and the index builder's
+    /// read-back use it; a search checks only the rows it shows ([`Catalog::product`],
+    /// [`Catalog::check_row`]), so opening stays as fast at a million products as at a hundred.
     pub fn open_checked(dir: &Path) -> Result<Self> {
         let c = Self::open(dir)?;
         let err = |detail: String| EngineError::Catalog {
             path: dir.to_path_buf(),
             detail,
         };
+        c.products
+            .check_all(|row, p| {
+                c.check_category(row, p)?;
+                let thumb = safe_relative(dir, &p.thumbnail)
+                    .map_err(|e| format!("product `{}` thumbnail: {e}", p.id))?;
+                match thumb.is_file() {
+                    true => Ok(()),
+                    false => Err(format!(
+                        "product `{}` thumbnail {} is missing",
+                        p.id, p.thumbnail
+                    )),
+                }
+            })
+            .map_err(err)?;
         for (name, m) in [
             (EMBEDDINGS_BIN, &c.embeddings),
             (TEXTURE_BIN, &c.texture),
@@ -255,11 +305,43 @@ impl Catalog {
     }
 
     pub fn len(&self) -> usize {
-        self.file.products.len()
+        self.products.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.file.products.is_empty()
+        self.products.is_empty()
+    }
+
+    fn records_err(&self, detail: String) -> EngineError {
+        EngineError::Catalog {
+            path: self.dir.clone(),
+            detail: format!("{detail}: the catalog is damaged; rebuild it with `lookalike index`"),
+        }
+    }
+
+    /// Product `row`, read from its record and checked to sit in its category's rows.
+    pub fn product(&self, row: usize) -> Result<CatalogProduct> {
+        let p = (self.products.get(row)).map_err(|e| self.records_err(e))?;
+        self.check_category(row, &p)
+            .map_err(|e| self.records_err(e))?;
+        Ok(p)
+    }
+
+    /// Every product, in row order (reports and bundles; a search reads only its hits).
+    pub fn all_products(&self) -> Result<Vec<CatalogProduct>> {
+        (0..self.len()).map(|r| self.product(r)).collect()
+    }
+
+    fn check_category(&self, row: usize, p: &CatalogProduct) -> Result<(), String> {
+        let cat = (self.file.categories.iter()).find(|c| (c.rows[0]..c.rows[1]).contains(&row));
+        match cat {
+            Some(c) if c.def.name == p.category => Ok(()),
+            Some(c) => Err(format!(
+                "product `{}` is stored in category `{}`'s rows but says `{}`",
+                p.id, c.def.name, p.category
+            )),
+            None => Err(format!("product `{}` is in no category's rows", p.id)),
+        }
     }
 
     pub fn category_index(&self, name: &str) -> Option<usize> {
@@ -274,42 +356,56 @@ impl Catalog {
             .collect()
     }
 
-    pub fn product_by_id(&self, id: &str) -> Option<&CatalogProduct> {
-        self.file.products.iter().find(|p| p.id == id)
+    /// Product `id`, found through the records' id order.
+    pub fn product_by_id(&self, id: &str) -> Result<Option<CatalogProduct>> {
+        match self.products.find_id(id).map_err(|e| self.records_err(e))? {
+            Some(row) => self.product(row).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Looks a barcode up; GTIN-8/12/13/14 are compared as GTIN-14 (leading zeros ignored).
-    pub fn product_by_gtin(&self, code: &str) -> Option<&CatalogProduct> {
-        let norm = |s: &str| s.trim().trim_start_matches('0').to_string();
-        let want = norm(code);
-        if want.is_empty() || !want.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        self.file
+    pub fn product_by_gtin(&self, code: &str) -> Result<Option<CatalogProduct>> {
+        match self
             .products
-            .iter()
-            .find(|p| p.gtin.as_deref().is_some_and(|g| norm(g) == want))
+            .find_gtin(code)
+            .map_err(|e| self.records_err(e))?
+        {
+            Some(row) => self.product(row).map(Some),
+            None => Ok(None),
+        }
     }
 
-    pub fn thumbnail_path(&self, product: &CatalogProduct) -> PathBuf {
-        self.dir.join(&product.thumbnail)
+    /// The product's thumbnail, checked where it is read (a catalog opens without touching its
+    /// thumbnails): a file inside the catalog, reached through no link.
+    pub fn thumbnail_path(&self, product: &CatalogProduct) -> Result<PathBuf> {
+        let err = |detail: String| EngineError::Catalog {
+            path: self.dir.clone(),
+            detail: format!("product `{}` thumbnail: {detail}", product.id),
+        };
+        let path = safe_relative(&self.dir, &product.thumbnail).map_err(err)?;
+        match path.is_file() {
+            true => Ok(path),
+            false => Err(err(format!("{} is not a file", product.thumbnail))),
+        }
     }
 
     /// Up to `n` products to try the catalog with: the first of each category, the largest
     /// categories first (ties in catalog order), so the samples show what the shop mostly sells.
-    pub fn samples(&self, n: usize) -> Vec<&CatalogProduct> {
+    pub fn samples(&self, n: usize) -> Result<Vec<CatalogProduct>> {
         let mut cats: Vec<_> = (self.file.categories.iter())
             .filter(|c| c.rows[1] > c.rows[0])
             .collect();
         cats.sort_by_key(|c| std::cmp::Reverse(c.rows[1] - c.rows[0]));
-        let first = cats
-            .into_iter()
-            .filter_map(|c| self.file.products.get(c.rows[0]));
-        first.take(n).collect()
+        cats.into_iter()
+            .take(n)
+            .map(|c| self.product(c.rows[0]))
+            .collect()
     }
 }
 
-fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
+/// What catalog.json says about itself and its rows, without reading a product.
+fn validate(file: &CatalogFile) -> Result<(), String> {
     if file.dims.color != color::DIMS {
         return Err(format!(
             "colour signatures have {} dims, this build uses {}",
@@ -327,37 +423,15 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
             file.dims.texture
         ));
     }
-    let mut ids = HashSet::new();
-    for p in &file.products {
-        if !ids.insert(p.id.as_str()) {
-            return Err(format!("product id `{}` appears twice", p.id));
-        }
-        let thumb = safe_relative(dir, &p.thumbnail)
-            .map_err(|e| format!("product `{}` thumbnail: {e}", p.id))?;
-        if !thumb.is_file() {
-            return Err(format!(
-                "product `{}` thumbnail {} is missing",
-                p.id, p.thumbnail
-            ));
-        }
-    }
-    // categories tile the rows in order, and every product sits in its category's range
+    // categories tile the rows in order (each product's own category is checked where it is
+    // read)
     let mut next = 0;
     for c in &file.categories {
         let [start, end] = c.rows;
-        if start != next || end < start || end > file.products.len() {
+        if start != next || end < start || end > file.rows {
             return Err(format!(
                 "category `{}` rows {start}..{end} do not follow on from row {next}",
                 c.def.name
-            ));
-        }
-        if let Some(p) = file.products[start..end]
-            .iter()
-            .find(|p| p.category != c.def.name)
-        {
-            return Err(format!(
-                "product `{}` is stored in category `{}`'s rows but says `{}`",
-                p.id, c.def.name, p.category
             ));
         }
         if let Some(proto) = &c.prototype
@@ -372,10 +446,10 @@ fn validate(file: &CatalogFile, dir: &Path) -> Result<(), String> {
         }
         next = end;
     }
-    if next != file.products.len() {
+    if next != file.rows {
         return Err(format!(
             "categories cover {next} rows, there are {} products",
-            file.products.len()
+            file.rows
         ));
     }
     Ok(())

@@ -11,15 +11,21 @@ use crate::stages::route::RouterConfig;
 
 pub const CATALOG_FORMAT: &str = "lookalike-catalog";
 /// Version 2 added `codes` (int8 codes of the embeddings, `embeddings.i8`), version 3 `ann` (an
-/// HNSW graph over the codes, `embeddings.hnsw`); version 1 and 2 catalogs still open.
-pub const CATALOG_VERSION: u32 = 3;
-pub const CATALOG_VERSIONS_READ: [u32; 3] = [1, 2, 3];
+/// HNSW graph over the codes, `embeddings.hnsw`), version 4 moved the products out of
+/// catalog.json into `products.jsonl` + `products.idx` (read one at a time); versions 1 to 3
+/// still open.
+pub const CATALOG_VERSION: u32 = 4;
+pub const CATALOG_VERSIONS_READ: [u32; 4] = [1, 2, 3, 4];
+/// The first version whose products live in `products.jsonl`.
+pub const RECORDS_VERSION: u32 = 4;
 pub const CATALOG_JSON: &str = "catalog.json";
 pub const EMBEDDINGS_BIN: &str = "embeddings.bin";
 pub const TEXTURE_BIN: &str = "texture.bin";
 pub const COLORS_BIN: &str = "color_signatures.bin";
 pub const CODES_BIN: &str = "embeddings.i8";
 pub const GRAPH_BIN: &str = "embeddings.hnsw";
+pub const PRODUCTS_JSONL: &str = "products.jsonl";
+pub const PRODUCTS_IDX: &str = "products.idx";
 pub const THUMBS_DIR: &str = "thumbs";
 
 // ---- products file ---------------------------------------------------------------------------
@@ -187,7 +193,14 @@ pub struct CatalogFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ann: Option<AnnKind>,
     pub categories: Vec<CatalogCategory>,
-    pub products: Vec<CatalogProduct>,
+    /// How many products (rows) the catalog holds (version 4; before it, the length of
+    /// `inline_products`).
+    #[serde(default)]
+    pub rows: usize,
+    /// Versions 1 to 3 only: the products themselves. The reader moves them into
+    /// `Catalog::products`, so this is empty in an open catalog.
+    #[serde(default, rename = "products", skip_serializing_if = "Option::is_none")]
+    pub inline_products: Option<Vec<CatalogProduct>>,
 }
 
 /// The kinds of compact codes a catalog can carry.

@@ -17,10 +17,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::reader::Catalog;
 use super::schema::{
-    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogFile, CatalogModels, EMBEDDINGS_BIN, GRAPH_BIN,
-    TEXTURE_BIN,
+    CATALOG_JSON, CODES_BIN, COLORS_BIN, CatalogModels, EMBEDDINGS_BIN, GRAPH_BIN, PRODUCTS_IDX,
+    PRODUCTS_JSONL, RECORDS_VERSION, TEXTURE_BIN,
 };
+use crate::error::Result;
 use crate::models::ModelRegistry;
 
 mod listing;
@@ -124,13 +126,16 @@ pub struct ModelCheck<'a> {
     pub profile: Option<&'a str>,
 }
 
-/// The files a catalog reader needs, in packing order: `catalog.json`, the three matrices (and
-/// the codes and graph when it has them), then
-/// each product's thumbnail (once).
-pub fn catalog_files(file: &CatalogFile) -> Vec<String> {
-    let mut files: Vec<String> = [CATALOG_JSON, EMBEDDINGS_BIN, TEXTURE_BIN, COLORS_BIN]
-        .map(String::from)
-        .to_vec();
+/// The files a catalog reader needs, in packing order: `catalog.json`, the product records
+/// (from version 4), the three matrices (and the codes and graph when it has them), then each
+/// product's thumbnail (once).
+pub fn catalog_files(catalog: &Catalog) -> Result<Vec<String>> {
+    let file = &catalog.file;
+    let mut files: Vec<String> = vec![CATALOG_JSON.into()];
+    if file.version >= RECORDS_VERSION {
+        files.extend([PRODUCTS_JSONL, PRODUCTS_IDX].map(String::from));
+    }
+    files.extend([EMBEDDINGS_BIN, TEXTURE_BIN, COLORS_BIN].map(String::from));
     if file.codes.is_some() {
         files.push(CODES_BIN.into());
     }
@@ -138,10 +143,10 @@ pub fn catalog_files(file: &CatalogFile) -> Vec<String> {
         files.push(GRAPH_BIN.into());
     }
     let mut seen: HashSet<String> = files.iter().cloned().collect();
-    for p in &file.products {
+    for p in catalog.all_products()? {
         if seen.insert(p.thumbnail.clone()) {
-            files.push(p.thumbnail.clone());
+            files.push(p.thumbnail);
         }
     }
-    files
+    Ok(files)
 }

@@ -36,7 +36,7 @@ pub fn pack(catalog_dir: &Path, out_file: &Path) -> Result<PackReport> {
         .to_string_lossy()
         .into_owned();
     let mut files = Vec::new();
-    for path in catalog_files(&catalog.file) {
+    for path in catalog_files(&catalog)? {
         check_path(&path).map_err(|e| cat_err(format!("cannot be packed: {e}")))?;
         let full = safe_relative(catalog_dir, &path).map_err(cat_err)?;
         let meta = std::fs::symlink_metadata(&full)

@@ -119,7 +119,7 @@ pub(super) fn unpack_from<R: Read>(
                 file.name, file.profile, manifest.name, manifest.profile
             )));
         }
-        let needed: HashSet<String> = catalog_files(file).into_iter().collect();
+        let needed: HashSet<String> = catalog_files(&catalog)?.into_iter().collect();
         if let Some(extra) = manifest.files.iter().find(|f| !needed.contains(&f.path)) {
             return Err(err(format!(
                 "holds `{}`, which the catalog does not use",
