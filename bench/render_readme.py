@@ -296,15 +296,15 @@ def scale() -> str:
         graph = False
         for c in opened.get("catalog_open", []):
             graph = graph or c.get("graph", False)
-            what = "lean products (id, name, category, price)" if c["lean"] else "the demo's fields"
+            what = "lean products (id, name, category, price; " if c["lean"] else "the demo's fields ("
             if "open_ms" in c:
                 took = (f"opens in {c['open_ms']:,.1f} ms; then ten hits' records read in "
                         f"{c['ten_hits_ms']:.2f} ms and ten products found by id in "
                         f"{c['ten_by_id_ms']:.2f} ms")
             else:
                 took = f"refused: {c['error']}"
-            parts.append(f"{what} (`products.jsonl` {c['records_mib']:,.0f} MiB, `catalog.json` "
-                         f"{c['catalog_json_kib']:,.0f} KiB): {took}")
+            parts.append(f"{what}`products.jsonl` {c['records_mib']:,.0f} MiB, `catalog.json` "
+                         f"{c['catalog_json_kib']:,.1f} KiB): {took}")
         data = "--data clustered " if opened.get("data") == "clustered" else ""
         out += [
             f"**Opening a catalog of {opened['rows_count']:,} products** (`lookalike bench-scale "
