@@ -362,6 +362,32 @@ impl Records {
     ) -> Result<(), String> {
         let mut ids = Vec::with_capacity(self.rows);
         let mut gtins = Vec::new();
+        // one pass front to back: let the kernel read ahead while it lasts
+        self.advise_sequential(true);
+        let parsed = self.parse_all(&mut ids, &mut gtins, &mut each);
+        self.advise_sequential(false);
+        parsed?;
+        self.check_orders(&ids, gtins)
+    }
+
+    /// Read-ahead for a pass over every line, or none (hits and look-ups read scattered lines).
+    #[cfg_attr(not(unix), allow(unused_variables))]
+    fn advise_sequential(&self, sequential: bool) {
+        #[cfg(unix)]
+        if let Bytes::Mapped(m) = &self.lines {
+            let _ = m.advise(match sequential {
+                true => memmap2::Advice::Sequential,
+                false => memmap2::Advice::Random,
+            });
+        }
+    }
+
+    fn parse_all(
+        &self,
+        ids: &mut Vec<String>,
+        gtins: &mut Vec<(String, usize)>,
+        each: &mut impl FnMut(usize, &CatalogProduct) -> Result<(), String>,
+    ) -> Result<(), String> {
         for row in 0..self.rows {
             let p = self.get(row)?;
             each(row, &p)?;
@@ -370,6 +396,10 @@ impl Records {
             }
             ids.push(p.id);
         }
+        Ok(())
+    }
+
+    fn check_orders(&self, ids: &[String], mut gtins: Vec<(String, usize)>) -> Result<(), String> {
         for k in 1..self.rows {
             let (a, b) = (self.by_id(k - 1), self.by_id(k));
             match ids[a].cmp(&ids[b]) {
